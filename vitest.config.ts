@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two phases. Most test files run in parallel; files named
+ * `*.serial.test.ts` take over a shared resource (they restart the local
+ * PostgreSQL server, for instance), so they run afterwards, one at a time.
+ */
+const SERIAL = 'test/**/*.serial.test.ts';
+
+export default defineConfig({
+  resolve: {
+    // Tests exercise the sources; `import ... from 'scopefs'` resolves to them.
+    alias: { scopefs: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: [SERIAL], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'serial', include: [SERIAL], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
+  },
+});
