@@ -1,0 +1,170 @@
+/**
+ * The in-memory file table: one Entry per file, a set of the dirty ones, and
+ * a count of files under each directory so a write that would turn a file
+ * into a directory (or the reverse) is refused up front instead of failing
+ * forever when a disk driver tries to persist it.
+ */
+import { sha256 } from '../content.js';
+import { ScopeFsError } from '../errors.js';
+import { dirname, isUnder } from '../paths.js';
+import type { EntryMeta } from '../types.js';
+import type { JournalOp } from './journal-codec.js';
+
+export interface Entry {
+  path: string;
+  /** Undefined until a persisted file is loaded. */
+  content: Uint8Array | undefined;
+  /** The content decoded as UTF-8, cached on first text read (or kept from a string write). */
+  text: string | undefined;
+  size: number;
+  createdAt: number;
+  modifiedAt: number;
+  mimeType: string;
+  checksum: string | undefined;
+  revision: number;
+  /** Memory differs from the owning driver. Always false for memory-only and readonly paths. */
+  dirty: boolean;
+  memoryOnly: boolean;
+}
+
+export interface NewContent {
+  bytes: Uint8Array;
+  /** The same content as a string, when the caller wrote a string. */
+  text?: string;
+}
+
+/** Sets an entry's content and the metadata derived from it. */
+export function setContent(entry: Entry, content: NewContent): void {
+  entry.content = content.bytes;
+  entry.text = content.text;
+  entry.size = content.bytes.byteLength;
+  entry.checksum = sha256(content.bytes);
+}
+
+export function toMeta(entry: Entry): EntryMeta {
+  return {
+    path: entry.path,
+    size: entry.size,
+    createdAt: entry.createdAt,
+    modifiedAt: entry.modifiedAt,
+    mimeType: entry.mimeType,
+    checksum: entry.checksum,
+    revision: entry.revision,
+    loaded: entry.content !== undefined,
+    dirty: entry.dirty,
+    memoryOnly: entry.memoryOnly,
+  };
+}
+
+/** The journal operation recording an entry's current state (the entry must be loaded). */
+export function putOp(entry: Entry): JournalOp {
+  const { path, mimeType, createdAt, modifiedAt } = entry;
+  return { op: 'put', path, content: entry.content ?? new Uint8Array(0), mimeType, createdAt, modifiedAt };
+}
+
+/** The content as a string (cached). */
+export function textOf(entry: Entry & { content: Uint8Array }): string {
+  entry.text ??= Buffer.from(entry.content.buffer, entry.content.byteOffset, entry.content.byteLength).toString('utf8');
+  return entry.text;
+}
+
+export class EntryTable {
+  private readonly byPath = new Map<string, Entry>();
+  /** Directory path -> number of files anywhere under it. */
+  private readonly directories = new Map<string, number>();
+  private readonly dirtyPaths = new Set<string>();
+
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  get(path: string): Entry | undefined {
+    return this.byPath.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.byPath.has(path);
+  }
+
+  values(): IterableIterator<Entry> {
+    return this.byPath.values();
+  }
+
+  /** Entries under a normalised prefix, sorted by path. */
+  under(prefix: string): Entry[] {
+    const found: Entry[] = [];
+    for (const entry of this.byPath.values()) if (isUnder(entry.path, prefix)) found.push(entry);
+    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Paths of dirty entries. */
+  dirty(): string[] {
+    return [...this.dirtyPaths];
+  }
+
+  get dirtyCount(): number {
+    return this.dirtyPaths.size;
+  }
+
+  /** Throws unless a new file can be placed at `path` (EEXIST for a directory, EINVAL under a file). */
+  assertPlaceable(path: string): void {
+    if (this.directories.has(path)) {
+      throw new ScopeFsError('EEXIST', `${JSON.stringify(path)} is a directory`, { path });
+    }
+    for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) {
+      if (this.byPath.has(dir)) {
+        throw new ScopeFsError('EINVAL', `cannot create ${JSON.stringify(path)}: ${JSON.stringify(dir)} is a file`, { path });
+      }
+    }
+  }
+
+  /** Whether `path` could be placed (the non-throwing form of assertPlaceable). */
+  isPlaceable(path: string): boolean {
+    try {
+      this.assertPlaceable(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  add(entry: Entry): void {
+    const previous = this.byPath.get(entry.path);
+    this.byPath.set(entry.path, entry);
+    if (!previous) this.countDirectories(entry.path, 1);
+    this.trackDirty(entry);
+  }
+
+  remove(path: string): Entry | undefined {
+    const entry = this.byPath.get(path);
+    if (!entry) return undefined;
+    this.byPath.delete(path);
+    this.dirtyPaths.delete(path);
+    this.countDirectories(path, -1);
+    return entry;
+  }
+
+  setDirty(entry: Entry, dirty: boolean): void {
+    entry.dirty = dirty && !entry.memoryOnly;
+    this.trackDirty(entry);
+  }
+
+  clear(): void {
+    this.byPath.clear();
+    this.directories.clear();
+    this.dirtyPaths.clear();
+  }
+
+  private trackDirty(entry: Entry): void {
+    if (entry.dirty) this.dirtyPaths.add(entry.path);
+    else this.dirtyPaths.delete(entry.path);
+  }
+
+  private countDirectories(path: string, delta: number): void {
+    for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) {
+      const count = (this.directories.get(dir) ?? 0) + delta;
+      if (count <= 0) this.directories.delete(dir);
+      else this.directories.set(dir, count);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The journal's byte format. A journal is the 8-byte magic followed by
+ * records; each record is framed as
+ *
+ *   u32le payloadLength | u32le crc32(payload) | payload
+ *
+ * and a payload is `u32le headerLength | header JSON | content bytes...`,
+ * where the header lists the record's operations and the byte length of each
+ * put's content (contents follow in the same order). A record is applied
+ * whole or not at all: a prefix move of many files is one record.
+ *
+ * Every operation states the final state of one path (put with the full
+ * content, or delete), so replaying a record onto state that already holds
+ * it changes nothing: replay is idempotent.
+ */
+import { crc32 } from 'node:zlib';
+import { asBuffer } from '../content.js';
+
+export type JournalOp =
+  | { op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number }
+  | { op: 'delete'; path: string };
+
+type HeaderOp =
+  | { op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number }
+  | { op: 'delete'; path: string };
+
+export const JOURNAL_MAGIC = Buffer.from('SFSJRNL1', 'latin1');
+const FRAME_BYTES = 8;
+const LENGTH_BYTES = 4;
+
+export function encodeRecord(ops: readonly JournalOp[]): Buffer {
+  const header: HeaderOp[] = ops.map((op) =>
+    op.op === 'put'
+      ? { op: 'put', path: op.path, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, bytes: op.content.byteLength }
+      : { op: 'delete', path: op.path },
+  );
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const contents = ops.flatMap((op) => (op.op === 'put' ? [asBuffer(op.content)] : []));
+  const payload = Buffer.concat([u32(json.byteLength), json, ...contents]);
+  return Buffer.concat([u32(payload.byteLength), u32(crc32(payload)), payload]);
+}
+
+export interface DecodedJournal {
+  records: JournalOp[][];
+  /** Bytes (from the start of the data, magic included) holding valid records. */
+  validBytes: number;
+  /** Trailing bytes that are not a complete, intact record: a torn last append. */
+  ignoredBytes: number;
+}
+
+/**
+ * Decodes a whole journal file. Stops at the first record that is
+ * incomplete or fails its checksum; that tail is reported, not thrown.
+ * Throws only when the data does not start with the journal magic.
+ */
+export function decodeJournal(data: Uint8Array): DecodedJournal {
+  const buffer = asBuffer(data);
+  if (buffer.byteLength < JOURNAL_MAGIC.byteLength) {
+    // Killed before the magic was complete: an empty journal.
+    if (JOURNAL_MAGIC.subarray(0, buffer.byteLength).equals(buffer)) {
+      return { records: [], validBytes: 0, ignoredBytes: buffer.byteLength };
+    }
+    throw new Error('not a scopefs journal (bad magic)');
+  }
+  if (!buffer.subarray(0, JOURNAL_MAGIC.byteLength).equals(JOURNAL_MAGIC)) {
+    throw new Error('not a scopefs journal (bad magic)');
+  }
+  const records: JournalOp[][] = [];
+  let offset = JOURNAL_MAGIC.byteLength;
+  for (;;) {
+    const record = readRecord(buffer, offset);
+    if (!record) break;
+    records.push(record.ops);
+    offset = record.end;
+  }
+  return { records, validBytes: offset, ignoredBytes: buffer.byteLength - offset };
+}
+
+function readRecord(buffer: Buffer, offset: number): { ops: JournalOp[]; end: number } | undefined {
+  if (buffer.byteLength - offset < FRAME_BYTES) return undefined;
+  const length = buffer.readUInt32LE(offset);
+  const checksum = buffer.readUInt32LE(offset + LENGTH_BYTES);
+  const start = offset + FRAME_BYTES;
+  const end = start + length;
+  if (end > buffer.byteLength) return undefined;
+  const payload = buffer.subarray(start, end);
+  if (crc32(payload) !== checksum) return undefined;
+  const ops = parsePayload(payload);
+  return ops ? { ops, end } : undefined;
+}
+
+function parsePayload(payload: Buffer): JournalOp[] | undefined {
+  if (payload.byteLength < LENGTH_BYTES) return undefined;
+  const headerEnd = LENGTH_BYTES + payload.readUInt32LE(0);
+  if (headerEnd > payload.byteLength) return undefined;
+  let header: unknown;
+  try {
+    header = JSON.parse(payload.toString('utf8', LENGTH_BYTES, headerEnd));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(header) || !header.every(isHeaderOp)) return undefined;
+  let cursor = headerEnd;
+  const ops: JournalOp[] = [];
+  for (const op of header) {
+    if (op.op === 'delete') {
+      ops.push({ op: 'delete', path: op.path });
+      continue;
+    }
+    const content = new Uint8Array(payload.subarray(cursor, cursor + op.bytes)); // a copy, detached from the file buffer
+    cursor += op.bytes;
+    ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt });
+  }
+  return cursor === payload.byteLength ? ops : undefined;
+}
+
+function isHeaderOp(value: unknown): value is HeaderOp {
+  if (!value || typeof value !== 'object') return false;
+  const op = value as Record<string, unknown>;
+  if (typeof op.path !== 'string') return false;
+  if (op.op === 'delete') return true;
+  return (
+    op.op === 'put' &&
+    typeof op.mimeType === 'string' &&
+    typeof op.createdAt === 'number' &&
+    typeof op.modifiedAt === 'number' &&
+    Number.isSafeInteger(op.bytes) &&
+    (op.bytes as number) >= 0
+  );
+}
+
+function u32(value: number): Buffer {
+  const buffer = Buffer.allocUnsafe(LENGTH_BYTES);
+  buffer.writeUInt32LE(value >>> 0);
+  return buffer;
+}

@@ -1,0 +1,337 @@
+/**
+ * The FileSystemServer's state and the steps every handler is built from.
+ * Everything here runs inside the actor (one handler at a time), except
+ * `peekLoaded`/`snapshot`, which only read, and the persister's completion
+ * bookkeeping (see persister.ts).
+ *
+ * The durability pipeline of every change is: validate, append the journal
+ * record (journal mode), apply to memory, then schedule persistence (a new
+ * file at once, an update on its debounce timer, `immediate` awaited), then
+ * emit the event.
+ */
+import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
+import type { Durability, EntryMeta, FlushResult, FsEvent, FsStats, PersistenceConfig } from '../types.js';
+import { ConfigTable, type Location } from './configs.js';
+import { EntryTable, putOp, setContent, toMeta, type Entry } from './entries.js';
+import { indexConfig, replayOps } from './indexer.js';
+import { Journal } from './journal.js';
+import type { JournalOp } from './journal-codec.js';
+import { Persister } from './persister.js';
+import { PersistScheduler, type RetryOptions } from './persist-scheduler.js';
+import { Subscribers } from './events.js';
+
+export interface CoreOptions {
+  configs: PersistenceConfig[];
+  durability: Durability;
+  journalPath: string | undefined;
+  fsyncJournal: boolean;
+  debounceMs: number;
+  maxFileBytes: number;
+  retry: RetryOptions;
+  /** Called (outside the actor) when a persist timer fires; should post `due(key)` to the mailbox. */
+  onTimer: (key: string) => void;
+}
+
+/** Below this size the journal is never rewritten, only truncated when everything is persisted. */
+const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
+
+export class ServerCore {
+  /** Lazy loads in flight, so concurrent first reads share one. */
+  private readonly loads = new Map<Entry, Promise<Uint8Array | null>>();
+  readonly entries = new EntryTable();
+  readonly configs: ConfigTable;
+  readonly subscribers = new Subscribers();
+  readonly scheduler: PersistScheduler;
+  readonly persister: Persister;
+  readonly durability: Durability;
+  private readonly options: CoreOptions;
+  private journal: Journal | undefined;
+  private compactAtBytes = COMPACT_MIN_BYTES;
+  private clock = 0;
+
+  constructor(options: CoreOptions) {
+    this.options = options;
+    // Without a journal file there is nowhere to journal to: journal mode degrades to debounced.
+    this.durability = options.durability === 'journal' && !options.journalPath ? 'debounced' : options.durability;
+    this.configs = new ConfigTable({ debounceMs: options.debounceMs, maxFileBytes: options.maxFileBytes });
+    for (const config of options.configs) this.configs.add(config);
+    this.scheduler = new PersistScheduler(options.onTimer, options.retry);
+    this.persister = new Persister({
+      entries: this.entries,
+      configs: this.configs,
+      scheduler: this.scheduler,
+      onSettled: () => this.settleJournal(),
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  /** Indexes every config, replays the journal, and starts persisting what the journal held. */
+  async init(): Promise<void> {
+    for (const config of this.configs.all()) await indexConfig(this, config);
+    this.recoverJournal();
+  }
+
+  /** Flushes everything, then leaves the journal holding only what could not be persisted. */
+  async terminate(): Promise<void> {
+    try {
+      await this.persister.flush();
+      await this.persister.drain();
+    } finally {
+      this.persister.close();
+      this.scheduler.clear();
+      this.subscribers.clear();
+      this.closeJournal();
+    }
+  }
+
+  /** Flushes, drops memory (memory-only files too) and re-indexes. Refuses (EIO) while anything fails to persist. */
+  async reset(): Promise<void> {
+    const result = await this.flush();
+    if (result.failed.length > 0) {
+      const paths = result.failed.map((f) => f.path).join(', ');
+      throw new ScopeFsError('EIO', `reset refused: ${result.failed.length} change(s) could not be persisted (${paths})`);
+    }
+    await this.persister.drain();
+    this.scheduler.clear();
+    this.persister.clear();
+    this.entries.clear();
+    for (const config of this.configs.all()) await indexConfig(this, config);
+    this.settleJournal();
+  }
+
+  async flush(): Promise<FlushResult> {
+    const result = await this.persister.flush();
+    this.settleJournal();
+    return result;
+  }
+
+  nextRevision(): number {
+    return ++this.clock;
+  }
+
+  // ---- steps of a change -----------------------------------------------
+
+  /** The location a change to `path` persists to; undefined when memory-only. Throws EROFS when readonly. */
+  writableLocation(path: string): Location | undefined {
+    const location = this.configs.locate(path);
+    if (location?.config.readonly) throw fsErrors.readonly(path, location.config.base);
+    return location;
+  }
+
+  assertSize(path: string, bytes: number): void {
+    const limit = this.configs.maxFileBytes(path);
+    if (bytes > limit) throw fsErrors.tooBig(path, bytes, limit);
+  }
+
+  /** ESTALE unless the file is at `expected` (0: must not exist). */
+  assertRevision(path: string, entry: Entry | undefined, expected: number | undefined): void {
+    if (expected === undefined) return;
+    if (!Number.isSafeInteger(expected) || expected < 0) {
+      throw fsErrors.invalid(`ifRevision must be a non-negative integer, got ${String(expected)}`, path);
+    }
+    const actual = entry?.revision ?? 0;
+    if (actual !== expected) throw fsErrors.stale(path, expected, actual);
+  }
+
+  /** Writes a journal record; when this returns, the change survives a killed process. */
+  journalAppend(ops: JournalOp[], path: string): void {
+    // In other modes a journal is open only while a crashed run's records are being persisted; changes
+    // must be appended to it too, or replaying it after another crash could bring back older content.
+    if (!this.journal || ops.length === 0) return;
+    try {
+      this.journal.append(ops);
+    } catch (err) {
+      throw fsErrors.io(path, err);
+    }
+  }
+
+  /** Schedules persistence of a changed entry: a new file at once, an update after its debounce. */
+  async schedulePersist(entry: Entry, location: Location | undefined, created: boolean): Promise<void> {
+    if (!entry.dirty || !location) return;
+    if (this.durability === 'immediate') return this.persistNow(entry.path);
+    if (created) void this.persister.persist(entry.path);
+    else this.scheduler.debounce(entry.path, location.config.debounceMs);
+  }
+
+  /** Persists `path` now and throws EIO when that fails (the entry stays dirty and is retried). */
+  async persistNow(path: string): Promise<void> {
+    const error = await this.persister.persist(path);
+    if (error !== undefined) throw fsErrors.io(path, error);
+  }
+
+  emit(event: FsEvent): void {
+    this.subscribers.emit(event);
+  }
+
+  /** Loads an entry's content once; ENOENT (and the entry dropped) when the driver no longer has it. */
+  async ensureLoaded(entry: Entry): Promise<Entry & { content: Uint8Array }> {
+    if (entry.content) return entry as Entry & { content: Uint8Array };
+    return this.installLoaded(entry, await this.startLoad(entry));
+  }
+
+  /**
+   * Starts loading an entry's content from its driver, or joins the load
+   * already running, so concurrent first reads load once. The promise may be
+   * awaited outside the mailbox; installLoaded (inside) keeps the result.
+   */
+  startLoad(entry: Entry): Promise<Uint8Array | null> {
+    const running = this.loads.get(entry);
+    if (running) return running;
+    const location = this.configs.locate(entry.path);
+    const path = entry.path;
+    const load = (async () => {
+      if (!location) return null;
+      try {
+        return await location.config.driver.load(location.driverPath);
+      } catch (err) {
+        throw new ScopeFsError('EIO', `loading ${JSON.stringify(path)} failed: ${errorMessage(err)}`, { path, cause: err });
+      }
+    })();
+    this.loads.set(entry, load);
+    // Kept until installed, so reads queued behind the install join it; a failed load may be retried.
+    load.catch(() => this.loads.delete(entry));
+    return load;
+  }
+
+  /**
+   * Keeps loaded bytes unless the entry changed meanwhile: a write since the
+   * load started has set newer content, which wins; a deleted entry is gone.
+   */
+  installLoaded(entry: Entry, bytes: Uint8Array | null): Entry & { content: Uint8Array } {
+    this.loads.delete(entry);
+    if (this.entries.get(entry.path) !== entry) throw fsErrors.notFound(entry.path);
+    if (entry.content) return entry as Entry & { content: Uint8Array };
+    if (!bytes) {
+      this.entries.remove(entry.path);
+      throw fsErrors.notFound(entry.path);
+    }
+    setContent(entry, { bytes });
+    return entry as Entry & { content: Uint8Array };
+  }
+
+  /** Called after persistence progress and after each change: truncates or compacts the journal. */
+  settleJournal(): void {
+    const journal = this.journal;
+    if (!journal) return;
+    try {
+      if (!this.persister.hasPending) {
+        if (this.durability === 'journal') journal.truncate();
+        else this.dropJournal(); // a recovery journal in a non-journal mode is done once everything is persisted
+      } else if (journal.bytes >= this.compactAtBytes) {
+        journal.rewrite(this.persister.pendingOps());
+        // Rewrite again only once the journal has doubled: amortised O(1) per append.
+        this.compactAtBytes = Math.max(COMPACT_MIN_BYTES, journal.bytes * 2);
+      }
+    } catch {
+      // Shrinking is an optimisation: a failed truncate or rewrite leaves a valid, longer journal
+      // whose replay is idempotent. The next settle tries again.
+    }
+  }
+
+  // ---- reads -------------------------------------------------------------
+
+  /** A loaded entry, for answering a read without the mailbox. Keys of the table are normalised paths. */
+  peekLoaded(path: string): (Entry & { content: Uint8Array }) | undefined {
+    const entry = this.entries.get(path);
+    return entry?.content ? (entry as Entry & { content: Uint8Array }) : undefined;
+  }
+
+  snapshot(): EntryMeta[] {
+    return this.entries.under('/').map(toMeta);
+  }
+
+  stats(): FsStats {
+    const stats: FsStats = {
+      total: this.entries.size,
+      memoryOnly: 0,
+      persisted: 0,
+      loaded: 0,
+      notLoaded: 0,
+      dirty: this.entries.dirtyCount,
+      totalSize: 0,
+      pendingTimers: this.scheduler.size,
+    };
+    for (const entry of this.entries.values()) {
+      if (entry.memoryOnly) stats.memoryOnly++;
+      else stats.persisted++;
+      if (entry.content) stats.loaded++;
+      else stats.notLoaded++;
+      stats.totalSize += entry.size;
+    }
+    return stats;
+  }
+
+  // ---- configs -----------------------------------------------------------
+
+  /**
+   * Adds a config and indexes its files. Entries already in memory that the
+   * new config now owns keep their content (memory wins) and are persisted
+   * to it; their copies under the previous owner are left alone.
+   */
+  async registerPersistence(config: PersistenceConfig): Promise<void> {
+    const before = new Map<string, Location | undefined>();
+    for (const entry of this.entries.values()) before.set(entry.path, this.configs.locate(entry.path));
+    // Content must be in memory before ownership changes, or it could not be found any more.
+    const resolved = this.configs.add(config);
+    const moved = [...this.entries.values()].filter((e) => this.configs.locate(e.path)?.config === resolved);
+    try {
+      for (const entry of moved) if (!entry.content) await this.loadFrom(entry, before.get(entry.path));
+      await indexConfig(this, resolved);
+    } catch (err) {
+      this.configs.remove(resolved);
+      throw err;
+    }
+    for (const entry of moved) this.adopt(entry, resolved.readonly);
+    this.journalAppend(moved.filter((e) => e.dirty).map(putOp), resolved.base);
+    for (const entry of moved) void this.persister.persist(entry.path);
+  }
+
+  /** Loads an entry from an explicit location (its owner before a config change); drops it when gone. */
+  private async loadFrom(entry: Entry, location: Location | undefined): Promise<void> {
+    let bytes: Uint8Array | null = null;
+    try {
+      bytes = location ? await location.config.driver.load(location.driverPath) : null;
+    } catch (err) {
+      throw fsErrors.io(entry.path, err);
+    }
+    if (bytes) setContent(entry, { bytes });
+    else this.entries.remove(entry.path);
+  }
+
+  private adopt(entry: Entry, readonly: boolean): void {
+    if (!this.entries.has(entry.path)) return;
+    entry.memoryOnly = false;
+    entry.revision = this.nextRevision();
+    this.entries.setDirty(entry, !readonly);
+  }
+
+  // ---- journal -----------------------------------------------------------
+
+  private recoverJournal(): void {
+    const path = this.options.journalPath;
+    if (!path) return;
+    const decoded = Journal.read(path);
+    for (const record of decoded.records) replayOps(this, record);
+    // A journal left by a journal-mode run is honoured in every mode until it is fully persisted.
+    if (this.durability === 'journal' || decoded.records.length > 0) {
+      this.journal = Journal.create(path, this.persister.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
+    }
+    for (const dirtyPath of this.entries.dirty()) void this.persister.persist(dirtyPath);
+  }
+
+  private closeJournal(): void {
+    const journal = this.journal;
+    if (!journal) return;
+    if (this.persister.hasPending) journal.rewrite(this.persister.pendingOps());
+    else if (this.durability !== 'journal') return this.dropJournal();
+    else journal.truncate();
+    journal.close();
+    this.journal = undefined;
+  }
+
+  private dropJournal(): void {
+    this.journal?.remove();
+    this.journal = undefined;
+  }
+}
