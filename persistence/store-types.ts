@@ -1,0 +1,83 @@
+/**
+ * The sync store contract: a shared database with revisions that several
+ * instances of a scope sync through. Implemented by memory, sqlite, postgres
+ * and supabase stores; all must pass test/persistence/store-contract.ts.
+ *
+ * - Identity is (app, owner, path). A shared file has owner SHARED_OWNER; a
+ *   private file has the user's id as owner.
+ * - Every committed change gets the next revision of its app: revisions are
+ *   per app, strictly increasing, and a change with revision R is never
+ *   committed after a reader has seen a cursor >= R (gap-free feed).
+ * - Deletes are tombstones (deleted = true, content = null).
+ * - Hints from watch() say "something changed"; catch-up is always by cursor.
+ */
+export const SHARED_OWNER = '_shared';
+
+export interface StoreRow {
+  app: string;
+  owner: string;
+  path: string;
+  revision: number;
+  /** sha256 hex of the content; null for tombstones. */
+  hash: string | null;
+  size: number;
+  deleted: boolean;
+  /** Null for tombstones. */
+  content: Uint8Array | null;
+  /** Milliseconds since the epoch. */
+  updatedAt: number;
+  /** Instance id of the writer. */
+  updatedBy: string;
+}
+
+export interface PushChange {
+  owner: string;
+  path: string;
+  /** The revision this change is based on; 0 means "I believe no row exists". */
+  baseRevision: number;
+  /** Null deletes (writes a tombstone). */
+  content: Uint8Array | null;
+  hash: string | null;
+}
+
+export type PushOutcome =
+  | { owner: string; path: string; status: 'ok'; revision: number }
+  | { owner: string; path: string; status: 'conflict'; current: StoreRow | null };
+
+export interface SincePage {
+  rows: StoreRow[];
+  /** Where to continue from. When `more` is false this is the head as of the read. */
+  cursor: number;
+  more: boolean;
+}
+
+export interface StoreHint {
+  /** The head revision, when the hint carries it. */
+  head?: number;
+  /** True after a reconnect: the listener must catch up by cursor. */
+  reconnected?: boolean;
+}
+
+export interface SyncStore {
+  /** e.g. `sqlite:/srv/x.db`, `memory:test`. Never contains secrets. */
+  readonly url: string;
+  /** Connects and checks or applies the schema. Idempotent. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** The newest revision of the app (0 when empty). */
+  head(app: string): Promise<number>;
+  /** Rows of the given owners with revision > cursor, ascending by revision, at most `limit`. */
+  since(app: string, owners: readonly string[], cursor: number, limit?: number): Promise<SincePage>;
+  /** One row with content, or null. */
+  get(app: string, owner: string, path: string): Promise<StoreRow | null>;
+  /**
+   * Compare-and-swap push of many changes in one transaction. Each change is
+   * applied only if the current revision of its row equals its baseRevision
+   * (0 = no row); otherwise its outcome carries the current row.
+   */
+  push(app: string, instanceId: string, changes: readonly PushChange[]): Promise<PushOutcome[]>;
+  /** Subscribes to change hints for an app. Returns an unsubscribe function. */
+  watch(app: string, listener: (hint: StoreHint) => void): Promise<() => Promise<void>>;
+  /** Counts queries issued (for the steady-state benchmark). */
+  readonly queryCount?: number;
+}

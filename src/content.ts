@@ -1,0 +1,23 @@
+import { isUtf8 as bufferIsUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import type { Content } from './types.js';
+
+/** The exact bytes of a content value; strings are UTF-8 encoded. */
+export function toBytes(content: Content): Uint8Array {
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+
+/** A Buffer view of the bytes without copying. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** sha256 of the bytes, lowercase hex. */
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** True when the bytes are valid UTF-8 (so merging them as text is safe). */
+export function isUtf8(bytes: Uint8Array): boolean {
+  return bufferIsUtf8(bytes);
+}

@@ -1,0 +1,308 @@
+import PQueue from 'p-queue';
+import type { StoreRow, SyncStore } from '../../persistence/store-types.js';
+import { errorMessage, isScopeFsError } from '../errors.js';
+import type { FileSystem } from '../types.js';
+import { ConflictBook } from './conflict-book.js';
+import { FailureLog } from './failure-log.js';
+import { readLocalFile, type LocalFile } from './local-side.js';
+import { PathActions, type PushItem } from './path-actions.js';
+import { reconcile, type ReconcileAction } from './reconcile.js';
+import { checkDeletionSafety } from './safety-gate.js';
+import type { PathRecord, SyncStateDb } from './state-db.js';
+import { SYNC_CONFIG_PATH, SyncTargets } from './sync-target.js';
+import type { SyncEvent } from './types.js';
+import { StoreUnavailableError, SyncPausedError, callStore } from './sync-errors.js';
+
+export interface SyncEngineOptions {
+  fs: FileSystem;
+  store: SyncStore;
+  state: SyncStateDb;
+  app: string;
+  userId?: string;
+  instanceId: string;
+  /** Per-file size limit for sync (default 64 MiB). */
+  maxFileBytes?: number;
+  /** Safety gate: pause when a pass would delete more than this share of synced files (default 0.5). */
+  maxDeleteRatio?: number;
+  /** Per-path failures; pass one to keep them across engine restarts. */
+  failures?: FailureLog;
+  emit: (event: SyncEvent) => void;
+  now?: () => Date;
+}
+
+/** One path's decision within a pass. */
+export interface PlannedPath {
+  path: string;
+  record: PathRecord;
+  local: LocalFile | null;
+  action: ReconcileAction;
+}
+
+const PAGE_SIZE = 500;
+const PUSH_BATCH = 200;
+const PLAN_CONCURRENCY = 16;
+const GC_EVERY_PASSES = 200;
+
+/**
+ * The sync engine: runs passes that pull remote changes since the cursor,
+ * reconcile every candidate path (a pure decision), and carry out the
+ * decisions through the FileSystemServer and the store. It holds no queue
+ * that could drop work: what is pending is derived from hashes versus bases.
+ */
+export class SyncEngine {
+  readonly conflicts: ConflictBook;
+  readonly failures: FailureLog;
+  lastSyncedAt: string | null = null;
+  private targets: SyncTargets = SyncTargets.fromConfigBytes(null, undefined);
+  private readonly records = new Map<string, PathRecord>();
+  private dirty = new Set<string>();
+  private pending = new Set<string>();
+  private gateConfirmed = false;
+  private passesSinceGc = 0;
+  private readonly actions: PathActions;
+
+  constructor(private readonly options: SyncEngineOptions) {
+    this.failures = options.failures ?? new FailureLog();
+    for (const record of options.state.allPaths()) this.records.set(record.path, record);
+    this.conflicts = new ConflictBook(options.fs, options.state, options.instanceId);
+    this.actions = new PathActions({
+      fs: options.fs,
+      state: options.state,
+      conflicts: this.conflicts,
+      storeGet: (owner, path) => callStore(() => options.store.get(options.app, owner, path)),
+      maxFileBytes: options.maxFileBytes ?? 64 * 1024 * 1024,
+      now: options.now ?? (() => new Date()),
+      emit: options.emit,
+    });
+  }
+
+  get cursor(): number {
+    return this.options.state.cursor;
+  }
+
+  get configError(): string | undefined {
+    return this.targets.error;
+  }
+
+  /** Reads sync-config.json; returns the error when it is malformed. */
+  async loadConfig(): Promise<string | undefined> {
+    let bytes: Uint8Array | null = null;
+    try {
+      bytes = await this.options.fs.readFile(SYNC_CONFIG_PATH, { encoding: 'bytes' });
+    } catch (err) {
+      if (!isScopeFsError(err, 'ENOENT')) throw err;
+    }
+    this.targets = SyncTargets.fromConfigBytes(bytes, this.options.userId);
+    return this.targets.error;
+  }
+
+  /** Whether a local path takes part in sync (for the event filter). */
+  syncs(path: string): boolean {
+    return this.targets.ownerOf(path) !== null;
+  }
+
+  markDirty(paths: Iterable<string>): void {
+    for (const path of paths) this.dirty.add(path);
+  }
+
+  get hasDirty(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** Paths whose local state differs from their base, as of the last pass, plus unprocessed local changes. */
+  pendingPaths(): string[] {
+    return [...new Set([...this.pending, ...this.dirty])].filter((p) => !this.conflicts.has(p)).sort();
+  }
+
+  /** Lets the next pass through the safety gate once. */
+  confirmDeletions(): void {
+    this.gateConfirmed = true;
+  }
+
+  /**
+   * One sync pass. `full` reconciles every local file and every known path;
+   * otherwise only the paths marked dirty and those changed remotely.
+   * Throws StoreUnavailableError (connection trouble) or SyncPausedError.
+   */
+  async pass(full: boolean): Promise<void> {
+    if (this.targets.error) throw new SyncPausedError(this.targets.error);
+    const claimed = this.dirty;
+    this.dirty = new Set();
+    try {
+      const fetched = await this.pullChanges();
+      const candidates = full ? await this.allKnownPaths() : new Set(claimed);
+      for (const path of fetched.keys()) candidates.add(path);
+      const plan = await this.plan(candidates);
+      await this.checkSafety(plan);
+      await this.execute(plan, fetched);
+      // Unreferenced base blobs: a scan of all paths, so only now and then.
+      if (full || ++this.passesSinceGc >= GC_EVERY_PASSES) {
+        this.options.state.collectGarbage();
+        this.passesSinceGc = 0;
+      }
+    } catch (err) {
+      for (const path of claimed) this.dirty.add(path);
+      throw err;
+    }
+  }
+
+  /** Catches the cursor up with the store; returns the rows (with content) by path. */
+  private async pullChanges(): Promise<Map<string, StoreRow>> {
+    const { store, app, state } = this.options;
+    const fetched = new Map<string, StoreRow>();
+    let cursor = state.cursor;
+    const head = await callStore(() => store.head(app));
+    if (!Number.isSafeInteger(head) || head < 0) {
+      throw new SyncPausedError(`the store's head revision ${String(head)} is not a valid revision; the store looks corrupt`);
+    }
+    if (head < cursor) {
+      // The store is younger than our cursor (recreated or restored): start over safely.
+      state.forgetRemote();
+      this.records.clear();
+      cursor = 0;
+    }
+    for (;;) {
+      const page = await callStore(() => store.since(app, this.targets.owners(), cursor, PAGE_SIZE));
+      for (const row of page.rows) this.acceptRow(row, fetched);
+      state.cursor = page.cursor;
+      state.commit();
+      cursor = page.cursor;
+      if (!page.more) break;
+    }
+    return fetched;
+  }
+
+  private acceptRow(row: StoreRow, fetched: Map<string, StoreRow>): void {
+    const verdict = this.targets.judge(row);
+    if (verdict !== 'accept') {
+      // Rows of other owners or outside our patterns are not ours; anything
+      // else (malformed, denylisted) is refused with a record people can see.
+      if (verdict !== 'not_ours') this.failures.note(describeRowPath(row), `refused a store row: ${verdict}`);
+      return;
+    }
+    const record = this.recordFor(row.path, row.owner);
+    record.remoteHash = row.deleted ? null : row.hash;
+    record.remoteRevision = row.revision;
+    this.options.state.putPath(record);
+    fetched.set(row.path, row);
+  }
+
+  private recordFor(path: string, owner: string): PathRecord {
+    const existing = this.records.get(path);
+    if (existing && existing.owner === owner) return existing;
+    // A path that changed owner (config change) is a new identity: start without a base.
+    const record: PathRecord = { path, owner, baseHash: null, baseRevision: 0, remoteHash: null, remoteRevision: 0 };
+    this.records.set(path, record);
+    return record;
+  }
+
+  private async allKnownPaths(): Promise<Set<string>> {
+    const local = await this.options.fs.listFiles('/');
+    return new Set([...local, ...this.records.keys()]);
+  }
+
+  private async plan(candidates: Set<string>): Promise<PlannedPath[]> {
+    const now = Date.now();
+    // Reading local files may load them from disk: do several at once.
+    const queue = new PQueue({ concurrency: PLAN_CONCURRENCY });
+    const planned = await Promise.all([...candidates].sort().map((path) => queue.add(() => this.planPath(path, now))));
+    return planned.filter((item): item is PlannedPath => item !== undefined);
+  }
+
+  private async planPath(path: string, now: number): Promise<PlannedPath | undefined> {
+    const owner = this.targets.ownerOf(path);
+    if (owner === null || this.conflicts.has(path) || this.failures.waiting(path, now)) return undefined;
+    const record = this.recordFor(path, owner);
+    const local = await readLocalFile(this.options.fs, path);
+    const base = record.baseHash === null ? null : { hash: record.baseHash, revision: record.baseRevision };
+    const remote = record.remoteHash === null ? null : { hash: record.remoteHash, revision: record.remoteRevision };
+    const { action } = reconcile(local && { hash: local.hash }, base, remote);
+    return { path, record, local, action };
+  }
+
+  /**
+   * The safety gate guards what this instance would propagate: deletions it
+   * is about to push (a wiped or unmounted root looks exactly like that).
+   * Deletions arriving from the store were already let through by the
+   * instance that made them.
+   */
+  private async checkSafety(plan: PlannedPath[]): Promise<void> {
+    // A moved file is a deletion plus a creation with the same content: not a loss.
+    const pushedHashes = new Set(plan.filter((p) => p.action === 'push' && p.local).map((p) => p.local!.hash));
+    const deletions = plan.filter(
+      (p) => p.action === 'push' && p.local === null && !pushedHashes.has(p.record.baseHash ?? ''),
+    ).length;
+    if (deletions === 0) return;
+    if (this.gateConfirmed) {
+      this.gateConfirmed = false;
+      return;
+    }
+    const syncedCount = [...this.records.values()].filter((r) => r.baseHash !== null).length;
+    const localFileCount = (await this.options.fs.listFiles('/')).filter((p) => this.syncs(p)).length;
+    const verdict = checkDeletionSafety({ syncedCount, deletions, localFileCount, maxDeleteRatio: this.options.maxDeleteRatio });
+    if (!verdict.ok) throw new SyncPausedError(verdict.reason);
+  }
+
+  private async execute(plan: PlannedPath[], fetched: Map<string, StoreRow>): Promise<void> {
+    const pushes: PushItem[] = [];
+    const pulled: string[] = [];
+    this.pending = new Set();
+    for (const item of plan) {
+      try {
+        const outcome = await this.actions.run(item, fetched.get(item.path));
+        if (outcome.push) pushes.push(outcome.push);
+        if (outcome.pulled) pulled.push(item.path);
+        if (outcome.retry) this.dirty.add(item.path);
+        if (!outcome.push) this.failures.clear(item.path);
+      } catch (err) {
+        this.handlePathError(item.path, err);
+      }
+    }
+    this.options.state.commit();
+    if (pulled.length > 0) this.emitSynced('pull', pulled);
+    await this.pushAll(pushes);
+  }
+
+  private async pushAll(items: PushItem[]): Promise<void> {
+    for (let i = 0; i < items.length; i += PUSH_BATCH) {
+      const batch = items.slice(i, i + PUSH_BATCH);
+      for (const item of batch) this.pending.add(item.path);
+      const { store, app, instanceId } = this.options;
+      const outcomes = await callStore(() => store.push(app, instanceId, batch.map((b) => b.change)));
+      const pushed = this.actions.recordPushOutcomes(batch, outcomes);
+      this.options.state.commit();
+      for (const path of pushed.accepted) {
+        this.pending.delete(path);
+        this.failures.clear(path);
+      }
+      // A lost compare-and-swap race: the current row is recorded; reconcile again next pass.
+      for (const path of pushed.lost) this.dirty.add(path);
+      if (pushed.accepted.length > 0) this.emitSynced('push', pushed.accepted);
+    }
+  }
+
+  private handlePathError(path: string, err: unknown): void {
+    if (err instanceof StoreUnavailableError) throw err;
+    if (isScopeFsError(err, 'ESTALE')) {
+      // The local file changed while we worked on it: decide again with fresh state.
+      this.dirty.add(path);
+      return;
+    }
+    this.pending.add(path);
+    this.failures.record(path, errorMessage(err));
+  }
+
+  private emitSynced(direction: 'push' | 'pull', paths: string[]): void {
+    this.lastSyncedAt = new Date().toISOString();
+    this.options.emit({ type: 'synced', direction, paths, cursor: this.cursor });
+  }
+
+  /** Paths held back by a failure whose retry time has come. */
+  dueRetries(now = Date.now()): string[] {
+    return this.failures.due(now);
+  }
+}
+
+function describeRowPath(row: StoreRow): string {
+  return typeof row.path === 'string' ? row.path.slice(0, 200) : `(row without a path, revision ${String(row.revision)})`;
+}

@@ -1,0 +1,251 @@
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { ConflictRecord } from './types.js';
+
+/**
+ * The sync engine's local state, one small SQLite database per scope root
+ * (`.scopefs/sync-state.db`): per path the base both sides last agreed on and
+ * the last remote state seen, content-addressed base blobs for merging, the
+ * cursor, the instance id and open conflicts. Updates are incremental, so
+ * the cost of a change does not grow with the number of files.
+ *
+ * Writes of paths, blobs and the cursor are staged in memory and written by
+ * commit() in one transaction (the engine commits after each step of a
+ * pass). Losing staged writes in a crash is safe: a base that falls behind
+ * only makes the next reconciliation see "both sides changed to the same
+ * content" and agree again.
+ *
+ * A missing or corrupt database is moved aside and started empty: the next
+ * reconciliation then treats every path as "no base", which can only lead to
+ * pushes, pulls, base updates or conflicts, never to a silent overwrite.
+ */
+export interface PathRecord {
+  path: string;
+  owner: string;
+  /** Hash of the content both sides agreed on; null = no agreed content. */
+  baseHash: string | null;
+  baseRevision: number;
+  /** Last remote state seen; null hash = absent or tombstone. */
+  remoteHash: string | null;
+  remoteRevision: number;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS paths (
+  path TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  base_hash TEXT,
+  base_revision INTEGER NOT NULL DEFAULT 0,
+  remote_hash TEXT,
+  remote_revision INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, content BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS conflicts (path TEXT PRIMARY KEY, record TEXT NOT NULL);
+`;
+
+export class SyncStateDb {
+  /** Set when the previous state could not be read and was moved aside. */
+  readonly recovered: string | undefined;
+  private readonly db: Database.Database;
+  private readonly statements: ReturnType<typeof prepare>;
+  private readonly stagedPaths = new Map<string, PathRecord>();
+  private readonly stagedBlobs = new Map<string, Uint8Array>();
+  private stagedCursor: number | undefined;
+
+  private constructor(db: Database.Database, recovered: string | undefined) {
+    this.db = db;
+    this.recovered = recovered;
+    this.statements = prepare(db);
+  }
+
+  /** Opens (or creates) the state database; `:memory:` for memory-only scopes. */
+  static open(file: string): SyncStateDb {
+    if (file === ':memory:') return new SyncStateDb(initialise(new Database(':memory:')), undefined);
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      return new SyncStateDb(initialise(new Database(file)), undefined);
+    } catch (err) {
+      const aside = `${file}.corrupt-${Date.now()}`;
+      if (existsSync(file)) renameSync(file, aside);
+      for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+      const reason = `sync state was unreadable (${(err as Error).message}); moved to ${aside}, reconciling from scratch`;
+      return new SyncStateDb(initialise(new Database(file)), reason);
+    }
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.commit();
+    this.db.close();
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.statements.getMeta.get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.setMeta.run(key, value);
+  }
+
+  get cursor(): number {
+    return this.stagedCursor ?? Number(this.getMeta('cursor') ?? 0);
+  }
+
+  set cursor(value: number) {
+    this.stagedCursor = value;
+  }
+
+  allPaths(): PathRecord[] {
+    return (this.statements.allPaths.all() as RawPath[]).map(fromRaw);
+  }
+
+  putPath(record: PathRecord): void {
+    this.stagedPaths.set(record.path, { ...record });
+  }
+
+  putBlob(hash: string, content: Uint8Array): void {
+    this.stagedBlobs.set(hash, content);
+  }
+
+  getBlob(hash: string): Uint8Array | null {
+    const staged = this.stagedBlobs.get(hash);
+    if (staged) return staged;
+    const row = this.statements.getBlob.get(hash) as { content: Buffer } | undefined;
+    return row ? new Uint8Array(row.content) : null;
+  }
+
+  /** Writes every staged path, blob and the cursor in one transaction. */
+  commit(): void {
+    if (this.stagedPaths.size === 0 && this.stagedBlobs.size === 0 && this.stagedCursor === undefined) return;
+    const { putPath, putBlob } = this.statements;
+    this.transaction(() => {
+      for (const [hash, content] of this.stagedBlobs) putBlob.run(hash, content);
+      for (const r of this.stagedPaths.values()) {
+        putPath.run(r.path, r.owner, r.baseHash, r.baseRevision, r.remoteHash, r.remoteRevision);
+      }
+      if (this.stagedCursor !== undefined) this.setMeta('cursor', String(this.stagedCursor));
+    });
+    this.stagedPaths.clear();
+    this.stagedBlobs.clear();
+    this.stagedCursor = undefined;
+  }
+
+  /** Drops blobs no base refers to any more. */
+  collectGarbage(): number {
+    this.commit();
+    return this.statements.gcBlobs.run().changes;
+  }
+
+  conflicts(): ConflictRecord[] {
+    return (this.statements.allConflicts.all() as Array<{ record: string }>).map((r) => JSON.parse(r.record));
+  }
+
+  putConflict(conflict: ConflictRecord): void {
+    this.statements.putConflict.run(conflict.path, JSON.stringify(conflict));
+  }
+
+  deleteConflict(path: string): void {
+    this.statements.deleteConflict.run(path);
+  }
+
+  /** The configured instance id, else the one generated on first start and kept here. */
+  instanceId(configured?: string): string {
+    const id = configured ?? this.getMeta('instance_id') ?? generateInstanceId();
+    this.setMeta('instance_id', id);
+    return id;
+  }
+
+  /**
+   * Ties the state to one store identity (URL, app, owner); bases and the
+   * cursor from another identity are forgotten, since they describe
+   * agreement with a different store.
+   */
+  bindTo(identity: string): void {
+    const saved = this.getMeta('store_identity');
+    if (saved !== undefined && saved !== identity) this.forgetRemote();
+    this.setMeta('store_identity', identity);
+  }
+
+  /** Forgets every base, remote state and the cursor (used when the store identity changed). */
+  forgetRemote(): void {
+    this.stagedPaths.clear();
+    this.stagedBlobs.clear();
+    this.stagedCursor = undefined;
+    this.transaction(() => {
+      this.db.exec('DELETE FROM paths; DELETE FROM blobs;');
+      this.cursor = 0;
+    });
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+}
+
+function generateInstanceId(): string {
+  const host = hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 16) || 'node';
+  return `${host}-${randomBytes(3).toString('hex')}`;
+}
+
+function initialise(db: Database.Database): Database.Database {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(`sync state schema ${version} is newer than this build (${SCHEMA_VERSION})`);
+  }
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  // Reading one row proves the file is a usable database, not just a header.
+  db.prepare('SELECT count(*) FROM paths').get();
+  return db;
+}
+
+interface RawPath {
+  path: string;
+  owner: string;
+  base_hash: string | null;
+  base_revision: number;
+  remote_hash: string | null;
+  remote_revision: number;
+}
+
+function fromRaw(raw: RawPath): PathRecord {
+  return {
+    path: raw.path,
+    owner: raw.owner,
+    baseHash: raw.base_hash,
+    baseRevision: raw.base_revision,
+    remoteHash: raw.remote_hash,
+    remoteRevision: raw.remote_revision,
+  };
+}
+
+function prepare(db: Database.Database) {
+  return {
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    allPaths: db.prepare('SELECT * FROM paths'),
+    putPath: db.prepare(
+      `INSERT INTO paths (path, owner, base_hash, base_revision, remote_hash, remote_revision) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(path) DO UPDATE SET owner = excluded.owner, base_hash = excluded.base_hash,
+         base_revision = excluded.base_revision, remote_hash = excluded.remote_hash, remote_revision = excluded.remote_revision`,
+    ),
+    putBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, content) VALUES (?, ?)'),
+    getBlob: db.prepare('SELECT content FROM blobs WHERE hash = ?'),
+    gcBlobs: db.prepare('DELETE FROM blobs WHERE hash NOT IN (SELECT base_hash FROM paths WHERE base_hash IS NOT NULL)'),
+    allConflicts: db.prepare('SELECT record FROM conflicts ORDER BY path'),
+    putConflict: db.prepare(
+      'INSERT INTO conflicts (path, record) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET record = excluded.record',
+    ),
+    deleteConflict: db.prepare('DELETE FROM conflicts WHERE path = ?'),
+  };
+}

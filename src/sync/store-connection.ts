@@ -1,0 +1,72 @@
+import { openStore } from '../../persistence/open-store.js';
+import type { SyncStore } from '../../persistence/store-types.js';
+import { ScopeFsError } from '../errors.js';
+
+/**
+ * The sync actor's link to its store. A store given as a URL is opened here
+ * and reopened after a failure; a store given as an object belongs to the
+ * caller and is only (re)opened, never closed. `store` is a stable facade the
+ * engine can hold: it always talks to the current connection.
+ */
+export class StoreConnection {
+  readonly store: SyncStore;
+  private current: SyncStore | undefined;
+  private unwatch: (() => Promise<void>) | undefined;
+
+  constructor(private readonly source: string | SyncStore) {
+    this.store = this.facade();
+  }
+
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** The store's URL with any password masked. */
+  get url(): string {
+    return typeof this.source === 'string' ? maskPassword(this.source) : this.source.url;
+  }
+
+  /** Opens the store and subscribes to its hints; throws when it cannot. */
+  async connect(app: string, onHint: () => void): Promise<void> {
+    try {
+      this.current ??= await openStore(this.source);
+      if (typeof this.source !== 'string') await this.current.open();
+      await this.unwatch?.().catch(() => undefined);
+      this.unwatch = await this.current.watch(app, onHint);
+    } catch (err) {
+      await this.disconnect();
+      throw err;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.unwatch?.().catch(() => undefined);
+    this.unwatch = undefined;
+    if (this.current && typeof this.source === 'string') await this.current.close().catch(() => undefined);
+    this.current = undefined;
+  }
+
+  private facade(): SyncStore {
+    const current = (): SyncStore => {
+      if (!this.current) throw new ScopeFsError('EIO', 'not connected to the store');
+      return this.current;
+    };
+    const url = () => this.url;
+    return {
+      get url() {
+        return url();
+      },
+      open: () => current().open(),
+      close: () => current().close(),
+      head: (app) => current().head(app),
+      since: (app, owners, cursor, limit) => current().since(app, owners, cursor, limit),
+      get: (app, owner, path) => current().get(app, owner, path),
+      push: (app, instanceId, changes) => current().push(app, instanceId, changes),
+      watch: (app, listener) => current().watch(app, listener),
+    };
+  }
+}
+
+export function maskPassword(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

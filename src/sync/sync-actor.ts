@@ -1,0 +1,374 @@
+import { join } from 'node:path';
+import type { SyncStore } from '../../persistence/store-types.js';
+import { Actor, type ActorCallbacks } from '../../supervisors/actor.js';
+import { ScopeFsError, errorMessage } from '../errors.js';
+import { normalizePath } from '../paths.js';
+import type { FileSystem, FsEvent } from '../types.js';
+import { SyncEngine } from './engine.js';
+import type { FailureLog } from './failure-log.js';
+import { lifecycleState, startLifecycle, type LifecycleActor } from './lifecycle.js';
+import { SyncStateDb } from './state-db.js';
+import { StatusReport } from './status-report.js';
+import { StoreConnection } from './store-connection.js';
+import { StoreUnavailableError, SyncPausedError } from './sync-errors.js';
+import { SYNC_CONFIG_PATH } from './sync-target.js';
+import type { ConflictResolution, SyncEvent, SyncState, SyncStatus } from './types.js';
+
+export interface SyncOptions {
+  /** `sqlite:PATH`, `memory:NAME`, `postgres://…`, `supabase:`, or a store object. */
+  store: string | SyncStore;
+  /** Application name: instances of the same app sync together. Default `default`. */
+  app?: string;
+  /** Owner id for private files (`privateSyncFilePatterns`). */
+  userId?: string;
+  /** Defaults to an id generated once and kept in the sync state. */
+  instanceId?: string;
+  /** Batching window for local changes before a push. Default 50 ms. */
+  debounceMs?: number;
+  maxFileBytes?: number;
+  maxDeleteRatio?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Where the sync state lives. Default `<root>/.scopefs/sync-state.db`, in memory without a root. */
+  stateFile?: string;
+}
+
+export interface SyncActorDeps {
+  fs: FileSystem;
+  root: string | undefined;
+  options: SyncOptions;
+  /** Scope-level event fan-out; it outlives sync actor restarts. */
+  emit: (event: SyncEvent) => void;
+  /**
+   * State kept by the scope across sync actor restarts when it cannot live
+   * in a file (memory-only scopes). The worker does not close it.
+   */
+  sharedState?: SyncStateDb;
+  /** Scope-level failure log (the disk watcher notes refusals in it too). */
+  failures?: FailureLog;
+}
+
+type Cast =
+  | { type: 'connect' }
+  | { type: 'pass' }
+  | { type: 'local'; paths: string[] }
+  | { type: 'hint' }
+  | { type: 'config_changed' }
+  | { type: 'copy_deleted'; path: string }
+  | { type: 'moved'; from: string; to: string }
+  | { type: 'retry_due' };
+
+type Call =
+  | { type: 'resolve'; path: string; resolution: ConflictResolution }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'confirm' };
+
+const MANUAL_PAUSE = 'paused by request';
+
+/**
+ * The sync actor: owns the engine, the store connection and the lifecycle
+ * machine. Messages (local changes, store hints, passes, resolutions) are
+ * handled one at a time; a crash restarts it from the persisted sync state.
+ */
+export class SyncWorker implements ActorCallbacks<Call, Cast> {
+  actor!: Actor<Call, Cast>;
+  private state!: SyncStateDb;
+  private engine!: SyncEngine;
+  private lifecycle!: LifecycleActor;
+  private connection!: StoreConnection;
+  private unsubscribeFs: (() => void) | undefined;
+  private passTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private fullPassDone = false;
+  /** A pass is in flight (idle() is asked outside the mailbox, so it must see this). */
+  private passing = false;
+  private idleWaiters: Array<() => void> = [];
+  private report!: StatusReport;
+  private readonly app: string;
+  private instanceId = '';
+
+  constructor(private readonly deps: SyncActorDeps) {
+    this.app = deps.options.app ?? 'default';
+  }
+
+  static async start(deps: SyncActorDeps): Promise<SyncWorker> {
+    const worker = new SyncWorker(deps);
+    worker.actor = new Actor<Call, Cast>(worker, { name: 'sync', callTimeoutMs: 60_000 });
+    await worker.actor.start();
+    return worker;
+  }
+
+  async init(): Promise<void> {
+    const { options, root, fs } = this.deps;
+    this.state = this.deps.sharedState ?? SyncStateDb.open(options.stateFile ?? join(root!, '.scopefs', 'sync-state.db'));
+    this.instanceId = this.state.instanceId(options.instanceId);
+    this.connection = new StoreConnection(options.store);
+    // Bases only mean something for the store, app and owner they were agreed with.
+    this.state.bindTo(`${this.connection.url}#${this.app}#${options.userId ?? ''}`);
+    this.report = new StatusReport(fs);
+    this.engine = new SyncEngine({
+      fs,
+      store: this.connection.store,
+      state: this.state,
+      app: this.app,
+      userId: options.userId,
+      instanceId: this.instanceId,
+      maxFileBytes: options.maxFileBytes,
+      maxDeleteRatio: options.maxDeleteRatio,
+      failures: this.deps.failures,
+      emit: (event) => this.deps.emit(event),
+    });
+    this.unsubscribeFs = fs.subscribe((event) => this.onFsEvent(event));
+    this.lifecycle = startLifecycle({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 });
+    let previous: SyncState = lifecycleState(this.lifecycle);
+    this.lifecycle.subscribe(() => {
+      const state = lifecycleState(this.lifecycle);
+      if (state === previous) return;
+      const reason = this.lifecycle.getSnapshot().context.pausedReason ?? this.lifecycle.getSnapshot().context.error;
+      this.deps.emit({ type: 'sync_state', state, previous, reason });
+      previous = state;
+      this.onStateEntered(state);
+    });
+    const configError = await this.engine.loadConfig();
+    if (configError) this.lifecycle.send({ type: 'PAUSE', reason: configError });
+    else this.lifecycle.send({ type: 'START' });
+  }
+
+  async handleCast(message: Cast): Promise<void> {
+    switch (message.type) {
+      case 'connect':
+        return this.connect();
+      case 'pass':
+        return this.runPass();
+      case 'local':
+        this.engine.markDirty(message.paths);
+        return this.schedulePass();
+      case 'hint':
+        return this.schedulePass(0);
+      case 'config_changed':
+        return this.reloadConfig();
+      case 'copy_deleted':
+        return this.onCopyDeleted(message.path);
+      case 'moved':
+        return this.engine.conflicts.followMove(message.from, message.to);
+      case 'retry_due':
+        this.engine.markDirty(this.engine.dueRetries());
+        return this.schedulePass(0);
+    }
+  }
+
+  async handleCall(message: Call): Promise<void> {
+    switch (message.type) {
+      case 'resolve':
+        return this.resolve(message.path, message.resolution);
+      case 'pause':
+        this.lifecycle.send({ type: 'PAUSE', reason: MANUAL_PAUSE });
+        return this.writeStatus();
+      case 'resume':
+        if (this.engine.configError) throw new ScopeFsError('EINVAL', this.engine.configError);
+        this.lifecycle.send({ type: 'RESUME' });
+        return;
+      case 'confirm':
+        this.engine.confirmDeletions();
+        this.lifecycle.send({ type: 'RESUME' });
+        return;
+    }
+  }
+
+  async terminate(): Promise<void> {
+    // Idle waiters re-check against the next sync actor (see scopes.ts).
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    clearTimeout(this.passTimer);
+    clearTimeout(this.retryTimer);
+    this.unsubscribeFs?.();
+    this.lifecycle?.send({ type: 'STOP' });
+    await this.connection?.disconnect();
+    if (!this.deps.sharedState) this.state?.close();
+  }
+
+  status(): SyncStatus {
+    const state = lifecycleState(this.lifecycle);
+    const context = this.lifecycle.getSnapshot().context;
+    return {
+      enabled: true,
+      connected: state === 'live' || state === 'catching_up',
+      state,
+      conflicts: this.engine.conflicts.paths(),
+      lastSyncedAt: this.engine.lastSyncedAt,
+      pending: this.engine.pendingPaths(),
+      failedPaths: this.engine.failures.failedPaths(),
+      cursor: this.engine.cursor,
+      instanceId: this.instanceId,
+      store: this.connection.url,
+      ...(state === 'paused' && context.pausedReason ? { pausedReason: context.pausedReason } : {}),
+      ...(context.error ? { error: context.error } : {}),
+    };
+  }
+
+  conflicts() {
+    return this.engine.conflicts.list();
+  }
+
+  /** Resolves once nothing is pending and the cursor has reached the store's head. */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      void this.checkIdle();
+    });
+  }
+
+  private onStateEntered(state: SyncState): void {
+    void this.writeStatus();
+    if (state === 'connecting') this.actor.cast({ type: 'connect' });
+    if (state === 'catching_up') this.actor.cast({ type: 'pass' });
+    if (state === 'live') void this.checkIdle();
+  }
+
+  private async connect(): Promise<void> {
+    if (lifecycleState(this.lifecycle) !== 'connecting') return;
+    try {
+      await this.connection.connect(this.app, () => this.actor.cast({ type: 'hint' }));
+      this.lifecycle.send({ type: 'CONNECTED' });
+    } catch (err) {
+      this.lifecycle.send({ type: 'FAILED', error: errorMessage(err) });
+    }
+  }
+
+  private async runPass(): Promise<void> {
+    this.passTimer = undefined;
+    const state = lifecycleState(this.lifecycle);
+    if (state !== 'catching_up' && state !== 'live') return;
+    this.passing = true;
+    try {
+      // The first catch-up of this actor's life reconciles everything: that
+      // is what recovers work a crash or a restart left behind.
+      await this.engine.pass(!this.fullPassDone);
+      this.fullPassDone = true;
+      if (state === 'catching_up') this.lifecycle.send({ type: 'CAUGHT_UP' });
+      if (this.engine.hasDirty) this.schedulePass(0);
+    } catch (err) {
+      if (err instanceof SyncPausedError) this.lifecycle.send({ type: 'PAUSE', reason: err.reason });
+      else if (err instanceof StoreUnavailableError) this.lifecycle.send({ type: 'FAILED', error: err.message });
+      else throw err;
+    } finally {
+      this.passing = false;
+      this.scheduleRetries();
+      await this.writeStatus();
+    }
+    await this.checkIdle();
+  }
+
+  private schedulePass(delayMs = this.deps.options.debounceMs ?? 50): void {
+    if (this.passTimer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.passTimer);
+    }
+    this.passTimer = setTimeout(() => this.actor.cast({ type: 'pass' }), delayMs);
+  }
+
+  private scheduleRetries(): void {
+    clearTimeout(this.retryTimer);
+    const next = this.engine.failures.nextDueAt();
+    if (next === undefined) return;
+    this.retryTimer = setTimeout(() => this.actor.cast({ type: 'retry_due' }), Math.max(0, next - Date.now()));
+  }
+
+  private onFsEvent(event: FsEvent): void {
+    if (event.type === 'snapshot' || event.origin === 'sync') return;
+    const paths = event.type === 'file_moved' ? [event.from, event.to] : [event.path];
+    if (event.type === 'file_moved') this.actor.cast({ type: 'moved', from: event.from, to: event.to });
+    if (event.type === 'file_deleted' && this.engine.conflicts.byCopyPath(event.path)) {
+      this.actor.cast({ type: 'copy_deleted', path: event.path });
+    }
+    for (const path of paths) {
+      if (path === SYNC_CONFIG_PATH) this.actor.cast({ type: 'config_changed' });
+      this.engine.failures.wake(path);
+    }
+    const synced = paths.filter((p) => this.engine.syncs(p));
+    if (synced.length > 0) this.actor.cast({ type: 'local', paths: synced });
+  }
+
+  private async reloadConfig(): Promise<void> {
+    const error = await this.engine.loadConfig();
+    const state = lifecycleState(this.lifecycle);
+    if (error) {
+      this.lifecycle.send({ type: 'PAUSE', reason: error });
+      return;
+    }
+    this.fullPassDone = false;
+    if (state === 'paused') this.lifecycle.send({ type: 'RESUME' });
+    else if (state === 'offline') this.lifecycle.send({ type: 'START' });
+    else this.schedulePass(0);
+  }
+
+  private async resolve(rawPath: string, resolution: ConflictResolution): Promise<void> {
+    const path = normalizePath(rawPath);
+    const conflicts = this.engine.conflicts;
+    if (!conflicts.has(path)) throw new ScopeFsError('ENOENT', `no open conflict for ${JSON.stringify(path)}`, { path });
+    if (resolution === 'remote') {
+      const remote = await conflicts.remoteContent(path);
+      if (remote === null) throw new ScopeFsError('ENOENT', `the conflict copy of ${JSON.stringify(path)} is gone`, { path });
+      await this.deps.fs.writeFile(path, remote);
+    } else if (typeof resolution === 'object') {
+      await this.deps.fs.writeFile(path, resolution.content);
+    } else if (resolution !== 'local') {
+      throw new ScopeFsError('EINVAL', `resolution must be 'local', 'remote' or { content }`, { path });
+    }
+    await conflicts.clear(path, { removeCopy: true });
+    this.deps.emit({ type: 'conflict_resolved', path, resolution: typeof resolution === 'object' ? 'content' : resolution });
+    this.engine.markDirty([path]);
+    this.schedulePass(0);
+    await this.writeStatus();
+  }
+
+  /** An agent deleting the conflict copy (after editing the file) resolves the conflict. */
+  private async onCopyDeleted(copyPath: string): Promise<void> {
+    const conflict = this.engine.conflicts.byCopyPath(copyPath);
+    if (!conflict) return;
+    await this.engine.conflicts.clear(conflict.path, { removeCopy: false });
+    this.deps.emit({ type: 'conflict_resolved', path: conflict.path, resolution: 'edited' });
+    this.engine.markDirty([conflict.path]);
+    this.schedulePass(0);
+  }
+
+  private async checkIdle(): Promise<void> {
+    if (this.idleWaiters.length === 0 || !this.isQuiet()) return;
+    let head: number;
+    try {
+      head = await this.connection.store.head(this.app);
+    } catch {
+      return; // offline: the lifecycle will catch up and check again
+    }
+    if (!this.isQuiet()) return;
+    if (head > this.engine.cursor) {
+      this.schedulePass(0);
+      return;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private isQuiet(): boolean {
+    const failed = new Set(this.engine.failures.failedPaths());
+    const pending = this.engine.pendingPaths().filter((p) => !failed.has(p));
+    return (
+      lifecycleState(this.lifecycle) === 'live' &&
+      this.connection.connected &&
+      !this.passing &&
+      this.passTimer === undefined &&
+      !this.engine.hasDirty &&
+      pending.length === 0 &&
+      this.actor.queueLength === 0
+    );
+  }
+
+  /** Rewrites the status files now (safe outside the mailbox: it only reads state and writes files). */
+  async writeStatus(): Promise<void> {
+    try {
+      await this.report.write(this.status(), this.engine.failures.recent());
+    } catch {
+      // Status files are informative; failing to write one must not stop sync.
+    }
+  }
+}

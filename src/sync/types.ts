@@ -1,0 +1,64 @@
+import type { Content } from '../types.js';
+
+/** The sync actor's connection lifecycle (an xstate machine). */
+export type SyncState = 'offline' | 'connecting' | 'catching_up' | 'live' | 'backing_off' | 'paused' | 'stopped';
+
+export interface ConflictRecord {
+  type: 'conflict-needs-llm';
+  path: string;
+  /** Where the remote version was written, beside the local file. */
+  copyPath: string;
+  /** First 500 characters of each side. */
+  localSnippet: string;
+  remoteSnippet: string;
+  remoteRevision: number;
+  remoteInstance: string;
+  detectedAt: string;
+}
+
+export interface SyncFailure {
+  path: string;
+  error: string;
+  at: string;
+  attempts: number;
+}
+
+export interface SyncStatus {
+  enabled: boolean;
+  connected: boolean;
+  state: SyncState;
+  /** Paths with an unresolved conflict. */
+  conflicts: string[];
+  lastSyncedAt: string | null;
+  /** Paths whose local hash differs from their base. */
+  pending: string[];
+  failedPaths: string[];
+  cursor: number;
+  instanceId: string;
+  store: string;
+  /** Why sync is paused (safety gate, malformed config, manual pause). */
+  pausedReason?: string;
+  /** Last connection or configuration error. */
+  error?: string;
+}
+
+export type ConflictResolution = 'local' | 'remote' | { content: Content };
+
+export type SyncEvent =
+  | { type: 'sync_state'; state: SyncState; previous: SyncState; reason?: string }
+  | { type: 'conflict'; conflict: ConflictRecord }
+  | { type: 'conflict_resolved'; path: string; resolution: 'local' | 'remote' | 'content' | 'edited' }
+  | { type: 'synced'; direction: 'push' | 'pull'; paths: string[]; cursor: number };
+
+export interface SyncHandle {
+  status(): Promise<SyncStatus>;
+  conflicts(): Promise<ConflictRecord[]>;
+  resolveConflict(path: string, resolution: ConflictResolution): Promise<void>;
+  /** Resolves once nothing is pending and the cursor has caught up with the store's head. */
+  idle(options?: { timeoutMs?: number }): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Lets a reconciliation held by the safety gate go ahead. */
+  confirm(): Promise<void>;
+  subscribe(listener: (event: SyncEvent) => void): () => void;
+}

@@ -1,0 +1,160 @@
+import type { PersistenceDriver } from '../persistence/types.js';
+
+/** File content: text (stored as UTF-8) or bytes (stored exactly). */
+export type Content = string | Uint8Array;
+
+/** Who caused a change, so listeners can ignore their own echo. */
+export type Origin = 'local' | 'disk' | 'sync' | 'replay';
+
+/** Metadata of one file; never includes content. */
+export interface EntryMeta {
+  path: string;
+  size: number;
+  createdAt: number;
+  modifiedAt: number;
+  mimeType: string;
+  /** sha256 of the content, lowercase hex. Undefined only for a not-yet-loaded persisted file. */
+  checksum: string | undefined;
+  /** Increases with every change of this path within this process's lifetime. */
+  revision: number;
+  /** Whether the content is in memory. */
+  loaded: boolean;
+  /** Whether memory differs from what the persistence driver holds. */
+  dirty: boolean;
+  /** True when no persistence config covers this path. */
+  memoryOnly: boolean;
+}
+
+export type FsEvent =
+  | { type: 'file_updated'; path: string; meta: EntryMeta; created: boolean; origin: Origin; source?: string }
+  | { type: 'file_deleted'; path: string; revision: number; origin: Origin; source?: string }
+  | { type: 'file_moved'; from: string; to: string; meta: EntryMeta; origin: Origin; source?: string }
+  | { type: 'snapshot'; entries: EntryMeta[] };
+
+export type FsListener = (event: FsEvent) => void | Promise<void>;
+
+/** `journal`: acknowledged = in the write-ahead journal. `debounced`: memory until the timer fires. `immediate`: write-through. */
+export type Durability = 'journal' | 'debounced' | 'immediate';
+
+export interface PersistenceConfig {
+  /** Base directory this config covers, e.g. `/docs`. Ignored for the default config. */
+  base: string;
+  driver: PersistenceDriver;
+  /** Debounce window for updates (a new file is persisted at once). */
+  debounceMs?: number;
+  readonly?: boolean;
+  /** Catches paths under no other config. */
+  default?: boolean;
+  /** Default 64 MiB. */
+  maxFileBytes?: number;
+}
+
+/** What getPersistenceConfigs returns: the config without the driver object. */
+export interface PersistenceConfigInfo {
+  base: string;
+  driver: string;
+  debounceMs: number;
+  readonly: boolean;
+  default: boolean;
+  maxFileBytes: number;
+}
+
+export interface WriteOptions {
+  mimeType?: string;
+  /** Compare-and-swap: fail with ESTALE unless the file is at this revision (0 = must not exist). */
+  ifRevision?: number;
+  /** Set by the sync engine and the disk watcher; callers leave it at `local`. */
+  origin?: Origin;
+  /** Free-form source id carried into the event (e.g. the remote instance id). */
+  source?: string;
+}
+
+export interface ChangeOptions {
+  origin?: Origin;
+  source?: string;
+  ifRevision?: number;
+}
+
+export interface ReadOptions {
+  /** `utf8` (default) returns a string; `bytes` returns the exact bytes. */
+  encoding?: 'utf8' | 'bytes';
+}
+
+export interface FsStats {
+  total: number;
+  memoryOnly: number;
+  persisted: number;
+  loaded: number;
+  notLoaded: number;
+  dirty: number;
+  totalSize: number;
+  pendingTimers: number;
+}
+
+export interface FlushResult {
+  flushed: string[];
+  failed: Array<{ path: string; error: string }>;
+}
+
+export interface MoveResult {
+  /** [from, to] pairs actually moved. */
+  moved: Array<[string, string]>;
+}
+
+/**
+ * The public API of a scope's FileSystemServer. Every method goes through the
+ * actor's mailbox, so calls are applied one at a time in the order made.
+ */
+export interface FileSystem {
+  writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta>;
+  readFile(path: string, options?: { encoding?: 'utf8' }): Promise<string>;
+  readFile(path: string, options: { encoding: 'bytes' }): Promise<Uint8Array>;
+  readFile(path: string, options?: ReadOptions): Promise<Content>;
+  deleteFile(path: string, options?: ChangeOptions): Promise<void>;
+  fileExists(path: string): Promise<boolean>;
+  /** Moves a file, or every file under a prefix when `from` names a directory. */
+  moveFile(from: string, to: string, options?: ChangeOptions): Promise<MoveResult>;
+  listFiles(prefix?: string): Promise<string[]>;
+  listEntries(prefix?: string): Promise<EntryMeta[]>;
+  stat(path: string): Promise<EntryMeta>;
+  stats(): Promise<FsStats>;
+  flushAll(): Promise<FlushResult>;
+  /** Drops all in-memory state (pending writes are flushed first) and re-indexes from persistence. */
+  reset(): Promise<void>;
+  /** Adds entries known to exist in persistence without loading them (lazy). */
+  registerFiles(files: Array<{ path: string; size?: number; modifiedAt?: number; mimeType?: string }>): Promise<void>;
+  registerPersistence(config: PersistenceConfig): Promise<void>;
+  getPersistenceConfigs(): Promise<PersistenceConfigInfo[]>;
+  editFile(path: string, oldStr: string, newStr: string, options?: ChangeOptions): Promise<EntryMeta>;
+  appendFile(path: string, content: Content, options?: ChangeOptions): Promise<EntryMeta>;
+  /** Returns an unsubscribe function. With `snapshot`, the listener first gets the current entries. */
+  subscribe(listener: FsListener, options?: { snapshot?: boolean }): () => void;
+}
+
+/** A scope key: a string, a number, or a tuple of them (`['user', 123]`). */
+export type ScopeKey = string | number | ReadonlyArray<string | number>;
+
+/** One node of the supervision tree, for introspection. */
+export interface ChildInfo {
+  id: string;
+  type: 'worker' | 'supervisor';
+  status: 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'restarting';
+  restarts: number;
+  restartType: 'permanent' | 'transient' | 'temporary';
+  children?: ChildInfo[];
+}
+
+/** What startScope returns. */
+export interface ScopeHandle {
+  readonly scopeKey: ScopeKey;
+  /** Canonical string form of the key. */
+  readonly key: string;
+  readonly root: string | undefined;
+  readonly fs: FileSystem;
+  /** Present when the scope was started with `sync`. */
+  readonly sync: import('./sync/types.js').SyncHandle | undefined;
+  /** The scope's supervision tree. */
+  tree(): ChildInfo[];
+  /** Stops agents, then sync, then the filesystem (which flushes). */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../persistence/memory-store.js';
+import { SHARED_OWNER } from '../../persistence/store-types.js';
+import { SyncStateDb } from '../../src/sync/state-db.js';
+import { SyncLab, nextEvent } from '../helpers/sync-scopes.js';
+
+describe('persisted sync state', () => {
+  let store: MemoryStore;
+  let lab: SyncLab;
+  beforeEach(async () => {
+    store = new MemoryStore();
+    lab = await SyncLab.create(store);
+  });
+  afterEach(() => lab.remove());
+
+  it('survives restarts: bases, cursor and instance id', async () => {
+    let a = await lab.start('a', { instanceId: undefined });
+    await a.fs.writeFile('/doc.md', 'v1');
+    await a.sync!.idle();
+    const before = await a.sync!.status();
+    await a.stop();
+    const state = SyncStateDb.open(join(lab.dir, 'a', '.scopefs', 'sync-state.db'));
+    expect(state.allPaths()).toEqual([
+      expect.objectContaining({ path: '/doc.md', owner: SHARED_OWNER, baseRevision: 1, remoteRevision: 1 }),
+    ]);
+    expect(state.cursor).toBe(before.cursor);
+    state.close();
+    a = await lab.start('a', { instanceId: undefined });
+    await a.sync!.idle();
+    const after = await a.sync!.status();
+    expect(after.instanceId).toBe(before.instanceId);
+    expect(after.cursor).toBe(before.cursor);
+    expect(await store.head('lab')).toBe(1); // nothing re-pushed
+  });
+
+  it('a corrupt state file leads to a safe full reconciliation, never to data loss', async () => {
+    let a = await lab.start('a');
+    const b = await lab.start('b');
+    await a.fs.writeFile('/same.md', 'same');
+    await a.fs.writeFile('/mine.md', 'base');
+    await lab.settle(a, b);
+    await a.stop();
+    // While a is down: b edits one file, a's disk copy of another changes, a's state is trashed.
+    await b.fs.writeFile('/same.md', 'changed by b');
+    await b.sync!.idle();
+    await writeFile(join(lab.dir, 'a', 'mine.md'), 'edited while the state was lost');
+    for (const name of await readdir(join(lab.dir, 'a', '.scopefs'))) {
+      if (name.startsWith('sync-state.db')) await writeFile(join(lab.dir, 'a', '.scopefs', name), 'garbage, not a database');
+    }
+    a = await lab.start('a');
+    await lab.settle(a, b);
+    // Without bases, differing files become conflicts: both versions are kept.
+    const conflicts = await a.sync!.conflicts();
+    expect(conflicts.map((c) => c.path).sort()).toEqual(['/mine.md', '/same.md']);
+    expect(await a.fs.readFile('/mine.md')).toBe('edited while the state was lost');
+    const copy = conflicts.find((c) => c.path === '/same.md')!.copyPath;
+    expect(await a.fs.readFile(copy)).toBe('changed by b');
+    expect((await readdir(join(lab.dir, 'a', '.scopefs'))).some((n) => n.includes('.corrupt-'))).toBe(true);
+  });
+
+  it('a missing state file starts a full reconciliation that pushes nothing twice', async () => {
+    let a = await lab.start('a');
+    await a.fs.writeFile('/x.md', 'x');
+    await a.sync!.idle();
+    await a.stop();
+    for (const name of await readdir(join(lab.dir, 'a', '.scopefs'))) {
+      if (name.startsWith('sync-state.db')) await writeFile(join(lab.dir, 'a', '.scopefs', name), '');
+    }
+    expect(existsSync(join(lab.dir, 'a', 'x.md'))).toBe(true);
+    a = await lab.start('a');
+    await a.sync!.idle();
+    expect(await a.sync!.conflicts()).toEqual([]);
+    expect(await store.head('lab')).toBe(1);
+  });
+
+  it('a file over the sync size limit gets a failure record and blocks nothing else', async () => {
+    const a = await lab.start('a', { maxFileBytes: 1024 });
+    await a.fs.writeFile('/big.bin', new Uint8Array(4096));
+    await a.fs.writeFile('/small.md', 'ok');
+    await a.sync!.idle();
+    const status = await a.sync!.status();
+    expect(status.failedPaths).toEqual(['/big.bin']);
+    expect(await store.get('lab', SHARED_OWNER, '/big.bin')).toBeNull();
+    expect((await store.get('lab', SHARED_OWNER, '/small.md'))?.deleted).toBe(false);
+    const failures = JSON.parse(await a.fs.readFile('/.sync-failures.json'));
+    expect(failures.at(-1)).toMatchObject({ path: '/big.bin', error: expect.stringMatching(/EFBIG/) });
+  });
+
+  it('a store row whose content does not match its hash is refused', async () => {
+    const a = await lab.start('a');
+    await store.push('lab', 'evil', [
+      { owner: SHARED_OWNER, path: '/tampered.md', baseRevision: 0, content: new TextEncoder().encode('payload'), hash: 'f'.repeat(64) },
+    ]);
+    await nextEvent(a, 'sync_state', (e) => e.state === 'live');
+    await a.sync!.idle();
+    expect(await a.fs.fileExists('/tampered.md')).toBe(false);
+    expect((await a.sync!.status()).failedPaths).toEqual(['/tampered.md']);
+  });
+});
