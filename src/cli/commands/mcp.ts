@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import { clientToken } from '../connect.js';
+import { findServe, type ServeInfo } from '../discovery.js';
+import { addScopeOptions, rootOf, type ScopeCliOptions } from '../options.js';
+import { nextSignal } from '../signals.js';
+import { checkStoreUrl } from '../store-url.js';
+import { packageVersion } from '../version.js';
+
+/**
+ * `scopefs mcp`: an MCP server on stdin/stdout. With a serve running for the
+ * root it relays to the serve's /mcp endpoint; otherwise it opens the scope
+ * itself (syncing only with --store). Nothing but MCP messages goes to stdout.
+ * It stops when the client closes stdin, or on SIGTERM/SIGINT.
+ */
+export function mcpCommand(): Command {
+  return addScopeOptions(new Command('mcp'), 'sync with this store while serving (only without a running serve)')
+    .description('run an MCP server over stdio (for Claude Desktop and other MCP clients)')
+    .action(async (options: ScopeCliOptions) => {
+      const root = rootOf(options);
+      const serve = await findServe(root);
+      if (serve) await relayToServe(options, serve);
+      else await serveRoot(options, root);
+    });
+}
+
+async function relayToServe(options: ScopeCliOptions, serve: ServeInfo): Promise<void> {
+  const { bridgeStdioToHttp } = await import('../../mcp/stdio.js');
+  const token = await clientToken(options, serve);
+  await Promise.race([bridgeStdioToHttp({ url: `${serve.url}/mcp`, token }), nextSignal()]);
+}
+
+async function serveRoot(options: ScopeCliOptions, root: string): Promise<void> {
+  const store = options.store === undefined ? undefined : checkStoreUrl(options.store);
+  const [{ startScope }, { createMcpServer }, { serveStdio }] = await Promise.all([
+    import('../../../supervisors/scopes.js'),
+    import('../../mcp/server.js'),
+    import('../../mcp/stdio.js'),
+  ]);
+  const sync = store === undefined ? undefined : { store, app: options.scope };
+  const scope = await startScope({ scopeKey: options.scope, root, sync });
+  try {
+    await Promise.race([serveStdio(createMcpServer(scope, { version: packageVersion() })), nextSignal()]);
+  } finally {
+    await scope.stop();
+  }
+}

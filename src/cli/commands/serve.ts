@@ -1,0 +1,138 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import type { RunningScope } from '../../../supervisors/scopes.js';
+import { isLoopbackHost, loadOrCreateToken, type AuthConfig } from '../../http/auth.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../../http/defaults.js';
+import type { HttpServerHandle } from '../../http/server.js';
+import { findServe, removeServeInfo, tokenFilePath, writeServeInfo, type ServeInfo } from '../discovery.js';
+import { addScopeOptions, parseCount, parsePort, rootOf, UsageError, type ScopeCliOptions } from '../options.js';
+import { Output, columns } from '../output.js';
+import { showSyncProgress, wantsProgress } from '../progress.js';
+import { nextSignal } from '../signals.js';
+import { checkStoreUrl, defaultStoreUrl, redactStoreUrl } from '../store-url.js';
+import { packageVersion } from '../version.js';
+
+interface ServeOptions extends ScopeCliOptions {
+  host: string;
+  port: number;
+  auth: boolean;
+  sync: boolean;
+  instance?: string;
+  user?: string;
+  maxBody?: number;
+  debounceMs?: number;
+}
+
+/** `scopefs serve`: the supervised scope on a root, served over HTTP (files, events, status, MCP). */
+export function serveCommand(): Command {
+  return addScopeOptions(
+    new Command('serve'),
+    'store to sync with (default: sqlite:<root>/../.scopefs/store.db)',
+    'bearer token to require (default: SCOPEFS_TOKEN, else one generated into <root>/.scopefs/token)',
+  )
+    .description('serve a workspace over HTTP and MCP, synced through a store')
+    .option('--host <host>', 'address to listen on; beyond loopback a token is always required', DEFAULT_HOST)
+    .option('--port <port>', 'port to listen on (0: any free port)', parsePort, DEFAULT_PORT)
+    .option('--no-auth', 'accept requests without a token (loopback only)')
+    .option('--no-sync', 'serve the files without syncing them')
+    .option('--instance <id>', 'this instance\'s id in the store (default: generated once per root)')
+    .option('--user <id>', 'owner id for privateSyncFilePatterns')
+    .option('--max-body <bytes>', 'largest request body (default 64 MiB)', parseCount)
+    .option('--debounce-ms <ms>', 'how long an updated file may wait before it is written to disk (default 500)', parseCount)
+    .action((options: ServeOptions) => serve(options));
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const root = rootOf(options);
+  const output = new Output(options.json === true);
+  if (!options.auth && !isLoopbackHost(options.host)) {
+    throw new UsageError(`--no-auth is only allowed on loopback; ${options.host} needs a token`);
+  }
+  const running = await findServe(root);
+  if (running) throw new Error(`a serve (pid ${running.pid}) is already running for ${root} at ${running.url}`);
+  await mkdir(root, { recursive: true });
+  await mkdir(join(root, '.scopefs'), { recursive: true, mode: 0o700 });
+  const { scope, http, info } = await startServing(options, root);
+  announce(output, info, http, options);
+  const progress = wantsProgress(options.json) ? followInitialSync(scope) : undefined;
+  const signal = await nextSignal();
+  progress?.stop();
+  output.note(`${signal}: stopping (flushing every pending write)`);
+  await http.close();
+  await scope.stop();
+  await removeServeInfo(root);
+  output.result({ event: 'stopped', signal }, () => 'stopped');
+}
+
+/** Starts the scope, then the HTTP server on it, and records serve.json for the other commands. */
+async function startServing(options: ServeOptions, root: string): Promise<{ scope: RunningScope; http: HttpServerHandle; info: ServeInfo }> {
+  const store = options.sync ? checkStoreUrl(options.store ?? defaultStoreUrl(root)) : undefined;
+  const { auth, tokenFile } = await resolveAuth(options, root);
+  // Loaded here rather than at start: the other commands do not need them.
+  const [{ startScope }, { startHttpServer }] = await Promise.all([
+    import('../../../supervisors/scopes.js'),
+    import('../../http/server.js'),
+  ]);
+  const scope = await startScope({
+    scopeKey: options.scope,
+    root,
+    debounceMs: options.debounceMs,
+    sync: store === undefined ? undefined : { store, app: options.scope, instanceId: options.instance, userId: options.user },
+  });
+  let http: HttpServerHandle;
+  try {
+    http = await startHttpServer({ scope, auth, host: options.host, port: options.port, version: packageVersion(), maxBodyBytes: options.maxBody });
+  } catch (err) {
+    await scope.stop();
+    throw err;
+  }
+  const info: ServeInfo = {
+    url: http.url,
+    pid: process.pid,
+    root,
+    store: store === undefined ? null : redactStoreUrl(store),
+    auth: auth.mode === 'token',
+    tokenFile,
+    startedAt: new Date().toISOString(),
+  };
+  await writeServeInfo(info);
+  return { scope, http, info };
+}
+
+/** --token, then SCOPEFS_TOKEN, then the token file (generated on first start), or none with --no-auth. */
+async function resolveAuth(options: ServeOptions, root: string): Promise<{ auth: AuthConfig; tokenFile: string | null }> {
+  if (!options.auth) return { auth: { mode: 'none' }, tokenFile: null };
+  const given = options.token ?? process.env.SCOPEFS_TOKEN;
+  if (given) return { auth: { mode: 'token', token: given }, tokenFile: null };
+  const tokenFile = tokenFilePath(root);
+  return { auth: { mode: 'token', token: await loadOrCreateToken(tokenFile) }, tokenFile };
+}
+
+function announce(output: Output, info: ServeInfo, http: HttpServerHandle, options: ServeOptions): void {
+  const token = info.tokenFile ?? (info.auth ? (options.token ? 'from --token' : 'from SCOPEFS_TOKEN') : 'none (--no-auth)');
+  output.result({ event: 'listening', ...info, host: http.host, port: http.port, mcp: `${http.url}/mcp` }, () => [
+    `scopefs serving ${info.root}`,
+    ...columns([
+      ['  url', info.url],
+      ['  mcp', `${info.url}/mcp`],
+      ['  events', `${info.url}/v1/events`],
+      ['  store', info.store ?? 'none (sync off)'],
+      ['  token', token],
+    ]),
+    'Press Ctrl-C to stop.',
+  ]);
+}
+
+/** The initial sync's progress bar; it stops itself once sync is idle. */
+function followInitialSync(scope: RunningScope): { stop(): void } | undefined {
+  if (!scope.sync) return undefined;
+  const bar = showSyncProgress(scope.sync);
+  let stopped = false;
+  const stop = () => {
+    if (!stopped) bar.stop();
+    stopped = true;
+  };
+  scope.sync.idle({ timeoutMs: 10 * 60_000 }).then(stop, stop);
+  return { stop };
+}

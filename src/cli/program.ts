@@ -1,0 +1,33 @@
+import { Command, CommanderError } from 'commander';
+import { fileCommands } from './commands/files.js';
+import { mcpCommand } from './commands/mcp.js';
+import { migrateCommand } from './commands/migrate.js';
+import { serveCommand } from './commands/serve.js';
+import { syncCommands } from './commands/sync.js';
+import { reportError } from './output.js';
+import { packageVersion } from './version.js';
+
+/** The `scopefs` command line. */
+export function buildProgram(): Command {
+  const program = new Command('scopefs')
+    .description('A scoped, crash-proof filesystem for AI agents, synced across instances through a database.')
+    .version(packageVersion())
+    .showHelpAfterError('(see scopefs <command> --help)')
+    .exitOverride();
+  for (const command of [serveCommand(), ...fileCommands(), ...syncCommands(), migrateCommand(), mcpCommand()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError());
+  }
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code: 0 ok, 1 error, 2 usage. */
+export async function run(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    // Commander has already printed its message (or the help it was asked for).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    return reportError(err, argv.includes('--json'));
+  }
+}

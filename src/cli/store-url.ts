@@ -1,0 +1,32 @@
+import { dirname, join } from 'node:path';
+import { ScopeFsError } from '../errors.js';
+
+/**
+ * The default store of a root: a SQLite file in a `.scopefs/` folder beside
+ * the root, so instances whose roots sit side by side share it.
+ */
+export function defaultStoreUrl(root: string): string {
+  return `sqlite:${join(dirname(root), '.scopefs', 'store.db')}`;
+}
+
+const CLI_SCHEMES = ['sqlite', 'postgres', 'postgresql', 'supabase', 'memory'];
+
+/**
+ * Fails fast on a store URL the CLI cannot open (a typo would otherwise only
+ * show up as sync retrying forever). Reachability is not checked: an
+ * unreachable store is something sync rides out.
+ */
+export function checkStoreUrl(url: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined || !CLI_SCHEMES.includes(scheme)) {
+    // Name only the scheme: the rest of a URL may hold a password.
+    const given = scheme === undefined ? 'a store URL needs a scheme' : `unknown store scheme "${scheme}:"`;
+    throw new ScopeFsError('EINVAL', `${given}; use ${CLI_SCHEMES.map((s) => `${s}:`).join(', ')}`);
+  }
+  return url;
+}
+
+/** The URL with any password masked, for output. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,23 @@
+import type { ConflictRecord, ConflictResolution } from '../sync/types.js';
+import type { EntryMeta, FlushResult, MoveResult } from '../types.js';
+import type { ScopeStatus } from '../http/status.js';
+
+/**
+ * What the file and sync commands act on: the running serve for the root
+ * (over its HTTP API), or the scope opened directly in this process.
+ */
+export interface ScopeTarget {
+  readonly mode: 'serve' | 'direct';
+  list(prefix: string): Promise<EntryMeta[]>;
+  read(path: string): Promise<{ bytes: Uint8Array; revision: number }>;
+  write(path: string, content: Uint8Array, ifRevision?: number): Promise<EntryMeta>;
+  move(from: string, to: string): Promise<MoveResult>;
+  remove(path: string): Promise<void>;
+  flush(): Promise<FlushResult>;
+  status(): Promise<ScopeStatus>;
+  conflicts(): Promise<ConflictRecord[]>;
+  resolve(path: string, resolution: ConflictResolution): Promise<void>;
+  /** Direct mode: waits (bounded) until sync has pushed and pulled; true when it got there. */
+  settle(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}

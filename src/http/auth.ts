@@ -1,0 +1,70 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { dirname } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { ScopeFsError } from '../errors.js';
+import { HttpError } from './responses.js';
+
+/** How `serve` authenticates requests: a bearer token, or nothing (loopback only, explicitly asked for). */
+export type AuthConfig = { mode: 'token'; token: string } | { mode: 'none' };
+
+/** Whether a listen address (or a Host header's name) stays on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (bare.toLowerCase() === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || bare.toLowerCase().startsWith('::ffff:127.');
+  return false;
+}
+
+/** Refuses a configuration that would expose the files without a token. */
+export function assertAuthAllowed(auth: AuthConfig, host: string): void {
+  if (auth.mode === 'none' && !isLoopbackHost(host)) {
+    throw new ScopeFsError('EINVAL', `listening on ${host} (beyond loopback) requires a bearer token`);
+  }
+  if (auth.mode === 'token' && auth.token.length < 16) {
+    throw new ScopeFsError('EINVAL', 'the bearer token must be at least 16 characters long');
+  }
+}
+
+/**
+ * The token stored in `file`, generated (32 random bytes, base64url) on first
+ * use. The file is only readable by its owner; looser permissions are fixed.
+ */
+export async function loadOrCreateToken(file: string): Promise<string> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+  const token = (await readFile(file, 'utf8')).trim();
+  if (token === '') throw new ScopeFsError('EINVAL', `the token file ${file} is empty`);
+  return token;
+}
+
+/** Throws 401 unless the request carries `Authorization: Bearer <token>`. */
+export function checkBearer(req: IncomingMessage, auth: AuthConfig): void {
+  if (auth.mode === 'none') return;
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match || !sameSecret(match[1]!, auth.token)) {
+    throw new HttpError(401, 'EAUTH', 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="scopefs"' });
+  }
+}
+
+/** Refuses requests whose Host names another machine while we listen on loopback (DNS rebinding). */
+export function checkHost(req: IncomingMessage, listenHost: string): void {
+  if (!isLoopbackHost(listenHost)) return;
+  const host = req.headers.host ?? '';
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  if (!isLoopbackHost(name)) throw new HttpError(403, 'EHOST', 'requests to a loopback server must name a loopback host');
+}
+
+// Comparing digests keeps the comparison constant-time whatever the lengths.
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

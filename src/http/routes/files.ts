@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { sha256 } from '../../content.js';
+import { fsErrors, isScopeFsError } from '../../errors.js';
+import { normalizePath, normalizePrefix } from '../../paths.js';
+import type { EntryMeta, FileSystem } from '../../types.js';
+import { readBody, readJsonObject } from '../body.js';
+import { HttpError, sendEmpty, sendJson } from '../responses.js';
+import type { RequestContext, Route } from '../router.js';
+
+export interface FileRouteDeps {
+  fs: FileSystem;
+  maxBodyBytes: number;
+  maxJsonBytes: number;
+}
+
+const FILES = '/v1/files';
+
+/** Files over HTTP: list, read (ETag = revision), write (If-Match = compare-and-swap), delete, move, flush. */
+export function fileRoutes(deps: FileRouteDeps): Route[] {
+  const { fs } = deps;
+  return [
+    { method: 'GET', path: FILES, handler: (ctx) => list(fs, ctx) },
+    { method: 'GET', path: FILES, prefix: true, handler: (ctx) => read(fs, ctx) },
+    { method: 'HEAD', path: FILES, prefix: true, handler: (ctx) => head(fs, ctx) },
+    { method: 'PUT', path: FILES, prefix: true, handler: (ctx) => write(deps, ctx) },
+    { method: 'DELETE', path: FILES, prefix: true, handler: (ctx) => remove(fs, ctx) },
+    { method: 'POST', path: '/v1/move', handler: (ctx) => move(deps, ctx) },
+    { method: 'POST', path: '/v1/flush', handler: async ({ res }) => sendJson(res, 200, await fs.flushAll()) },
+  ];
+}
+
+async function list(fs: FileSystem, { res, query }: RequestContext): Promise<void> {
+  const prefix = normalizePrefix(query.get('prefix') ?? '/');
+  sendJson(res, 200, { prefix, files: await fs.listEntries(prefix) });
+}
+
+async function read(fs: FileSystem, { req, res, rest }: RequestContext): Promise<void> {
+  const { bytes, meta } = await readConsistent(fs, filePath(rest));
+  const headers = metaHeaders(meta);
+  if (req.headers['if-none-match'] === headers.etag) return sendEmpty(res, 304, headers);
+  res.writeHead(200, { ...headers, 'content-length': String(bytes.byteLength) });
+  res.end(bytes);
+}
+
+async function head(fs: FileSystem, { res, rest }: RequestContext): Promise<void> {
+  const meta = await fs.stat(filePath(rest));
+  sendEmpty(res, 200, { ...metaHeaders(meta), 'content-length': String(meta.size) });
+}
+
+async function write(deps: FileRouteDeps, { req, res, rest }: RequestContext): Promise<void> {
+  const path = filePath(rest);
+  const ifRevision = await expectedRevision(deps.fs, path, req.headers);
+  const body = await readBody(req, deps.maxBodyBytes);
+  const meta = await deps.fs.writeFile(path, body, { ifRevision });
+  sendJson(res, 200, meta, { etag: etagOf(meta.revision) });
+}
+
+async function remove(fs: FileSystem, { req, res, rest }: RequestContext): Promise<void> {
+  const path = filePath(rest);
+  await fs.deleteFile(path, { ifRevision: await expectedRevision(fs, path, req.headers) });
+  sendEmpty(res, 204);
+}
+
+async function move(deps: FileRouteDeps, { req, res }: RequestContext): Promise<void> {
+  const { from, to } = await readJsonObject(req, deps.maxJsonBytes);
+  sendJson(res, 200, await deps.fs.moveFile(from as string, to as string));
+}
+
+/** The virtual path named by the rest of the URL: percent-decoded once, then validated like the library does. */
+export function filePath(rawRest: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawRest);
+  } catch {
+    throw fsErrors.invalidPath(rawRest, 'malformed percent-encoding');
+  }
+  return normalizePath(decoded);
+}
+
+export function etagOf(revision: number): string {
+  return `"${revision}"`;
+}
+
+function metaHeaders(meta: EntryMeta): Record<string, string> {
+  return {
+    etag: etagOf(meta.revision),
+    'content-type': meta.mimeType,
+    'last-modified': new Date(meta.modifiedAt).toUTCString(),
+    'x-scopefs-revision': String(meta.revision),
+    'cache-control': 'no-cache',
+  };
+}
+
+/**
+ * The revision a conditional write or delete expects: `If-Match: "7"` means
+ * revision 7, `If-Match: *` the current revision of an existing file, and
+ * `If-None-Match: *` "must not exist" (revision 0).
+ */
+async function expectedRevision(fs: FileSystem, path: string, headers: IncomingHttpHeaders): Promise<number | undefined> {
+  const ifMatch = headers['if-match']?.trim();
+  const ifNoneMatch = headers['if-none-match']?.trim();
+  if (ifMatch !== undefined && ifNoneMatch !== undefined) {
+    throw new HttpError(400, 'EINVAL', 'send either If-Match or If-None-Match, not both');
+  }
+  if (ifNoneMatch !== undefined) {
+    if (ifNoneMatch !== '*') throw new HttpError(400, 'EINVAL', 'a write supports only If-None-Match: *');
+    return 0;
+  }
+  if (ifMatch === undefined) return undefined;
+  if (ifMatch === '*') return currentRevision(fs, path);
+  const match = /^"(\d+)"$|^(\d+)$/.exec(ifMatch);
+  const revision = Number(match?.[1] ?? match?.[2]);
+  if (!match || !Number.isSafeInteger(revision)) {
+    throw new HttpError(400, 'EINVAL', `If-Match must be one revision ETag such as "7", not ${JSON.stringify(ifMatch)}`);
+  }
+  return revision;
+}
+
+async function currentRevision(fs: FileSystem, path: string): Promise<number> {
+  try {
+    return (await fs.stat(path)).revision;
+  } catch (err) {
+    if (isScopeFsError(err, 'ENOENT')) throw new HttpError(412, 'ESTALE', `${JSON.stringify(path)} does not exist`);
+    throw err;
+  }
+}
+
+/**
+ * Content and the metadata of that same content. Read and stat are two
+ * mailbox calls, so a write may land between them; the checksum tells.
+ */
+async function readConsistent(fs: FileSystem, path: string): Promise<{ bytes: Uint8Array; meta: EntryMeta }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const bytes = await fs.readFile(path, { encoding: 'bytes' });
+    const meta = await fs.stat(path);
+    if (meta.checksum === sha256(bytes)) return { bytes, meta };
+  }
+  throw new HttpError(503, 'EBUSY', `${JSON.stringify(path)} kept changing while being read; retry`);
+}

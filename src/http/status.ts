@@ -1,0 +1,45 @@
+import { isScopeFsError } from '../errors.js';
+import type { SyncStatus } from '../sync/types.js';
+import type { ChildInfo, FsStats, ScopeHandle } from '../types.js';
+
+/** The sync part of a status: the engine's full status, or why there is none. */
+export type SyncStatusView = SyncStatus | { enabled: false } | { enabled: true; connected: false; state: 'restarting' };
+
+export interface ScopeStatus {
+  scope: string;
+  root: string | null;
+  sync: SyncStatusView;
+  files: FsStats;
+  /** The scope's supervision tree: children, their state and restart counts. */
+  tree: ChildInfo[];
+}
+
+/** What `GET /api/file-sync/status` answers: just enough for an app's indicator. */
+export interface FileSyncStatus {
+  enabled: boolean;
+  connected: boolean;
+  /** Number of unresolved conflicts. */
+  conflicts: number;
+}
+
+export async function scopeStatus(scope: ScopeHandle): Promise<ScopeStatus> {
+  const [sync, files] = await Promise.all([syncStatus(scope), scope.fs.stats()]);
+  return { scope: scope.key, root: scope.root ?? null, sync, files, tree: scope.tree() };
+}
+
+export async function fileSyncStatus(scope: Pick<ScopeHandle, 'sync'>): Promise<FileSyncStatus> {
+  const sync = await syncStatus(scope);
+  if (!sync.enabled) return { enabled: false, connected: false, conflicts: 0 };
+  return { enabled: true, connected: sync.connected, conflicts: 'conflicts' in sync ? sync.conflicts.length : 0 };
+}
+
+export async function syncStatus(scope: Pick<ScopeHandle, 'sync'>): Promise<SyncStatusView> {
+  if (!scope.sync) return { enabled: false };
+  try {
+    return await scope.sync.status();
+  } catch (err) {
+    // Between a crash and its restart the sync actor cannot answer.
+    if (isScopeFsError(err, 'ESTOPPED')) return { enabled: true, connected: false, state: 'restarting' };
+    throw err;
+  }
+}

@@ -1,0 +1,27 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ScopeHandle } from '../types.js';
+import { registerFileTools } from './file-tools.js';
+import { registerMemoryTool } from './memory-tool.js';
+import { registerSyncTools } from './sync-tools.js';
+
+export interface McpServerInfo {
+  name?: string;
+  version: string;
+}
+
+/** An MCP server exposing a scope's files to an agent; the same tools over stdio and Streamable HTTP. */
+export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync'>, info: McpServerInfo): McpServer {
+  const server = new McpServer(
+    { name: info.name ?? 'scopefs', version: info.version },
+    {
+      instructions:
+        'Files of a workspace that is saved to disk and synced with other instances. Paths are absolute ' +
+        '(/notes/todo.md). Use read_file before editing; edit_file replaces an exact string. ' +
+        'The memory tool keeps notes under /memories across conversations.',
+    },
+  );
+  registerFileTools(server, scope.fs);
+  registerSyncTools(server, scope.sync);
+  registerMemoryTool(server, scope.fs);
+  return server;
+}
