@@ -1,0 +1,92 @@
+/**
+ * Runs a generated program against a cluster, logging every operation in
+ * the oracle. Steps run in order; the operations of one `ops` step run
+ * concurrently (on different instances, truly in parallel).
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Mutation } from '../fixtures/mutations.js';
+import type { Cluster } from './cluster.js';
+import { token } from './content.js';
+import { describeOp, INSTANCES, type OpStep, type Step } from './model.js';
+import type { Oracle } from './oracle.js';
+
+const SYNC_POINT_MS = 5_000;
+
+export class ProgramRunner {
+  private tokenCount = 0;
+  private opCount = 0;
+  /** How long each operation took to answer (ms), for "keeps serving" checks. */
+  readonly latencies: number[] = [];
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly oracle: Oracle,
+  ) {}
+
+  get operations(): number {
+    return this.opCount;
+  }
+
+  async run(program: readonly Step[]): Promise<void> {
+    for (const step of program) await this.step(step);
+  }
+
+  async step(step: Step): Promise<void> {
+    const { cluster } = this;
+    switch (step.type) {
+      case 'ops':
+        await Promise.all(step.ops.map((op) => this.operate(op)));
+        return;
+      case 'sync':
+        // A sync point lets time pass until the instance caught up. A partitioned one cannot, and
+        // one paused by the safety gate waits for the final settle to confirm it: both are skipped.
+        if (!cluster.isPartitioned(step.inst)) await cluster.idleWithin(step.inst, SYNC_POINT_MS);
+        return;
+      case 'partition':
+        return cluster.partition(step.inst);
+      case 'heal':
+        return cluster.heal(step.inst);
+      case 'crashSync':
+        return cluster.crashSync(step.inst);
+      case 'kill':
+        return this.kill(step);
+      case 'resolve':
+        // A sync actor that is restarting (an injected crash) cannot answer; the final resolution catches up.
+        await cluster.call(step.inst, step.how === 'api' ? 'resolveUnion' : 'resolveByEditing').catch((err: { code?: string }) => {
+          if (err.code !== 'ESTOPPED') throw err;
+        });
+        return;
+    }
+  }
+
+  /**
+   * SIGKILL at a chosen moment: between operations, in the middle of a burst
+   * of them (so some are acknowledged and journaled, one is mid-write, the
+   * rest never arrive), or while a pull of another instance's write is likely running.
+   */
+  private async kill(step: Extract<Step, { type: 'kill' }>): Promise<void> {
+    const { cluster } = this;
+    if (step.moment === 'mid-op') {
+      const inFlight = Promise.all(Array.from({ length: step.burst }, () => this.operate({ ...step.op, inst: step.inst })));
+      await delay(step.delayMs);
+      await cluster.kill(step.inst);
+      await inFlight;
+    } else {
+      if (step.moment === 'mid-sync') {
+        await this.operate({ ...step.op, inst: (step.inst + 1) % INSTANCES });
+        await delay(step.delayMs);
+      }
+      await cluster.kill(step.inst);
+    }
+    await cluster.restart(step.inst);
+  }
+
+  private async operate(op: OpStep): Promise<void> {
+    const tokens = Array.from({ length: op.adds }, () => token(++this.tokenCount));
+    const mutation: Mutation = { kind: op.kind, path: op.path, to: op.to, tokens, pick: op.pick, padding: op.padding };
+    const log = this.oracle.begin(`op${++this.opCount} ${describeOp(op)} ${tokens.join(' ')}`.trim(), tokens);
+    const started = performance.now();
+    await this.cluster.mutate(op.inst, mutation, log);
+    this.latencies.push(performance.now() - started);
+  }
+}

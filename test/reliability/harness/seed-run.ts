@@ -1,0 +1,74 @@
+/**
+ * One seed of the randomized convergence run: generate the program, run it
+ * on the cluster, verify, and turn any problem into a failure that names the
+ * seed, the way to rerun it, and the program.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { SyncStore } from '../../../persistence/store-types.js';
+import type { Cluster } from './cluster.js';
+import { describeProgram, programFor, type ProgramShape } from './model.js';
+import { Oracle } from './oracle.js';
+import { ProgramRunner } from './runner.js';
+import { rerunHint } from './settings.js';
+import { verifyConvergence } from './verify.js';
+
+export interface SeedRunContext {
+  cluster: Cluster;
+  /** Store URL the instances open. */
+  storeUrl: string;
+  /** The same store, opened in the test process, to inspect its rows. */
+  store: SyncStore;
+  dir: string;
+  shape: ProgramShape;
+  /** The test file, for the rerun hint. */
+  file: string;
+}
+
+/** Totals over the seeds run, for docs/reliability.md. */
+export class Figures {
+  seeds = 0;
+  operations = 0;
+  acknowledged = 0;
+  unanswered = 0;
+  tokensChecked = 0;
+  conflictsResolved = 0;
+  lost = 0;
+
+  asRecord(cluster: Cluster): Record<string, number> {
+    const { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost } = this;
+    return { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, ...cluster.counters };
+  }
+}
+
+export async function runSeed(context: SeedRunContext, seed: number, figures: Figures): Promise<void> {
+  const { cluster, shape } = context;
+  const program = programFor(seed, shape);
+  const app = `seed-${seed}-${randomBytes(3).toString('hex')}`;
+  const oracle = new Oracle();
+  const problems: string[] = [];
+  await cluster.begin({ dir: join(context.dir, app), store: context.storeUrl, view: context.store, app });
+  try {
+    const runner = new ProgramRunner(cluster, oracle);
+    await runner.run(program);
+    const verdict = await verifyConvergence(cluster, oracle, context.store, app);
+    problems.push(...verdict.problems);
+    figures.operations += runner.operations;
+    figures.conflictsResolved += verdict.conflictsResolved;
+  } catch (err) {
+    problems.push(`run aborted: ${err instanceof Error ? err.stack : String(err)}`);
+  } finally {
+    await cluster.end();
+  }
+  const counts = oracle.counts();
+  figures.seeds++;
+  figures.acknowledged += counts.acked;
+  figures.unanswered += counts.unknown;
+  figures.tokensChecked += counts.requiredTokens;
+  figures.lost += problems.filter((p) => p.startsWith('LOST')).length;
+  if (problems.length > 0) {
+    throw new Error(
+      [`seed ${seed} failed (${rerunHint(context.file, seed)})`, ...problems, 'program:', describeProgram(program)].join('\n'),
+    );
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The end-of-run checks: heal, wait for quiescence, then
+ *  1. every acknowledged token is somewhere (files or conflict copies) or was
+ *     replaced by an operation that had seen it (the oracle);
+ *  2. conflicts are resolved by keeping both sides' tokens, until none is left;
+ *  3. every instance holds identical synced files, memory equals disk, and
+ *     the store's live rows equal the files;
+ *  4. the oracle holds again on the final files alone;
+ *  5. no actor crashed unless the harness crashed it, and nothing is failed or pending.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sha256 } from '../../../src/content.js';
+import { isConflictCopy } from '../../../src/sync/conflict-copy.js';
+import { deniedReason } from '../../../src/sync/denylist.js';
+import type { SyncStore } from '../../../persistence/store-types.js';
+import type { Cluster } from './cluster.js';
+import { tokensIn } from './content.js';
+import { name } from './model.js';
+import { liveRows } from './quiescence.js';
+import type { Oracle } from './oracle.js';
+
+type Files = Map<string, Buffer>;
+
+interface InstanceFiles {
+  synced: Files;
+  copies: Files;
+}
+
+export interface Verdict {
+  problems: string[];
+  conflictsResolved: number;
+}
+
+const MAX_RESOLVE_ROUNDS = 10;
+
+export async function verifyConvergence(cluster: Cluster, oracle: Oracle, store: SyncStore, app: string): Promise<Verdict> {
+  const problems: string[] = [];
+  oracle.settleRunning();
+  await cluster.healAll();
+  await cluster.settle();
+
+  const before = await snapshots(cluster, false);
+  reportLost(problems, oracle, before, 'before resolving conflicts (files and conflict copies)');
+
+  const conflictsResolved = await resolveConflicts(cluster);
+  const after = await snapshots(cluster, true);
+  reportLost(problems, oracle, after.map((f) => ({ synced: f.synced, copies: new Map() })), 'in the final files');
+  reportDivergence(problems, after);
+  for (const [i, files] of after.entries()) {
+    if (files.copies.size > 0) problems.push(`${name(i)} still has conflict copies: ${[...files.copies.keys()].join(', ')}`);
+    problems.push(...(await diskMismatches(cluster.rootOf(i), files.synced)).map((p) => `${name(i)}: ${p}`));
+  }
+  problems.push(...storeMismatches(await liveRows(store, app), after[0]!.synced));
+  problems.push(...(await healthProblems(cluster)));
+  return { problems, conflictsResolved };
+}
+
+/** Resolves every open conflict by union (keeping both sides), round after round, until there is none. */
+async function resolveConflicts(cluster: Cluster): Promise<number> {
+  let total = 0;
+  for (let round = 0; round < MAX_RESOLVE_ROUNDS; round++) {
+    let resolved = 0;
+    // One instance at a time: concurrent resolutions of one path would just conflict again.
+    for (let i = 0; i < cluster.size; i++) {
+      resolved += (await cluster.call<string[]>(i, 'resolveUnion')).length;
+      if (resolved > 0) await cluster.settle();
+    }
+    total += resolved;
+    if (resolved === 0) return total;
+  }
+  throw new Error(`conflicts kept coming back after ${MAX_RESOLVE_ROUNDS} rounds of resolution`);
+}
+
+async function snapshots(cluster: Cluster, flush: boolean): Promise<InstanceFiles[]> {
+  const raw = await Promise.all(
+    Array.from({ length: cluster.size }, (_, i) => cluster.call<Record<string, string>>(i, 'snapshot', { flush })),
+  );
+  return raw.map((files) => {
+    const synced: Files = new Map();
+    const copies: Files = new Map();
+    for (const [path, base64] of Object.entries(files)) {
+      const bytes = Buffer.from(base64, 'base64');
+      if (isConflictCopy(path)) copies.set(path, bytes);
+      else if (deniedReason(path) === null) synced.set(path, bytes);
+    }
+    return { synced, copies };
+  });
+}
+
+function reportLost(problems: string[], oracle: Oracle, instances: InstanceFiles[], where: string): void {
+  const present = new Set<string>();
+  for (const { synced, copies } of instances) {
+    for (const bytes of [...synced.values(), ...copies.values()]) for (const t of tokensIn(bytes)) present.add(t);
+  }
+  for (const { token, addedBy } of oracle.lost(present)) {
+    problems.push(`LOST ${token} ${where}: added by ${addedBy}; history: ${oracle.historyOf(token).join(' | ')}`);
+  }
+}
+
+function reportDivergence(problems: string[], instances: InstanceFiles[]): void {
+  const reference = describeFiles(instances[0]!.synced);
+  for (const [i, files] of instances.entries()) {
+    const view = describeFiles(files.synced);
+    if (view !== reference) problems.push(`${name(i)} diverges from a:\n  a: ${reference}\n  ${name(i)}: ${view}`);
+  }
+}
+
+function describeFiles(files: Files): string {
+  return [...files.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([path, bytes]) => `${path}=${sha256(bytes).slice(0, 8)}[${tokensIn(bytes).join(',')}]`)
+    .join(' ');
+}
+
+/** Differences between what the instance serves and what is on its disk. */
+async function diskMismatches(root: string, synced: Files): Promise<string[]> {
+  const problems: string[] = [];
+  const onDisk = new Set<string>();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = `/${join(entry.parentPath, entry.name).slice(root.length + 1)}`;
+    if (deniedReason(path) === null && !isConflictCopy(path)) onDisk.add(path);
+  }
+  for (const [path, bytes] of synced) {
+    if (!onDisk.has(path)) problems.push(`${path} is served but not on disk after a flush`);
+    else if (!bytes.equals(await readFile(join(root, path)))) problems.push(`${path} on disk differs from memory after a flush`);
+  }
+  for (const path of onDisk) if (!synced.has(path)) problems.push(`${path} is on disk but not served`);
+  return problems;
+}
+
+async function failureLog(cluster: Cluster, i: number): Promise<string> {
+  const files = await cluster.call<Record<string, string>>(i, 'snapshot', { flush: false });
+  const log = files['/.sync-failures.json'];
+  return log === undefined ? 'none' : Buffer.from(log, 'base64').toString('utf8');
+}
+
+function storeMismatches(rows: Map<string, string>, files: Files): string[] {
+  const problems: string[] = [];
+  for (const [path, bytes] of files) {
+    const hash = rows.get(path);
+    if (hash === undefined) problems.push(`${path} is in the files but has no live row in the store`);
+    else if (hash !== sha256(bytes)) problems.push(`${path} differs between the files and the store`);
+  }
+  for (const path of rows.keys()) if (!files.has(path)) problems.push(`${path} is live in the store but in no instance`);
+  return problems;
+}
+
+async function healthProblems(cluster: Cluster): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [i, status] of (await cluster.statuses()).entries()) {
+    if (status.pending.length + status.failedPaths.length > 0) {
+      problems.push(`${name(i)} status: ${JSON.stringify(status)}; failures: ${await failureLog(cluster, i)}`);
+      problems.push(`${name(i)} recent events:\n    ${(await cluster.call<string[]>(i, 'trace')).join('\n    ')}`);
+    }
+    if (status.state !== 'live') problems.push(`${name(i)} is ${status.state}, not live (${status.error ?? status.pausedReason ?? ''})`);
+    if (status.pending.length > 0) problems.push(`${name(i)} still has pending paths: ${status.pending.join(', ')}`);
+    if (status.failedPaths.length > 0) problems.push(`${name(i)} has failed paths: ${status.failedPaths.join(', ')}`);
+    if (status.conflicts.length > 0) problems.push(`${name(i)} has open conflicts: ${status.conflicts.join(', ')}`);
+    const crashes = await cluster.call<string[]>(i, 'crashes');
+    if (crashes.length > 0) problems.push(`${name(i)}: actors crashed without an injected fault: ${crashes.join('; ')}`);
+  }
+  return problems;
+}
