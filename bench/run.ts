@@ -1,0 +1,36 @@
+/**
+ * Runs every FileSystemServer benchmark in sequence and prints one table,
+ * then the same table as Markdown for docs/benchmarks.md.
+ *   node --import tsx bench/run.ts
+ */
+import { markdownTable, printRows, type BenchRow } from './lib.js';
+import { run as read } from './fs-read.js';
+import { run as write } from './fs-write.js';
+import { run as debounce } from './fs-debounce.js';
+import { run as index } from './fs-index.js';
+import { run as syncLatency } from './sync-latency.js';
+import { run as syncInitial } from './sync-initial.js';
+import { run as syncSteady } from './sync-steady.js';
+
+const benches: Array<[string, () => Promise<BenchRow[]>]> = [
+  ['read', read],
+  ['write', write],
+  ['debounce', debounce],
+  ['index', index],
+  ['sync-latency', syncLatency],
+  ['sync-initial', syncInitial],
+  ['sync-steady', syncSteady],
+];
+
+const rows: BenchRow[] = [];
+for (const [name, bench] of benches) {
+  console.error(`running ${name}...`);
+  rows.push(...(await bench()));
+}
+printRows(rows);
+console.log(`\n${markdownTable(rows)}`);
+const missed = rows.filter((r) => r.pass === false);
+if (missed.length > 0) {
+  console.log(`\n${missed.length} goal(s) missed: ${missed.map((r) => `${r.bench}: ${r.metric}`).join('; ')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,185 @@
+/**
+ * Propagation latency through one SQLite file: process A writes a file,
+ * process B sees it, both as a FileSystemServer `file_updated` event with
+ * origin `sync` (reported by B) and as the file with that content on B's disk
+ * (observed from this process with inotify). Sequential: each write waits
+ * until B has both before the next one starts. Timestamps come from the
+ * monotonic clock all processes share.
+ *
+ * Series: new files (persisted to disk at once), then updates of one file
+ * (on disk after the FileSystemServer's debounce, 500 ms by default: events
+ * and reads see the update at once, the disk copy follows the debounce).
+ * Baseline: the same new-file series through a hand-rolled minimum (see
+ * fixtures/raw-sqlite-peer.ts) polling `PRAGMA data_version` as often as
+ * the SqliteStore does; the ratio is what scopefs' sync work costs on top.
+ * Before each write the bench pauses a random 0..pollMs, so writes land at a
+ * random phase of the readers' poll timers (back-to-back writes would lock
+ * onto the timer and always wait almost a full interval).
+ *
+ * Both instances run with the library's defaults (sync debounce 50 ms, store
+ * poll 25 ms, journal durability, disk watcher on); `--debounce-ms` overrides
+ * the sync debounce (A's batching window before a push).
+ *
+ *   node --import tsx bench/sync-latency.ts [--writes 500] [--updates 50] [--poll-ms 25] [--debounce-ms N]
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { fmt, goalRow, percentile, runIfMain, withTempDir, type BenchRow } from './lib.js';
+import { spawnPeer, type Peer } from './fixtures/child.js';
+import { DiskObserver } from './fixtures/disk-observer.js';
+
+const SYNC_PEER = fileURLToPath(new URL('./fixtures/sync-peer.ts', import.meta.url));
+const RAW_PEER = fileURLToPath(new URL('./fixtures/raw-sqlite-peer.ts', import.meta.url));
+const WAIT_MS = 30_000;
+const WARMUP = 10;
+
+export interface LatencyOptions {
+  /** New files written, one at a time. */
+  writes: number;
+  /** Updates of one existing file, one at a time (each waits for B's disk debounce). */
+  updates: number;
+  /** The baseline reader's poll interval (the SqliteStore polls every 25 ms by default). */
+  pollMs: number;
+  /** The instances' sync debounce; undefined: the library's default. */
+  debounceMs?: number;
+}
+
+const DEFAULTS: LatencyOptions = { writes: 500, updates: 50, pollMs: 25 };
+
+interface Series {
+  event: Float64Array;
+  disk: Float64Array;
+}
+
+interface Step {
+  name: string;
+  content: string;
+}
+
+const contentFor = (i: number) => `# note ${i}\n${'lorem ipsum dolor sit amet '.repeat(37)}\n`; // ~1 KiB
+
+export async function run(options: LatencyOptions = DEFAULTS): Promise<BenchRow[]> {
+  const creates = (prefix: string, count: number): Step[] =>
+    Array.from({ length: count }, (_, i) => ({ name: `${prefix}-${String(i).padStart(5, '0')}.md`, content: contentFor(i) }));
+  const updates = Array.from({ length: options.updates }, (_, i) => ({ name: 'updated.md', content: contentFor(i) }));
+
+  const scopefs = await withTempDir('sync-latency', (dir) =>
+    withScopefsPeers(dir, options.debounceMs, async (a, b, observer) => {
+      // The warm-up also creates the file the update series rewrites.
+      const warmup = [...creates('warmup', WARMUP), { name: 'updated.md', content: 'created' }];
+      await measure(a, b, observer, warmup, options.pollMs);
+      const created = await measure(a, b, observer, creates('new', options.writes), options.pollMs);
+      const updated = await measure(a, b, observer, updates, options.pollMs);
+      return { created, updated };
+    }),
+  );
+  const raw = await withTempDir('sync-latency-raw', (dir) =>
+    withRawPeers(dir, options.pollMs, async (a, b, observer) => {
+      await measure(a, b, observer, creates('warmup', WARMUP), options.pollMs);
+      return measure(a, b, observer, creates('new', options.writes), options.pollMs);
+    }),
+  );
+  return report(options, scopefs.created, scopefs.updated, raw);
+}
+
+/** Runs `steps` one at a time; latencies in ms from just before A's write call. */
+async function measure(a: Peer, b: Peer, observer: DiskObserver, steps: Step[], phaseMs: number): Promise<Series> {
+  const series: Series = { event: new Float64Array(steps.length), disk: new Float64Array(steps.length) };
+  for (const [i, { name, content }] of steps.entries()) {
+    const path = `/${name}`;
+    const seen = b.nextReport((r) => r.seen === path, WAIT_MS, `B to see ${path}`);
+    const onDisk = observer.waitFor(name, content, WAIT_MS);
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * phaseMs));
+    const { at } = await a.call<{ at: number }>('write', { path, content });
+    const [event, disk] = await Promise.all([seen, onDisk]);
+    series.event[i] = (event.at as number) - at;
+    series.disk[i] = disk - at;
+  }
+  return series;
+}
+
+async function withScopefsPeers<T>(
+  dir: string,
+  debounceMs: number | undefined,
+  body: (a: Peer, b: Peer, observer: DiskObserver) => Promise<T>,
+): Promise<T> {
+  const store = `sqlite:${join(dir, 'store.db')}`;
+  const rootB = join(dir, 'b');
+  await mkdir(rootB, { recursive: true });
+  const a = await spawnPeer(SYNC_PEER, { root: join(dir, 'a'), store, instanceId: 'bench-a', debounceMs });
+  const b = await spawnPeer(SYNC_PEER, { root: rootB, store, instanceId: 'bench-b', debounceMs });
+  const observer = new DiskObserver(rootB);
+  try {
+    await Promise.all([a.call('idle'), b.call('idle')]);
+    return await body(a, b, observer);
+  } finally {
+    observer.close();
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function withRawPeers<T>(
+  dir: string,
+  pollMs: number,
+  body: (a: Peer, b: Peer, observer: DiskObserver) => Promise<T>,
+): Promise<T> {
+  const db = join(dir, 'raw.db');
+  const rootB = join(dir, 'b');
+  await mkdir(rootB, { recursive: true });
+  const a = await spawnPeer(RAW_PEER, { db, root: join(dir, 'a'), role: 'writer', pollMs });
+  const b = await spawnPeer(RAW_PEER, { db, root: rootB, role: 'reader', pollMs });
+  const observer = new DiskObserver(rootB);
+  try {
+    return await body(a, b, observer);
+  } finally {
+    observer.close();
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+function report(options: LatencyOptions, created: Series, updated: Series, raw: Series): BenchRow[] {
+  const p = (values: Float64Array, q: number) => percentile(values.slice().sort(), q);
+  const shown = (values: Float64Array) => `p50 ${fmt.ms(p(values, 0.5))}, p99 ${fmt.ms(p(values, 0.99))}`;
+  const bench = 'sync-latency';
+  const goal = { max: 100, text: 'p50 ≤ 100 ms' };
+  const n = options.writes;
+  const scopefs = options.debounceMs === undefined ? 'scopefs' : `scopefs (sync debounce ${options.debounceMs} ms)`;
+  const rows: BenchRow[] = [
+    goalRow(bench, `${scopefs}, new file: B's sync event (${n} writes)`, p(created.event, 0.5), shown(created.event), goal),
+    goalRow(bench, `${scopefs}, new file: on B's disk (${n} writes)`, p(created.disk, 0.5), shown(created.disk), goal),
+  ];
+  if (options.updates > 0) {
+    rows.push(
+      { bench, metric: `${scopefs}, update: B's sync event (${options.updates} writes)`, value: shown(updated.event) },
+      { bench, metric: `${scopefs}, update: on B's disk, after B's 500 ms disk debounce`, value: shown(updated.disk) },
+    );
+  }
+  return [
+    ...rows,
+    { bench, metric: `baseline (raw SQLite, ${options.pollMs} ms poll): B read the row`, value: shown(raw.event) },
+    { bench, metric: `baseline (raw SQLite, ${options.pollMs} ms poll): on B's disk`, value: shown(raw.disk) },
+    { bench, metric: 'scopefs / baseline, on disk, p50', value: fmt.ratio(p(created.disk, 0.5) / p(raw.disk, 0.5)) },
+    { bench, metric: 'scopefs / baseline, on disk, p99', value: fmt.ratio(p(created.disk, 0.99) / p(raw.disk, 0.99)) },
+  ];
+}
+
+function parseCli(): LatencyOptions {
+  const { values } = parseArgs({
+    options: {
+      writes: { type: 'string' },
+      updates: { type: 'string' },
+      'poll-ms': { type: 'string' },
+      'debounce-ms': { type: 'string' },
+    },
+  });
+  return {
+    writes: Number(values.writes ?? DEFAULTS.writes),
+    updates: Number(values.updates ?? DEFAULTS.updates),
+    pollMs: Number(values['poll-ms'] ?? DEFAULTS.pollMs),
+    debounceMs: values['debounce-ms'] === undefined ? undefined : Number(values['debounce-ms']),
+  };
+}
+
+await runIfMain(import.meta.url, () => run(parseCli()));
