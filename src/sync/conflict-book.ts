@@ -13,6 +13,10 @@ export const CONFLICT_REPORT_PATH = '/application-state/sync-conflict.json';
  * records in the state database, and the report file agents read. A conflict
  * keeps the local file in place and the remote version in the copy until it
  * is resolved.
+ *
+ * Conflicts are keyed by their copy, not their path: a path can hold more
+ * than one (a conflicted file moved onto a path whose own conflict is still
+ * open), and every copy on disk must belong to exactly one open conflict.
  */
 export class ConflictBook {
   private readonly open = new Map<string, ConflictRecord>();
@@ -22,30 +26,33 @@ export class ConflictBook {
     private readonly state: SyncStateDb,
     private readonly instanceId: string,
   ) {
-    for (const record of state.conflicts()) this.open.set(record.path, record);
+    for (const record of state.conflicts()) this.open.set(record.copyPath, record);
   }
 
   has(path: string): boolean {
-    return this.open.has(path);
+    return this.forPath(path).length > 0;
   }
 
+  /** Every open conflict, by path, oldest first. */
   list(): ConflictRecord[] {
-    return [...this.open.values()].sort((a, b) => a.path.localeCompare(b.path));
+    return [...this.open.values()].sort(
+      (a, b) => a.path.localeCompare(b.path) || a.detectedAt.localeCompare(b.detectedAt) || a.copyPath.localeCompare(b.copyPath),
+    );
   }
 
+  /** The paths with at least one open conflict. */
   paths(): string[] {
-    return this.list().map((c) => c.path);
+    return [...new Set(this.list().map((c) => c.path))];
   }
 
   /** The conflict whose copy lives at `copyPath`, if any. */
   byCopyPath(copyPath: string): ConflictRecord | undefined {
-    for (const record of this.open.values()) if (record.copyPath === copyPath) return record;
-    return undefined;
+    return this.open.get(copyPath);
   }
 
   /**
    * Records a conflict: writes the remote version beside the local file (or
-   * refreshes the existing copy when the remote moved on again).
+   * refreshes the newest copy when the path is already in conflict).
    */
   async record(input: {
     path: string;
@@ -55,8 +62,7 @@ export class ConflictBook {
     remoteInstance: string;
     at: Date;
   }): Promise<ConflictRecord> {
-    const existing = this.open.get(input.path);
-    const copyPath = existing?.copyPath ?? conflictCopyPath(input.path, input.at, this.instanceId);
+    const copyPath = this.newest(input.path)?.copyPath ?? conflictCopyPath(input.path, input.at, this.instanceId);
     await this.fs.writeFile(copyPath, input.remote, { origin: 'sync', source: input.remoteInstance });
     const record: ConflictRecord = {
       type: 'conflict-needs-llm',
@@ -68,15 +74,14 @@ export class ConflictBook {
       remoteInstance: input.remoteInstance,
       detectedAt: input.at.toISOString(),
     };
-    this.state.putConflict(record);
-    this.open.set(input.path, record);
+    this.put(record);
     await this.writeReport();
     return record;
   }
 
-  /** The remote version kept in the conflict copy, or null when the copy is gone. */
+  /** The remote version kept in the path's newest conflict copy, or null when that copy is gone. */
   async remoteContent(path: string): Promise<Uint8Array | null> {
-    const record = this.open.get(path);
+    const record = this.newest(path);
     if (!record) return null;
     try {
       return await this.fs.readFile(record.copyPath, { encoding: 'bytes' });
@@ -88,34 +93,37 @@ export class ConflictBook {
 
   /**
    * A move of a conflicted file or of its copy (a directory move takes both):
-   * the conflict follows, it is not resolved by it.
+   * the conflict follows, it is not resolved by it. Moving onto a path with
+   * its own open conflict leaves both open there.
    */
   async followMove(from: string, to: string): Promise<void> {
-    let changed = false;
-    const moved = this.open.get(from);
-    if (moved) {
-      this.open.delete(from);
-      this.state.deleteConflict(from);
-      this.open.set(to, { ...moved, path: to });
-      changed = true;
+    const followed = [...this.open.values()].filter((r) => r.path === from || r.copyPath === from);
+    if (followed.length === 0) return;
+    for (const record of followed) {
+      this.remove(record);
+      this.put({ ...record, path: record.path === from ? to : record.path, copyPath: record.copyPath === from ? to : record.copyPath });
     }
-    for (const [path, record] of this.open) {
-      if (record.copyPath === from) this.open.set(path, { ...record, copyPath: to });
-      changed ||= record.copyPath === from;
-    }
-    if (!changed) return;
-    for (const record of this.open.values()) this.state.putConflict(record);
     await this.writeReport();
   }
 
-  /** Forgets the conflict and removes its copy (if still there). */
+  /** Forgets every conflict of `path` and removes their copies (if still there). */
   async clear(path: string, options: { removeCopy: boolean }): Promise<void> {
-    const record = this.open.get(path);
-    if (!record) return;
-    this.open.delete(path);
-    this.state.deleteConflict(path);
-    if (options.removeCopy) await deleteIfPresent(this.fs, record.copyPath);
+    const records = this.forPath(path);
+    if (records.length === 0) return;
+    for (const record of records) {
+      this.remove(record);
+      if (options.removeCopy) await deleteIfPresent(this.fs, record.copyPath);
+    }
     await this.writeReport();
+  }
+
+  /** Forgets the one conflict whose copy was at `copyPath` (an agent deleted that copy). */
+  async clearCopy(copyPath: string): Promise<ConflictRecord | undefined> {
+    const record = this.open.get(copyPath);
+    if (!record) return undefined;
+    this.remove(record);
+    await this.writeReport();
+    return record;
   }
 
   /** Rewrites application-state/sync-conflict.json (removed when nothing is open). */
@@ -127,6 +135,25 @@ export class ConflictBook {
     }
     const body = `${JSON.stringify(conflicts, null, 2)}\n`;
     await this.fs.writeFile(CONFLICT_REPORT_PATH, body, { origin: 'sync', mimeType: 'application/json' });
+  }
+
+  private forPath(path: string): ConflictRecord[] {
+    return [...this.open.values()].filter((r) => r.path === path);
+  }
+
+  /** The path's most recently detected conflict: the latest remote version seen for it. */
+  private newest(path: string): ConflictRecord | undefined {
+    return this.forPath(path).sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || b.remoteRevision - a.remoteRevision)[0];
+  }
+
+  private put(record: ConflictRecord): void {
+    this.open.set(record.copyPath, record);
+    this.state.putConflict(record);
+  }
+
+  private remove(record: ConflictRecord): void {
+    this.open.delete(record.copyPath);
+    this.state.deleteConflict(record.copyPath);
   }
 }
 

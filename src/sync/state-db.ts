@@ -33,7 +33,7 @@ export interface PathRecord {
   remoteRevision: number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,8 +46,16 @@ CREATE TABLE IF NOT EXISTS paths (
   remote_revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, content BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS conflicts (path TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS open_conflicts (copy_path TEXT PRIMARY KEY, record TEXT NOT NULL);
 `;
+
+/** Upgrades from each earlier schema version, applied in order after SCHEMA. */
+const UPGRADES: Record<number, string> = {
+  // v2: conflicts keyed by their copy, since one path can hold several.
+  2: `INSERT OR REPLACE INTO open_conflicts (copy_path, record)
+        SELECT json_extract(record, '$.copyPath'), record FROM conflicts;
+      DROP TABLE conflicts;`,
+};
 
 export class SyncStateDb {
   /** Set when the previous state could not be read and was moved aside. */
@@ -148,11 +156,11 @@ export class SyncStateDb {
   }
 
   putConflict(conflict: ConflictRecord): void {
-    this.statements.putConflict.run(conflict.path, JSON.stringify(conflict));
+    this.statements.putConflict.run(conflict.copyPath, JSON.stringify(conflict));
   }
 
-  deleteConflict(path: string): void {
-    this.statements.deleteConflict.run(path);
+  deleteConflict(copyPath: string): void {
+    this.statements.deleteConflict.run(copyPath);
   }
 
   /** The configured instance id, else the one generated on first start and kept here. */
@@ -202,8 +210,14 @@ function initialise(db: Database.Database): Database.Database {
     db.close();
     throw new Error(`sync state schema ${version} is newer than this build (${SCHEMA_VERSION})`);
   }
-  db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    for (let next = version + 1; version > 0 && next <= SCHEMA_VERSION; next++) {
+      const upgrade = UPGRADES[next];
+      if (upgrade) db.exec(upgrade);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
   // Reading one row proves the file is a usable database, not just a header.
   db.prepare('SELECT count(*) FROM paths').get();
   return db;
@@ -242,10 +256,10 @@ function prepare(db: Database.Database) {
     putBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, content) VALUES (?, ?)'),
     getBlob: db.prepare('SELECT content FROM blobs WHERE hash = ?'),
     gcBlobs: db.prepare('DELETE FROM blobs WHERE hash NOT IN (SELECT base_hash FROM paths WHERE base_hash IS NOT NULL)'),
-    allConflicts: db.prepare('SELECT record FROM conflicts ORDER BY path'),
+    allConflicts: db.prepare('SELECT record FROM open_conflicts ORDER BY copy_path'),
     putConflict: db.prepare(
-      'INSERT INTO conflicts (path, record) VALUES (?, ?) ON CONFLICT(path) DO UPDATE SET record = excluded.record',
+      'INSERT INTO open_conflicts (copy_path, record) VALUES (?, ?) ON CONFLICT(copy_path) DO UPDATE SET record = excluded.record',
     ),
-    deleteConflict: db.prepare('DELETE FROM conflicts WHERE path = ?'),
+    deleteConflict: db.prepare('DELETE FROM open_conflicts WHERE copy_path = ?'),
   };
 }

@@ -323,9 +323,9 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
 
   /** An agent deleting the conflict copy (after editing the file) resolves the conflict. */
   private async onCopyDeleted(copyPath: string): Promise<void> {
-    const conflict = this.engine.conflicts.byCopyPath(copyPath);
-    if (!conflict) return;
-    await this.engine.conflicts.clear(conflict.path, { removeCopy: false });
+    const conflict = await this.engine.conflicts.clearCopy(copyPath);
+    // The path stays held while another of its conflicts is open.
+    if (!conflict || this.engine.conflicts.has(conflict.path)) return;
     this.deps.emit({ type: 'conflict_resolved', path: conflict.path, resolution: 'edited' });
     this.engine.markDirty([conflict.path]);
     this.schedulePass(0);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../persistence/memory-store.js';
 import type { SincePage } from '../../persistence/store-types.js';
+import { isConflictCopy } from '../../src/sync/conflict-copy.js';
 import { SyncLab, nextEvent } from '../helpers/sync-scopes.js';
 import { Sandbox } from './harness/sandbox.js';
 
@@ -114,6 +115,49 @@ describe('findings of the reliability harness', () => {
     await a.fs.moveFile('/docs', '/archive');
     await lab.settle(a, b);
     expect((await a.sync!.conflicts()).map((c) => c.path)).toEqual(['/archive/notes.bin']);
+  });
+
+  // move-displaces-conflict (found by pg-restart seed 8001 in CI, and the
+  // likely cause of the directory-move case seed 8002 showed): a conflicted
+  // file deleted locally keeps its conflict open (the remote side lives only
+  // in the copy). Moving another conflicted file onto that path made the
+  // moved conflict replace the open one in the book, so the first copy was
+  // left on disk with no conflict for it. Expected: both conflicts stay open
+  // and every copy belongs to one.
+  it('moving a conflicted file onto a path with an open conflict keeps both conflicts', async () => {
+    const a = await lab.start('a');
+    const b = await lab.start('b');
+    await a.fs.writeFile('/blob.bin', new Uint8Array([0, 1]));
+    await a.fs.writeFile('/docs/blob.bin', new Uint8Array([0, 2]));
+    await lab.settle(a, b);
+    await lab.editConcurrently(a, b, async () => {
+      await a.fs.writeFile('/blob.bin', new Uint8Array([0, 1, 0xaa]));
+      await a.fs.writeFile('/docs/blob.bin', new Uint8Array([0, 2, 0xaa]));
+      await b.fs.writeFile('/blob.bin', new Uint8Array([0, 1, 0xbb]));
+      await b.fs.writeFile('/docs/blob.bin', new Uint8Array([0, 2, 0xbb]));
+    });
+    await lab.settle(a, b);
+    expect((await a.sync!.conflicts()).map((c) => c.path)).toEqual(['/blob.bin', '/docs/blob.bin']);
+
+    await a.fs.deleteFile('/docs/blob.bin');
+    await a.fs.moveFile('/blob.bin', '/docs/blob.bin');
+    await lab.settle(a, b);
+    const open = await a.sync!.conflicts();
+    const copies = (await a.fs.listFiles('/')).filter(isConflictCopy).sort();
+    expect(open.map((c) => c.copyPath).sort()).toEqual(copies);
+    expect(open.map((c) => c.path)).toEqual(['/docs/blob.bin', '/docs/blob.bin']);
+
+    // Deleting one copy resolves that conflict only: the path stays held.
+    await a.fs.deleteFile(open[0]!.copyPath);
+    await lab.settle(a, b);
+    expect((await a.sync!.conflicts()).map((c) => c.copyPath)).toEqual([open[1]!.copyPath]);
+    expect((await a.sync!.status()).conflicts).toEqual(['/docs/blob.bin']);
+    // Resolving the path resolves what is left, copies included.
+    await a.sync!.resolveConflict('/docs/blob.bin', 'local');
+    await lab.settle(a, b);
+    expect(await a.sync!.conflicts()).toEqual([]);
+    expect((await a.fs.listFiles('/')).filter(isConflictCopy)).toEqual([]);
+    expect(await b.fs.readFile('/docs/blob.bin', { encoding: 'bytes' })).toEqual(new Uint8Array([0, 1, 0xaa]));
   });
 
   // BUG external-edit-clobbers-unpersisted-write (found while extending the

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +35,21 @@ describe('persisted sync state', () => {
     expect(after.instanceId).toBe(before.instanceId);
     expect(after.cursor).toBe(before.cursor);
     expect(await store.head('lab')).toBe(1); // nothing re-pushed
+  });
+
+  it('opens a state file of schema 1 and keeps its open conflicts', async () => {
+    const file = join(lab.dir, 'v1.db');
+    const v1 = new Database(file);
+    v1.exec('CREATE TABLE conflicts (path TEXT PRIMARY KEY, record TEXT NOT NULL); PRAGMA user_version = 1;');
+    const record = { type: 'conflict-needs-llm', path: '/c.json', copyPath: '/c.sync-conflict-20260101-000000-a.json' };
+    v1.prepare('INSERT INTO conflicts VALUES (?, ?)').run(record.path, JSON.stringify(record));
+    v1.close();
+    const state = SyncStateDb.open(file);
+    expect(state.recovered).toBeUndefined();
+    expect(state.conflicts()).toEqual([record]);
+    state.deleteConflict(record.copyPath);
+    expect(state.conflicts()).toEqual([]);
+    state.close();
   });
 
   it('a corrupt state file leads to a safe full reconciliation, never to data loss', async () => {

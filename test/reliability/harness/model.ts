@@ -58,13 +58,7 @@ export const DEFAULT_WEIGHTS: ProgramShape['weights'] = { ops: 12, sync: 3, cras
  * open (each has a failing reproduction in findings.test.ts). Remove an entry
  * once its bug is fixed.
  */
-const DISABLED_BY_OPEN_BUGS: ReadonlySet<MutationKind> = new Set<MutationKind>([
-  // move-leaves-conflict-copy: with directory moves in the load, pg-restart
-  // seed 8002 once ended with a conflict copy on one instance and no open
-  // conflict for it (1 run in 2; the minimal move case in findings.test.ts
-  // passes). Open: see docs/reliability.md.
-  'moveDir',
-]);
+const DISABLED_BY_OPEN_BUGS: ReadonlySet<MutationKind> = new Set<MutationKind>([]);
 
 const KINDS: MutationKind[] = (['write', 'write', 'append', 'append', 'append', 'edit', 'edit', 'delete', 'move', 'moveDir'] as const).filter(
   (kind) => !DISABLED_BY_OPEN_BUGS.has(kind),
