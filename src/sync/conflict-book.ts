@@ -19,18 +19,21 @@ export const CONFLICT_REPORT_PATH = '/application-state/sync-conflict.json';
  * open), and every copy on disk must belong to exactly one open conflict.
  */
 export class ConflictBook {
+  /** Open conflicts by copy path. */
   private readonly open = new Map<string, ConflictRecord>();
+  /** Copy paths by conflicted path (the engine asks `has(path)` for every path it plans). */
+  private readonly copiesByPath = new Map<string, Set<string>>();
 
   constructor(
     private readonly fs: FileSystem,
     private readonly state: SyncStateDb,
     private readonly instanceId: string,
   ) {
-    for (const record of state.conflicts()) this.open.set(record.copyPath, record);
+    for (const record of state.conflicts()) this.index(record);
   }
 
   has(path: string): boolean {
-    return this.forPath(path).length > 0;
+    return this.copiesByPath.has(path);
   }
 
   /** Every open conflict, by path, oldest first. */
@@ -107,12 +110,12 @@ export class ConflictBook {
   }
 
   /** Forgets every conflict of `path` and removes their copies (if still there). */
-  async clear(path: string, options: { removeCopy: boolean }): Promise<void> {
+  async clear(path: string): Promise<void> {
     const records = this.forPath(path);
     if (records.length === 0) return;
     for (const record of records) {
       this.remove(record);
-      if (options.removeCopy) await deleteIfPresent(this.fs, record.copyPath);
+      await deleteIfPresent(this.fs, record.copyPath);
     }
     await this.writeReport();
   }
@@ -138,7 +141,7 @@ export class ConflictBook {
   }
 
   private forPath(path: string): ConflictRecord[] {
-    return [...this.open.values()].filter((r) => r.path === path);
+    return [...(this.copiesByPath.get(path) ?? [])].map((copyPath) => this.open.get(copyPath)!);
   }
 
   /** The path's most recently detected conflict: the latest remote version seen for it. */
@@ -147,12 +150,21 @@ export class ConflictBook {
   }
 
   private put(record: ConflictRecord): void {
-    this.open.set(record.copyPath, record);
+    this.index(record);
     this.state.putConflict(record);
+  }
+
+  private index(record: ConflictRecord): void {
+    this.open.set(record.copyPath, record);
+    const copies = this.copiesByPath.get(record.path) ?? new Set();
+    this.copiesByPath.set(record.path, copies.add(record.copyPath));
   }
 
   private remove(record: ConflictRecord): void {
     this.open.delete(record.copyPath);
+    const copies = this.copiesByPath.get(record.path);
+    copies?.delete(record.copyPath);
+    if (copies?.size === 0) this.copiesByPath.delete(record.path);
     this.state.deleteConflict(record.copyPath);
   }
 }

@@ -314,7 +314,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     } else if (resolution !== 'local') {
       throw new ScopeFsError('EINVAL', `resolution must be 'local', 'remote' or { content }`, { path });
     }
-    await conflicts.clear(path, { removeCopy: true });
+    await conflicts.clear(path);
     this.deps.emit({ type: 'conflict_resolved', path, resolution: typeof resolution === 'object' ? 'content' : resolution });
     this.engine.markDirty([path]);
     this.schedulePass(0);
