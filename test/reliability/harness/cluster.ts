@@ -39,9 +39,10 @@ export interface FaultCounters {
 }
 
 const SPARE_WORKERS = 2;
-const SETTLE_TIMEOUT_MS = 90_000;
+const SETTLE_TIMEOUT_MS = 40_000;
 const SETTLE_POLL_MS = 25;
 const SETTLE_IDLE_SLICE_MS = 5_000;
+const DESCRIBE_TIMEOUT_MS = 5_000;
 
 export class Cluster {
   private scope: SeedScope | undefined;
@@ -218,17 +219,23 @@ export class Cluster {
     );
   }
 
-  /** Status and recent events of every instance, for failure reports. */
+  /** Status, unanswered calls and recent events of every instance, for failure reports. */
   async describeInstances(): Promise<string> {
     const parts = await Promise.all(
       this.workers.map(async (worker, i) => {
         if (!worker.alive) return `${name(i)}: process not running`;
-        const status = await this.call(i, 'status').catch((err: Error) => err.message);
-        const trace = await this.call<string[]>(i, 'trace').catch(() => []);
-        return `${name(i)} status: ${JSON.stringify(status)}\n  recent events:\n    ${trace.slice(-40).join('\n    ')}`;
+        const unanswered = worker.pendingOps().join(', ') || 'none';
+        const status = await answerWithin(this.call(i, 'status'), DESCRIBE_TIMEOUT_MS).catch((err: Error) => err.message);
+        const trace = await answerWithin(this.call<string[]>(i, 'trace'), DESCRIBE_TIMEOUT_MS).catch(() => []);
+        return `${name(i)} status: ${JSON.stringify(status)}\n  unanswered calls: ${unanswered}\n  recent events:\n    ${trace.slice(-40).join('\n    ')}`;
       }),
     );
     return parts.join('\n');
+  }
+
+  /** SIGKILLs every process (a stuck run); the next `begin` replaces them. */
+  async killAll(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.kill()));
   }
 
   private async openOn(i: number): Promise<void> {
@@ -247,4 +254,20 @@ export class Cluster {
     await this.call(i, 'open', { config });
     if (this.partitioned.has(i)) await this.call(i, 'fault', { fault: { mode: 'partition' } });
   }
+}
+
+export class NoAnswerError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'NoAnswerError';
+  }
+}
+
+/** `work`, or a NoAnswerError once `ms` have passed without an answer. */
+export function answerWithin<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoAnswerError(ms)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

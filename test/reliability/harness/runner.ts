@@ -15,6 +15,9 @@ const SYNC_POINT_MS = 5_000;
 export class ProgramRunner {
   private tokenCount = 0;
   private opCount = 0;
+  /** Steps finished so far (a stuck run reports where it stopped). */
+  stepsDone = 0;
+  private aborted = false;
   /** How long each operation took to answer (ms), for "keeps serving" checks. */
   readonly latencies: number[] = [];
 
@@ -28,7 +31,16 @@ export class ProgramRunner {
   }
 
   async run(program: readonly Step[]): Promise<void> {
-    for (const step of program) await this.step(step);
+    for (const step of program) {
+      if (this.aborted) throw new Error('the run was abandoned');
+      await this.step(step);
+      this.stepsDone++;
+    }
+  }
+
+  /** Stops a stuck run at its next step, so it cannot act on the processes of the next seed. */
+  abort(): void {
+    this.aborted = true;
   }
 
   async step(step: Step): Promise<void> {

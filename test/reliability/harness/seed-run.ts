@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { SyncStore } from '../../../persistence/store-types.js';
-import type { Cluster } from './cluster.js';
+import { NoAnswerError, answerWithin, type Cluster } from './cluster.js';
 import { describeProgram, programFor, type ProgramShape } from './model.js';
 import { Oracle } from './oracle.js';
 import { ProgramRunner } from './runner.js';
@@ -23,6 +23,8 @@ export interface SeedRunContext {
   shape: ProgramShape;
   /** The test file, for the rerun hint. */
   file: string;
+  /** A seed still running after this long is reported as stuck (before the test's own timeout). */
+  deadlineMs: number;
 }
 
 /** Totals over the seeds run, for docs/reliability.md. */
@@ -48,16 +50,25 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
   const oracle = new Oracle();
   const problems: string[] = [];
   await cluster.begin({ dir: join(context.dir, app), store: context.storeUrl, view: context.store, app });
-  try {
-    const runner = new ProgramRunner(cluster, oracle);
+  const runner = new ProgramRunner(cluster, oracle);
+  const runAndVerify = async (): Promise<void> => {
     await runner.run(program);
     const verdict = await verifyConvergence(cluster, oracle, context.store, app);
     problems.push(...verdict.problems);
-    figures.operations += runner.operations;
     figures.conflictsResolved += verdict.conflictsResolved;
+  };
+  try {
+    await answerWithin(runAndVerify(), context.deadlineMs);
   } catch (err) {
     problems.push(`run aborted: ${err instanceof Error ? err.stack : String(err)}`);
+    if (err instanceof NoAnswerError) {
+      // Stuck: say where, then replace the processes so the next seeds start clean.
+      runner.abort();
+      problems.push(`stuck after step ${runner.stepsDone} of ${program.length}:\n${await cluster.describeInstances()}`);
+      await cluster.killAll();
+    }
   } finally {
+    figures.operations += runner.operations;
     await cluster.end();
   }
   const counts = oracle.counts();

@@ -31,6 +31,10 @@ export interface SeededSuiteOptions {
   openStore: (dir: string) => Promise<StoreUnderTest>;
 }
 
+const SEED_TIMEOUT_MS = LONG ? 900_000 : 120_000;
+/** Time left to describe a stuck run and replace its processes before vitest gives up on the test. */
+const REPORT_MARGIN_MS = 20_000;
+
 /** Registers the hooks and one test per seed; call inside a `describe`. */
 export function seededRuns(options: SeededSuiteOptions): void {
   const figures = new Figures();
@@ -39,7 +43,8 @@ export function seededRuns(options: SeededSuiteOptions): void {
   beforeAll(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'scopefs-rel-'));
     const { url, store } = await options.openStore(dir);
-    context = { cluster: await Cluster.start(INSTANCES), storeUrl: url, store, dir, shape: options.shape, file: options.file };
+    const deadlineMs = SEED_TIMEOUT_MS - REPORT_MARGIN_MS;
+    context = { cluster: await Cluster.start(INSTANCES), storeUrl: url, store, dir, shape: options.shape, file: options.file, deadlineMs };
   }, 120_000);
 
   afterAll(async () => {
@@ -51,6 +56,6 @@ export function seededRuns(options: SeededSuiteOptions): void {
   }, 120_000);
 
   for (const seed of options.seeds) {
-    it(`seed ${seed}`, () => runSeed(context!, seed, figures), LONG ? 900_000 : 120_000);
+    it(`seed ${seed}`, () => runSeed(context!, seed, figures), SEED_TIMEOUT_MS);
   }
 }

@@ -22,6 +22,7 @@ export interface CallOptions {
 }
 
 interface Pending {
+  op: string;
   resolve: (value: unknown) => void;
   reject: (err: Error) => void;
   onIntent?: (intent: unknown) => void;
@@ -61,9 +62,14 @@ export class Worker {
     if (!this.alive) return Promise.reject(new WorkerExitedError(this.stderr));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onIntent: options.onIntent });
+      this.pending.set(id, { op, resolve: resolve as (v: unknown) => void, reject, onIntent: options.onIntent });
       this.child.stdin!.write(`${JSON.stringify({ id, op, ...args })}\n`);
     });
+  }
+
+  /** The operations sent and not answered yet (for reports on a stuck run). */
+  pendingOps(): string[] {
+    return [...this.pending.values()].map((p) => p.op);
   }
 
   /** SIGKILL: no cleanup, no flush, exactly what a crash does. */
