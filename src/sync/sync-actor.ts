@@ -4,6 +4,7 @@ import { Actor, type ActorCallbacks } from '../../supervisors/actor.js';
 import { ScopeFsError, errorMessage } from '../errors.js';
 import { normalizePath } from '../paths.js';
 import type { FileSystem, FsEvent } from '../types.js';
+import { conflictRepairs } from './conflict-repair.js';
 import { SyncEngine } from './engine.js';
 import type { FailureLog } from './failure-log.js';
 import { lifecycleState, startLifecycle, type LifecycleActor } from './lifecycle.js';
@@ -129,6 +130,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
       previous = state;
       this.onStateEntered(state);
     });
+    await this.repairConflicts();
     const configError = await this.engine.loadConfig();
     if (configError) this.lifecycle.send({ type: 'PAUSE', reason: configError });
     else this.lifecycle.send({ type: 'START' });
@@ -329,6 +331,17 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     this.deps.emit({ type: 'conflict_resolved', path: conflict.path, resolution: 'edited' });
     this.engine.markDirty([conflict.path]);
     this.schedulePass(0);
+  }
+
+  /** Catches the conflict records up with copies deleted or moved while this actor was not watching. */
+  private async repairConflicts(): Promise<void> {
+    const records = this.engine.conflicts.list();
+    if (records.length === 0) return;
+    const files = new Set(await this.deps.fs.listFiles('/'));
+    for (const repair of conflictRepairs(records, files)) {
+      if (repair.kind === 'gone') await this.onCopyDeleted(repair.copyPath);
+      else await this.engine.conflicts.followMove(repair.from, repair.to);
+    }
   }
 
   private async checkIdle(): Promise<void> {

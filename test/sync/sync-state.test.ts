@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../persistence/memory-store.js';
@@ -51,6 +51,44 @@ describe('persisted sync state', () => {
     expect(state.conflicts()).toEqual([]);
     state.close();
   });
+
+  it('a conflict copy deleted while the instance was stopped resolves its conflict at the next start', async () => {
+    const { b, copyPath } = await binaryConflict();
+    await b.stop();
+    await rm(join(lab.dir, 'b', copyPath));
+    const restarted = await lab.start('b');
+    await restarted.sync!.idle();
+    expect(await restarted.sync!.conflicts()).toEqual([]);
+    expect(await restarted.fs.readFile('/docs/blob.bin', { encoding: 'bytes' })).toEqual(new Uint8Array([0, 0xbb]));
+    // b's side, held back while the conflict was open, is pushed now.
+    expect(await store.get('lab', SHARED_OWNER, '/docs/blob.bin')).toMatchObject({ updatedBy: 'b' });
+  });
+
+  it('a directory moved while the instance was stopped takes its conflict along', async () => {
+    const { b, copyPath } = await binaryConflict();
+    await b.stop();
+    await rename(join(lab.dir, 'b', 'docs'), join(lab.dir, 'b', 'archive'));
+    const restarted = await lab.start('b');
+    await restarted.sync!.idle();
+    const movedCopy = copyPath.replace('/docs/', '/archive/');
+    expect(await restarted.sync!.conflicts()).toEqual([expect.objectContaining({ path: '/archive/blob.bin', copyPath: movedCopy })]);
+    expect(await restarted.fs.fileExists(movedCopy)).toBe(true);
+  });
+
+  /** b ends up with an open conflict on /docs/blob.bin: a's side in the copy, b's in the file. */
+  async function binaryConflict() {
+    const a = await lab.start('a');
+    const b = await lab.start('b');
+    await a.fs.writeFile('/docs/blob.bin', new Uint8Array([0]));
+    await lab.settle(a, b);
+    await lab.editConcurrently(b, a, async () => {
+      await a.fs.writeFile('/docs/blob.bin', new Uint8Array([0, 0xaa]));
+      await b.fs.writeFile('/docs/blob.bin', new Uint8Array([0, 0xbb]));
+    });
+    const { conflict } = await nextEvent(b, 'conflict');
+    await b.fs.flushAll();
+    return { a, b, copyPath: conflict.copyPath };
+  }
 
   it('a corrupt state file leads to a safe full reconciliation, never to data loss', async () => {
     let a = await lab.start('a');
