@@ -13,6 +13,7 @@ import type { OpenConfig } from '../fixtures/worker.js';
 import type { Mutation, MutationResult } from '../fixtures/mutations.js';
 import type { OperationLog } from './oracle.js';
 import { name } from './model.js';
+import { LONG } from './settings.js';
 import { liveRows, quiescenceGaps, type InstanceState } from './quiescence.js';
 import { Worker, WorkerExitedError } from './worker.js';
 
@@ -39,7 +40,11 @@ export interface FaultCounters {
 }
 
 const SPARE_WORKERS = 2;
-const SETTLE_TIMEOUT_MS = 40_000;
+/**
+ * Below a seed's own deadline (see suite.ts), so a run that never quiesces
+ * reports its gaps; soak mode's 30 s outages can leave a backoff of as much.
+ */
+const SETTLE_TIMEOUT_MS = LONG ? 90_000 : 40_000;
 const SETTLE_POLL_MS = 25;
 const SETTLE_IDLE_SLICE_MS = 5_000;
 const DESCRIBE_TIMEOUT_MS = 5_000;
