@@ -31,21 +31,12 @@ export type SqlFunctionName = keyof typeof SQL_FUNCTIONS;
 export type SqlArgValue = string | number | readonly string[] | readonly ChangeJson[];
 export type SqlArgs = Record<string, SqlArgValue>;
 
-/** A store row as the SQL functions return it. */
-export interface RowJson {
-  app: string;
-  owner: string;
-  path: string;
-  revision: number;
-  hash: string | null;
-  size: number;
-  deleted: boolean;
-  /** Standard base64, null for tombstones. */
+/** A store row as the SQL functions return it: content in standard base64, snake_case times. */
+export type RowJson = Omit<StoreRow, 'content' | 'updatedAt' | 'updatedBy'> & {
   content: string | null;
-  /** Milliseconds since the epoch. */
   updated_at: number;
   updated_by: string;
-}
+};
 
 /** One element of scopefs_push's p_changes. */
 export interface ChangeJson {

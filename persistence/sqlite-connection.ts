@@ -8,18 +8,13 @@ import { asBuffer } from '../src/content.js';
 import type { StoreRow } from './store-types.js';
 import { ensureSchema } from './sqlite-schema.js';
 
-interface RawRow {
-  app: string;
-  owner: string;
-  path: string;
-  revision: number;
-  hash: string | null;
-  size: number;
+/** A row as SQLite returns it: `deleted` as 0/1, snake_case times. */
+type RawRow = Omit<StoreRow, 'deleted' | 'content' | 'updatedAt' | 'updatedBy'> & {
   deleted: number;
   content: Buffer | null;
   updated_at: number;
   updated_by: string;
-}
+};
 
 /** A row to write: `deleted` follows from `content` being null. */
 export type RowWrite = Omit<StoreRow, 'deleted'>;

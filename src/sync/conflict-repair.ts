@@ -4,7 +4,7 @@
  * restarted) nobody saw copies being deleted or moved, so a record can name a
  * copy that is gone. A pure decision; the sync actor carries it out.
  */
-import { basename, dirname } from '../paths.js';
+import { basename, dirname, normalizePrefix } from '../paths.js';
 import { isConflictCopy } from './conflict-copy.js';
 import type { ConflictRecord } from './types.js';
 
@@ -31,13 +31,9 @@ export function conflictRepairs(records: readonly ConflictRecord[], files: Reado
     if (found.length !== 1) continue;
     const copyTo = found[0]!;
     repairs.push({ kind: 'moved', from: record.copyPath, to: copyTo });
-    const fileTo = join(dirname(copyTo), basename(record.path));
+    const fileTo = normalizePrefix(dirname(copyTo)) + basename(record.path);
     const movedTogether = dirname(record.path) === dirname(record.copyPath);
     if (movedTogether && !files.has(record.path) && files.has(fileTo)) repairs.push({ kind: 'moved', from: record.path, to: fileTo });
   }
   return repairs;
-}
-
-function join(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
