@@ -67,6 +67,7 @@ export class SyncEngine {
     this.conflicts = new ConflictBook(options.fs, options.state, options.instanceId);
     this.actions = new PathActions({
       fs: options.fs,
+      instanceId: options.instanceId,
       state: options.state,
       conflicts: this.conflicts,
       storeGet: (owner, path) => callStore(() => options.store.get(options.app, owner, path)),
@@ -184,6 +185,7 @@ export class SyncEngine {
     record.remoteHash = row.deleted ? null : row.hash;
     record.remoteRevision = row.revision;
     this.options.state.putPath(record);
+    this.actions.observeRow(record, row);
     fetched.set(row.path, row);
   }
 
@@ -268,6 +270,10 @@ export class SyncEngine {
       const batch = items.slice(i, i + PUSH_BATCH);
       for (const item of batch) this.pending.add(item.path);
       const { store, app, instanceId } = this.options;
+      // Committed before the store sees the batch: a kill after the store's
+      // commit leaves rows this instance recognises as its own (observeRow).
+      this.actions.notePushIntents(batch);
+      this.options.state.commit();
       const outcomes = await callStore(() => store.push(app, instanceId, batch.map((b) => b.change)));
       const pushed = this.actions.recordPushOutcomes(batch, outcomes);
       this.options.state.commit();

@@ -26,6 +26,8 @@ export interface ActionOutcome {
 
 export interface PathActionsDeps {
   fs: FileSystem;
+  /** This instance's id: rows it wrote carry it in `updatedBy`. */
+  instanceId: string;
   state: SyncStateDb;
   conflicts: ConflictBook;
   storeGet: (owner: string, path: string) => Promise<StoreRow | null>;
@@ -62,7 +64,20 @@ export class PathActions {
     }
   }
 
-  /** Applies push outcomes to the records; returns which paths were accepted and which lost the race. */
+  /**
+   * Stages the intents of pushes about to be sent; the caller commits the
+   * state before the store sees them, so their outcome stays recoverable.
+   */
+  notePushIntents(batch: readonly PushItem[]): void {
+    const intents = batch.map(({ path, record, change }) => ({ path, owner: record.owner, hash: change.hash, baseRevision: change.baseRevision }));
+    this.deps.state.putPushIntents(intents);
+  }
+
+  /**
+   * Applies push outcomes to the records; returns which paths were accepted
+   * and which lost the race. Idempotent: recording an outcome again, or one
+   * already adopted through observeRow, leaves the same state.
+   */
   recordPushOutcomes(batch: PushItem[], outcomes: PushOutcome[]): { accepted: string[]; lost: string[] } {
     const accepted: string[] = [];
     const lost: string[] = [];
@@ -70,16 +85,45 @@ export class PathActions {
       const outcome = outcomes[i];
       if (outcome?.status === 'ok') {
         this.setBase(item.record, item.change.hash, outcome.revision, item.change.content);
+        this.deps.state.settlePushIntents(item.path, () => false);
         accepted.push(item.path);
       } else {
         const current = outcome?.current ?? null;
         item.record.remoteHash = current && !current.deleted ? current.hash : null;
         item.record.remoteRevision = current?.revision ?? 0;
         this.deps.state.putPath(item.record);
+        // The current row may be this instance's own earlier push whose outcome was lost.
+        this.observeRow(item.record, current);
+        // This push was refused: it can never commit.
+        this.deps.state.settlePushIntents(item.path, (intent) => intent.hash !== item.change.hash);
         lost.push(item.path);
       }
     });
     return { accepted, lost };
+  }
+
+  /**
+   * Called for every row seen (feed, refused push, direct read) after the
+   * record's remote side was updated from it. A row this instance wrote,
+   * with the hash of a push it recorded the intent of, is its own content
+   * whose outcome was lost (a kill or a dropped connection after the store
+   * committed): it becomes the base, so the local file (unchanged or edited
+   * since) is compared with what this instance itself pushed, never merged
+   * against it as if another instance had written it. Intents the row has
+   * moved past are settled: those pushes committed or never will.
+   */
+  observeRow(record: PathRecord, row: StoreRow | null): boolean {
+    const { state, instanceId } = this.deps;
+    const intents = state.pushIntents(record.path);
+    if (row === null || intents.length === 0) return false;
+    const rowHash = row.deleted ? null : row.hash;
+    const own =
+      row.updatedBy === instanceId &&
+      row.owner === record.owner &&
+      intents.some((i) => i.hash === rowHash && i.owner === row.owner && i.baseRevision < row.revision);
+    if (own) this.setBase(record, rowHash, row.revision, rowHash === null ? null : contentMatching(row));
+    state.settlePushIntents(record.path, (intent) => intent.baseRevision >= row.revision);
+    return own;
   }
 
   private async updateBase(item: PlannedPath): Promise<ActionOutcome> {
@@ -178,6 +222,7 @@ export class PathActions {
     record.remoteHash = current && !current.deleted ? current.hash : null;
     record.remoteRevision = currentRevision;
     this.deps.state.putPath(record);
+    this.observeRow(record, current);
     return 'moved';
   }
 
@@ -200,4 +245,9 @@ export class PathActions {
     if (hash !== null && content !== null && isUtf8(content)) this.deps.state.putBlob(hash, content);
     this.deps.state.putPath(record);
   }
+}
+
+/** The row's content when it is there and matches its hash (kept as a merge base), else null. */
+function contentMatching(row: StoreRow): Uint8Array | null {
+  return row.content instanceof Uint8Array && sha256(row.content) === row.hash ? row.content : null;
 }

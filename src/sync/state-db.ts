@@ -12,11 +12,13 @@ import type { ConflictRecord } from './types.js';
  * cursor, the instance id and open conflicts. Updates are incremental, so
  * the cost of a change does not grow with the number of files.
  *
- * Writes of paths, blobs and the cursor are staged in memory and written by
- * commit() in one transaction (the engine commits after each step of a
- * pass). Losing staged writes in a crash is safe: a base that falls behind
- * only makes the next reconciliation see "both sides changed to the same
- * content" and agree again.
+ * Writes of paths, blobs, push intents and the cursor are staged in memory
+ * and written by commit() in one transaction (the engine commits after each
+ * step of a pass). Losing staged writes in a crash is safe because the
+ * intent of every push is committed before the store sees it: a row the
+ * store committed but this state never recorded comes back with this
+ * instance's id and an intent's hash, and is adopted as the base (see
+ * PathActions.observeRow), whatever the local file did since.
  *
  * A missing or corrupt database is moved aside and started empty: the next
  * reconciliation then treats every path as "no base", which can only lead to
@@ -33,7 +35,22 @@ export interface PathRecord {
   remoteRevision: number;
 }
 
-const SCHEMA_VERSION = 2;
+/**
+ * A push about to be sent, recorded before the store sees it. When the
+ * process dies (or the connection drops) after the store committed it but
+ * before its outcome was recorded, the row that comes back with this
+ * instance's id and this hash is recognised as this instance's own content.
+ */
+export interface PushIntent {
+  path: string;
+  owner: string;
+  /** Hash of the pushed content; null for a tombstone. */
+  hash: string | null;
+  /** The revision the push was a compare-and-swap on. */
+  baseRevision: number;
+}
+
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +64,13 @@ CREATE TABLE IF NOT EXISTS paths (
 );
 CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS open_conflicts (copy_path TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS push_intents (
+  path TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  hash TEXT NOT NULL, -- '' for a tombstone
+  base_revision INTEGER NOT NULL,
+  PRIMARY KEY (path, hash)
+);
 `;
 
 /** Upgrades from each earlier schema version, applied in order after SCHEMA. */
@@ -55,6 +79,7 @@ const UPGRADES: Record<number, string> = {
   2: `INSERT OR REPLACE INTO open_conflicts (copy_path, record)
         SELECT json_extract(record, '$.copyPath'), record FROM conflicts;
       DROP TABLE conflicts;`,
+  // v3: push_intents (created by SCHEMA).
 };
 
 export class SyncStateDb {
@@ -65,11 +90,18 @@ export class SyncStateDb {
   private readonly stagedPaths = new Map<string, PathRecord>();
   private readonly stagedBlobs = new Map<string, Uint8Array>();
   private stagedCursor: number | undefined;
+  /** Push intents by path (the source of truth in memory); paths whose intents changed since the last commit. */
+  private readonly intents = new Map<string, PushIntent[]>();
+  private readonly stagedIntentPaths = new Set<string>();
 
   private constructor(db: Database.Database, recovered: string | undefined) {
     this.db = db;
     this.recovered = recovered;
     this.statements = prepare(db);
+    for (const raw of this.statements.allIntents.all() as RawIntent[]) {
+      const intent = { path: raw.path, owner: raw.owner, hash: raw.hash === '' ? null : raw.hash, baseRevision: raw.base_revision };
+      this.intents.set(raw.path, [...(this.intents.get(raw.path) ?? []), intent]);
+    }
   }
 
   /** Opens (or creates) the state database; `:memory:` for memory-only scopes. */
@@ -129,19 +161,49 @@ export class SyncStateDb {
     return row ? new Uint8Array(row.content) : null;
   }
 
-  /** Writes every staged path, blob and the cursor in one transaction. */
+  /** The pushes of `path` sent and not yet settled (normally none, at most a few after crashes). */
+  pushIntents(path: string): readonly PushIntent[] {
+    return this.intents.get(path) ?? [];
+  }
+
+  /** Stages intents (committed with the next commit(), which must come before the push). */
+  putPushIntents(intents: readonly PushIntent[]): void {
+    for (const intent of intents) {
+      const others = this.pushIntents(intent.path).filter((i) => i.hash !== intent.hash);
+      this.intents.set(intent.path, [...others, { ...intent }]);
+      this.stagedIntentPaths.add(intent.path);
+    }
+  }
+
+  /** Keeps only the intents of `path` that `keep` accepts (staged like putPushIntents). */
+  settlePushIntents(path: string, keep: (intent: PushIntent) => boolean): void {
+    const current = this.pushIntents(path);
+    const kept = current.filter(keep);
+    if (kept.length === current.length) return;
+    if (kept.length === 0) this.intents.delete(path);
+    else this.intents.set(path, kept);
+    this.stagedIntentPaths.add(path);
+  }
+
+  /** Writes every staged path, blob, push intent and the cursor in one transaction. */
   commit(): void {
-    if (this.stagedPaths.size === 0 && this.stagedBlobs.size === 0 && this.stagedCursor === undefined) return;
-    const { putPath, putBlob } = this.statements;
+    const staged = this.stagedPaths.size + this.stagedBlobs.size + this.stagedIntentPaths.size;
+    if (staged === 0 && this.stagedCursor === undefined) return;
+    const { putPath, putBlob, deleteIntents, putIntent } = this.statements;
     this.transaction(() => {
       for (const [hash, content] of this.stagedBlobs) putBlob.run(hash, content);
       for (const r of this.stagedPaths.values()) {
         putPath.run(r.path, r.owner, r.baseHash, r.baseRevision, r.remoteHash, r.remoteRevision);
       }
+      for (const path of this.stagedIntentPaths) {
+        deleteIntents.run(path);
+        for (const i of this.pushIntents(path)) putIntent.run(i.path, i.owner, i.hash ?? '', i.baseRevision);
+      }
       if (this.stagedCursor !== undefined) this.setMeta('cursor', String(this.stagedCursor));
     });
     this.stagedPaths.clear();
     this.stagedBlobs.clear();
+    this.stagedIntentPaths.clear();
     this.stagedCursor = undefined;
   }
 
@@ -186,8 +248,10 @@ export class SyncStateDb {
     this.stagedPaths.clear();
     this.stagedBlobs.clear();
     this.stagedCursor = undefined;
+    this.intents.clear();
+    this.stagedIntentPaths.clear();
     this.transaction(() => {
-      this.db.exec('DELETE FROM paths; DELETE FROM blobs;');
+      this.db.exec('DELETE FROM paths; DELETE FROM blobs; DELETE FROM push_intents;');
       this.cursor = 0;
     });
   }
@@ -232,6 +296,13 @@ interface RawPath {
   remote_revision: number;
 }
 
+interface RawIntent {
+  path: string;
+  owner: string;
+  hash: string;
+  base_revision: number;
+}
+
 function fromRaw(raw: RawPath): PathRecord {
   return {
     path: raw.path,
@@ -261,5 +332,8 @@ function prepare(db: Database.Database) {
       'INSERT INTO open_conflicts (copy_path, record) VALUES (?, ?) ON CONFLICT(copy_path) DO UPDATE SET record = excluded.record',
     ),
     deleteConflict: db.prepare('DELETE FROM open_conflicts WHERE copy_path = ?'),
+    allIntents: db.prepare('SELECT * FROM push_intents'),
+    deleteIntents: db.prepare('DELETE FROM push_intents WHERE path = ?'),
+    putIntent: db.prepare('INSERT INTO push_intents (path, owner, hash, base_revision) VALUES (?, ?, ?, ?)'),
   };
 }
