@@ -5,6 +5,7 @@
  */
 import type { ScopeFsError } from '../src/errors.js';
 import { errorMessage, isScopeFsError } from '../src/errors.js';
+import { redactSecrets } from '../src/redact.js';
 import { sqlError } from './sql-store-mapping.js';
 
 /** Connection settings every scopefs pg connection uses. */
@@ -17,21 +18,11 @@ export const CONNECTION_DEFAULTS = {
 } as const;
 
 /**
- * The connection string with its password masked, for `url`, messages and
+ * The connection string with its secrets masked, for `url`, messages and
  * logs: `postgres://u:secret@h/db` becomes `postgres://u:***@h/db`.
  */
 export function redactConnectionString(connectionString: string): string {
-  try {
-    const url = new URL(connectionString);
-    if (url.password) url.password = '***';
-    for (const key of ['password', 'sslpassword', 'sslkey']) {
-      if (url.searchParams.has(key)) url.searchParams.set(key, '***');
-    }
-    return url.toString().replace(/%2A%2A%2A/g, '***');
-  } catch {
-    // A libpq key=value string (host=... password=...).
-    return connectionString.replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***');
-  }
+  return redactSecrets(connectionString);
 }
 
 /** True for errors that mean "the server is unreachable or went away", not "the SQL failed". */

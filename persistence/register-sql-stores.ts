@@ -7,6 +7,7 @@
  *   supabase:https://xyz.supabase.co        the same
  */
 import { ScopeFsError } from '../src/errors.js';
+import { redactSecrets } from '../src/redact.js';
 import { registerStoreScheme } from './open-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { SupabaseStore } from './supabase-store.js';
@@ -26,6 +27,6 @@ export function supabaseProjectUrl(storeUrl: string): string | undefined {
   if (/^https?:\/\//i.test(rest)) return rest;
   throw new ScopeFsError(
     'EINVAL',
-    `invalid supabase store URL ${JSON.stringify(storeUrl)}: use supabase:, supabase://PROJECT.supabase.co or supabase:https://HOST`,
+    `invalid supabase store URL ${JSON.stringify(redactSecrets(storeUrl))}: use supabase:, supabase://PROJECT.supabase.co or supabase:https://HOST`,
   );
 }

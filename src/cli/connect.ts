@@ -5,6 +5,7 @@ import { findServe, type ServeInfo } from './discovery.js';
 import { httpTarget } from './http-target.js';
 import { rootOf, type ScopeCliOptions } from './options.js';
 import { wantsProgress } from './progress.js';
+import { givenStoreUrl } from './store-source.js';
 import { checkStoreUrl, defaultStoreUrl } from './store-url.js';
 import type { ScopeTarget } from './target.js';
 
@@ -21,12 +22,13 @@ export interface TargetNeeds {
  */
 export async function openTarget(options: ScopeCliOptions, needs: TargetNeeds = {}): Promise<ScopeTarget> {
   const root = rootOf(options);
+  const given = await givenStoreUrl(options);
   const serve = await findServe(root);
   if (serve) return httpTarget(serve.url, await clientToken(options, serve));
   if (!needs.create && !existsSync(root)) {
     throw new ScopeFsError('ENOENT', `no workspace at ${root} (pass --root, or start one with: scopefs serve --root ${root})`);
   }
-  const store = options.store ?? (needs.sync ? defaultStoreUrl(root) : undefined);
+  const store = given ?? (needs.sync ? defaultStoreUrl(root) : undefined);
   // Loaded only here: the scope runtime is not needed to talk to a serve.
   const { openDirect } = await import('./direct-target.js');
   return openDirect({

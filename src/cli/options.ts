@@ -14,6 +14,7 @@ export interface ScopeCliOptions {
   root: string;
   scope: string;
   store?: string;
+  storeFile?: string;
   token?: string;
   json?: boolean;
 }
@@ -25,6 +26,7 @@ export function addScopeOptions(command: Command, storeHelp: string, tokenHelp =
     .option('--root <dir>', 'the workspace directory', './workspace')
     .option('--scope <key>', 'scope key: instances with the same scope and store sync together', 'default')
     .option('--store <url>', storeHelp)
+    .option('--store-file <path>', 'read the store URL from this file (keeps its password off the command line; or set SCOPEFS_STORE)')
     .option('--token <token>', tokenHelp)
     .option('--json', 'machine-readable output');
 }

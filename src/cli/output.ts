@@ -1,4 +1,5 @@
 import { errorMessage, isScopeFsError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import { UsageError } from './options.js';
 
 /** Prints a command's result: JSON for scripts (`--json`), lines for people. */
@@ -29,7 +30,8 @@ export class Output {
 export function reportError(err: unknown, json: boolean): number {
   const usage = err instanceof UsageError;
   const code = isScopeFsError(err) ? err.code : usage ? 'EUSAGE' : 'EFAILED';
-  const message = errorMessage(err);
+  // A message may quote a store URL (a driver's error, say): never print its secrets.
+  const message = redactSecrets(errorMessage(err));
   if (json) process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`);
   else process.stderr.write(`scopefs: ${message}${usage ? '\n(see scopefs --help)' : ''}\n`);
   return usage ? 2 : 1;

@@ -25,8 +25,3 @@ export function checkStoreUrl(url: string): string {
   }
   return url;
 }
-
-/** The URL with any password masked, for output. */
-export function redactStoreUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}

@@ -1,4 +1,5 @@
 import { isScopeFsError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import type { SyncStatus } from '../sync/types.js';
 import type { ChildInfo, FsStats, ScopeHandle } from '../types.js';
 
@@ -36,10 +37,17 @@ export async function fileSyncStatus(scope: Pick<ScopeHandle, 'sync'>): Promise<
 export async function syncStatus(scope: Pick<ScopeHandle, 'sync'>): Promise<SyncStatusView> {
   if (!scope.sync) return { enabled: false };
   try {
-    return await scope.sync.status();
+    return withoutSecrets(await scope.sync.status());
   } catch (err) {
     // Between a crash and its restart the sync actor cannot answer.
     if (isScopeFsError(err, 'ESTOPPED')) return { enabled: true, connected: false, state: 'restarting' };
     throw err;
   }
+}
+
+/** The store is already shown redacted; an error message may still quote a URL from a driver. */
+function withoutSecrets(status: SyncStatus): SyncStatus {
+  const redacted = { ...status, store: redactSecrets(status.store) };
+  if (status.error !== undefined) redacted.error = redactSecrets(status.error);
+  return redacted;
 }

@@ -1,6 +1,7 @@
 import { openStore } from '../../persistence/open-store.js';
 import type { SyncStore } from '../../persistence/store-types.js';
 import { ScopeFsError } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 
 /**
  * The sync actor's link to its store. A store given as a URL is opened here
@@ -21,9 +22,9 @@ export class StoreConnection {
     return this.current !== undefined;
   }
 
-  /** The store's URL with any password masked. */
+  /** The store's URL with every secret masked (it is shown in status, files and tools). */
   get url(): string {
-    return typeof this.source === 'string' ? maskPassword(this.source) : this.source.url;
+    return redactSecrets(typeof this.source === 'string' ? this.source : this.source.url);
   }
 
   /** Opens the store and subscribes to its hints; throws when it cannot. */
@@ -65,8 +66,4 @@ export class StoreConnection {
       watch: (app, listener) => current().watch(app, listener),
     };
   }
-}
-
-export function maskPassword(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }

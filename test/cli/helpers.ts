@@ -54,6 +54,8 @@ export interface Listening {
 export interface ServeProcess {
   child: ChildProcess;
   info: Listening;
+  /** Everything printed so far. */
+  stdout(): string;
   stderr(): string;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -65,11 +67,13 @@ export async function startServe(args: string[], env: Record<string, string> = {
   const errors: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
   const stderr = () => Buffer.concat(errors).toString('utf8');
+  const printed: string[] = [];
   const exited = once(child, 'exit') as Promise<[number | null]>;
   const lines = createInterface({ input: child.stdout });
   const info = await new Promise<Listening>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in time: ${stderr()}`)), START_TIMEOUT_MS);
     lines.on('line', (line) => {
+      printed.push(`${line}\n`);
       const parsed = JSON.parse(line) as { event?: string };
       if (parsed.event === 'listening') {
         clearTimeout(timer);
@@ -81,6 +85,7 @@ export async function startServe(args: string[], env: Record<string, string> = {
   return {
     child,
     info,
+    stdout: () => printed.join(''),
     stderr,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

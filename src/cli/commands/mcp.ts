@@ -3,6 +3,7 @@ import { clientToken } from '../connect.js';
 import { findServe, type ServeInfo } from '../discovery.js';
 import { addScopeOptions, rootOf, type ScopeCliOptions } from '../options.js';
 import { nextSignal } from '../signals.js';
+import { givenStoreUrl } from '../store-source.js';
 import { checkStoreUrl } from '../store-url.js';
 import { packageVersion } from '../version.js';
 
@@ -17,9 +18,10 @@ export function mcpCommand(): Command {
     .description('run an MCP server over stdio (for Claude Desktop and other MCP clients)')
     .action(async (options: ScopeCliOptions) => {
       const root = rootOf(options);
+      const store = await givenStoreUrl(options);
       const serve = await findServe(root);
       if (serve) await relayToServe(options, serve);
-      else await serveRoot(options, root);
+      else await serveRoot(options, root, store === undefined ? undefined : checkStoreUrl(store));
     });
 }
 
@@ -29,8 +31,7 @@ async function relayToServe(options: ScopeCliOptions, serve: ServeInfo): Promise
   await Promise.race([bridgeStdioToHttp({ url: `${serve.url}/mcp`, token }), nextSignal()]);
 }
 
-async function serveRoot(options: ScopeCliOptions, root: string): Promise<void> {
-  const store = options.store === undefined ? undefined : checkStoreUrl(options.store);
+async function serveRoot(options: ScopeCliOptions, root: string, store: string | undefined): Promise<void> {
   const [{ startScope }, { createMcpServer }, { serveStdio }] = await Promise.all([
     import('../../../supervisors/scopes.js'),
     import('../../mcp/server.js'),

@@ -3,10 +3,13 @@ import { ScopeFsError } from '../../errors.js';
 import { rootOf } from '../options.js';
 import { Output } from '../output.js';
 import { migrationProgress, wantsProgress } from '../progress.js';
-import { checkStoreUrl, defaultStoreUrl, redactStoreUrl } from '../store-url.js';
+import { redactSecrets } from '../../redact.js';
+import { givenStoreUrl } from '../store-source.js';
+import { checkStoreUrl, defaultStoreUrl } from '../store-url.js';
 
 interface MigrateOptions {
   store?: string;
+  storeFile?: string;
   root: string;
   json?: boolean;
 }
@@ -22,11 +25,12 @@ interface MigrateResult {
 export function migrateCommand(): Command {
   return new Command('migrate')
     .description('create or upgrade the schema of a store (postgres://, supabase:, sqlite:)')
-    .option('--store <url>', 'the store (default: the sqlite store beside --root)')
+    .option('--store <url>', 'the store (default: SCOPEFS_STORE, else the sqlite store beside --root)')
+    .option('--store-file <path>', 'read the store URL from this file (keeps its password off the command line)')
     .option('--root <dir>', 'the workspace whose default store to use', './workspace')
     .option('--json', 'machine-readable output')
     .action(async (options: MigrateOptions) => {
-      const url = options.store ?? defaultStoreUrl(rootOf(options));
+      const url = (await givenStoreUrl(options)) ?? defaultStoreUrl(rootOf(options));
       const output = new Output(options.json === true);
       const bar = wantsProgress(options.json) ? migrationProgress() : undefined;
       let result: MigrateResult;
@@ -43,7 +47,7 @@ export function migrateCommand(): Command {
 }
 
 async function migrateStore(url: string, onProgress?: (done: number, total: number) => void): Promise<MigrateResult> {
-  const store = redactStoreUrl(checkStoreUrl(url));
+  const store = redactSecrets(checkStoreUrl(url));
   if (/^(postgres|postgresql):/i.test(url)) return { store, ...(await migratePostgres(url, onProgress)) };
   if (/^supabase:/i.test(url)) {
     // Supabase's API cannot run DDL: the migration goes over the project's database connection.

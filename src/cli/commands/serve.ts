@@ -10,7 +10,9 @@ import { addScopeOptions, parseCount, parsePort, rootOf, UsageError, type ScopeC
 import { Output, columns } from '../output.js';
 import { showSyncProgress, wantsProgress } from '../progress.js';
 import { nextSignal } from '../signals.js';
-import { checkStoreUrl, defaultStoreUrl, redactStoreUrl } from '../store-url.js';
+import { redactSecrets } from '../../redact.js';
+import { givenStoreUrl } from '../store-source.js';
+import { checkStoreUrl, defaultStoreUrl } from '../store-url.js';
 import { packageVersion } from '../version.js';
 
 interface ServeOptions extends ScopeCliOptions {
@@ -67,7 +69,8 @@ async function serve(options: ServeOptions): Promise<void> {
 
 /** Starts the scope, then the HTTP server on it, and records serve.json for the other commands. */
 async function startServing(options: ServeOptions, root: string): Promise<{ scope: RunningScope; http: HttpServerHandle; info: ServeInfo }> {
-  const store = options.sync ? checkStoreUrl(options.store ?? defaultStoreUrl(root)) : undefined;
+  const given = await givenStoreUrl(options);
+  const store = options.sync ? checkStoreUrl(given ?? defaultStoreUrl(root)) : undefined;
   const { auth, tokenFile } = await resolveAuth(options, root);
   // Loaded here rather than at start: the other commands do not need them.
   const [{ startScope }, { startHttpServer }] = await Promise.all([
@@ -91,7 +94,8 @@ async function startServing(options: ServeOptions, root: string): Promise<{ scop
     url: http.url,
     pid: process.pid,
     root,
-    store: store === undefined ? null : redactStoreUrl(store),
+    // Shown and readable by others: never the secrets (nothing reads the real URL back from here).
+    store: store === undefined ? null : redactSecrets(store),
     auth: auth.mode === 'token',
     tokenFile,
     startedAt: new Date().toISOString(),
