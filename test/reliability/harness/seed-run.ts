@@ -36,10 +36,11 @@ export class Figures {
   tokensChecked = 0;
   conflictsResolved = 0;
   lost = 0;
+  selfConflicts = 0;
 
   asRecord(cluster: Cluster): Record<string, number> {
-    const { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost } = this;
-    return { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, ...cluster.counters };
+    const { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts } = this;
+    return { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts, ...cluster.counters };
   }
 }
 
@@ -77,6 +78,7 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
   figures.unanswered += counts.unknown;
   figures.tokensChecked += counts.requiredTokens;
   figures.lost += problems.filter((p) => p.startsWith('LOST')).length;
+  figures.selfConflicts += problems.filter((p) => p.startsWith('SELF-CONFLICT')).length;
   if (problems.length > 0) {
     throw new Error(
       [`seed ${seed} failed (${rerunHint(context.file, seed)})`, ...problems, 'program:', describeProgram(program)].join('\n'),

@@ -6,13 +6,16 @@
  *  3. every instance holds identical synced files, memory equals disk, and
  *     the store's live rows equal the files;
  *  4. the oracle holds again on the final files alone;
- *  5. no actor crashed unless the harness crashed it, and nothing is failed or pending.
+ *  5. no actor crashed unless the harness crashed it, and nothing is failed or pending;
+ *  6. no instance is in conflict with itself (a conflict whose remote side is
+ *     its own earlier push: a push committed but not recorded, e.g. kill -9).
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '../../../src/content.js';
 import { isConflictCopy } from '../../../src/sync/conflict-copy.js';
 import { deniedReason } from '../../../src/sync/denylist.js';
+import type { ConflictRecord } from '../../../src/sync/types.js';
 import type { SyncStore } from '../../../persistence/store-types.js';
 import type { Cluster } from './cluster.js';
 import { tokensIn } from './content.js';
@@ -42,6 +45,7 @@ export async function verifyConvergence(cluster: Cluster, oracle: Oracle, store:
 
   const before = await snapshots(cluster, false);
   reportLost(problems, oracle, before, 'before resolving conflicts (files and conflict copies)');
+  problems.push(...(await selfConflicts(cluster)));
 
   const conflictsResolved = await resolveConflicts(cluster);
   const after = await snapshots(cluster, true);
@@ -54,6 +58,18 @@ export async function verifyConvergence(cluster: Cluster, oracle: Oracle, store:
   problems.push(...storeMismatches(await liveRows(store, app), after[0]!.synced));
   problems.push(...(await healthProblems(cluster)));
   return { problems, conflictsResolved };
+}
+
+/** Open conflicts whose remote side was written by the same instance: it conflicts with its own push. */
+export async function selfConflicts(cluster: Cluster): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [i, status] of (await cluster.statuses()).entries()) {
+    for (const conflict of await cluster.call<ConflictRecord[]>(i, 'conflicts')) {
+      if (conflict.remoteInstance !== status.instanceId) continue;
+      problems.push(`SELF-CONFLICT ${name(i)}: ${conflict.path} conflicts with its own push (remote revision ${conflict.remoteRevision})`);
+    }
+  }
+  return problems;
 }
 
 /** Resolves every open conflict by union (keeping both sides), round after round, until there is none. */
