@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { asBuffer } from '../src/content.js';
+import { SQLITE_SIDECARS, makePrivateFile } from '../src/private-files.js';
 import type { StoreRow } from './store-types.js';
 import { ensureSchema } from './sqlite-schema.js';
 
@@ -54,6 +55,8 @@ export class SqliteConnection {
   queryCount = 0;
 
   constructor(file: string, options: ConnectionOptions) {
+    // The store holds every synced file: only its owner may read it (SQLite gives the -wal and -shm the same mode).
+    makePrivateFile(file, SQLITE_SIDECARS);
     this.db = new Database(file, { timeout: options.busyTimeoutMs });
     try {
       this.db.pragma('journal_mode = WAL');

@@ -13,9 +13,9 @@
  * watches, reads the watched apps' heads only when it changed, and also hints
  * its own pushes. Idle cost is one statement per poll, whatever the file count.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../src/errors.js';
+import { makeStateDirFor } from '../src/private-files.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { HintListeners } from './store-hints.js';
 import { checkIdentity, checkName, checkPushArgs, checkSinceArgs, type CheckedChange } from './store-input.js';
@@ -125,7 +125,7 @@ export class SqliteStore implements SyncStore {
 
   private async connect(): Promise<void> {
     try {
-      await mkdir(dirname(this.file), { recursive: true });
+      makeStateDirFor(this.file);
     } catch (err) {
       throw this.failure('open', err);
     }

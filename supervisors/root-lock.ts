@@ -1,7 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ScopeFsError } from '../src/errors.js';
+import { RESERVED_SEGMENT } from '../src/paths.js';
+import { makePrivateDir } from '../src/private-files.js';
 
 const RETRY_MS = 50;
 
@@ -14,8 +16,8 @@ const RETRY_MS = 50;
  * function.
  */
 export async function lockRoot(root: string, waitMs = 15_000): Promise<() => Promise<void>> {
-  const file = join(root, '.scopefs', 'owner.lock');
-  await mkdir(join(root, '.scopefs'), { recursive: true });
+  const file = join(root, RESERVED_SEGMENT, 'owner.lock');
+  makePrivateDir(join(root, RESERVED_SEGMENT));
   const deadline = Date.now() + waitMs;
   for (;;) {
     if (await tryCreate(file)) return () => release(file);

@@ -115,7 +115,7 @@ function rewritePath(path: string): string {
 /** Writes magic + one record per op to a temp file, fsyncs, renames it over `path`. Returns the size. */
 function writeAtomically(path: string, ops: readonly JournalOp[]): number {
   const temp = rewritePath(path);
-  const fd = openSync(temp, 'w');
+  const fd = openSync(temp, 'w', 0o600); // the journal holds file contents: owner only
   let length = 0;
   try {
     for (const chunk of [JOURNAL_MAGIC, ...ops.map((op) => encodeRecord([op]))]) {

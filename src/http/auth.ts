@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { ScopeFsError } from '../errors.js';
+import { makeStateDirFor } from '../private-files.js';
 import { HttpError } from './responses.js';
 
 /** How `serve` authenticates requests: a bearer token, or nothing (loopback only, explicitly asked for). */
@@ -33,7 +33,7 @@ export function assertAuthAllowed(auth: AuthConfig, host: string): void {
  * use. The file is only readable by its owner; looser permissions are fixed.
  */
 export async function loadOrCreateToken(file: string): Promise<string> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  makeStateDirFor(file);
   try {
     await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {

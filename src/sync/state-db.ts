@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../private-files.js';
 import type { ConflictRecord } from './types.js';
 
 /**
@@ -107,14 +107,16 @@ export class SyncStateDb {
   /** Opens (or creates) the state database; `:memory:` for memory-only scopes. */
   static open(file: string): SyncStateDb {
     if (file === ':memory:') return new SyncStateDb(initialise(new Database(':memory:')), undefined);
-    mkdirSync(dirname(file), { recursive: true });
+    makeStateDirFor(file);
     try {
+      makePrivateFile(file, SQLITE_SIDECARS);
       return new SyncStateDb(initialise(new Database(file)), undefined);
     } catch (err) {
       const aside = `${file}.corrupt-${Date.now()}`;
       if (existsSync(file)) renameSync(file, aside);
       for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
       const reason = `sync state was unreadable (${(err as Error).message}); moved to ${aside}, reconciling from scratch`;
+      makePrivateFile(file);
       return new SyncStateDb(initialise(new Database(file)), reason);
     }
   }

@@ -14,6 +14,7 @@ import { redactSecrets } from '../../redact.js';
 import { givenStoreUrl } from '../store-source.js';
 import { checkStoreUrl, defaultStoreUrl } from '../store-url.js';
 import { packageVersion } from '../version.js';
+import { makePrivateDir } from '../../private-files.js';
 
 interface ServeOptions extends ScopeCliOptions {
   host: string;
@@ -54,7 +55,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const running = await findServe(root);
   if (running) throw new Error(`a serve (pid ${running.pid}) is already running for ${root} at ${running.url}`);
   await mkdir(root, { recursive: true });
-  await mkdir(join(root, '.scopefs'), { recursive: true, mode: 0o700 });
+  makePrivateDir(join(root, '.scopefs'));
   const { scope, http, info } = await startServing(options, root);
   announce(output, info, http, options);
   const progress = wantsProgress(options.json) ? followInitialSync(scope) : undefined;
