@@ -19,8 +19,13 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks, size);
 }
 
-/** The request body parsed as JSON. */
+/**
+ * The request body parsed as JSON. It must be declared `application/json`:
+ * the types a browser may send cross-site without a preflight (`text/plain`,
+ * forms) are refused before anything is read.
+ */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  requireJsonType(req.headers['content-type']);
   const body = await readBody(req, limit);
   try {
     return JSON.parse(body.toString('utf8'));
@@ -36,4 +41,11 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
     throw new HttpError(400, 'EINVAL', 'the request body must be a JSON object');
   }
   return parsed as Record<string, unknown>;
+}
+
+function requireJsonType(contentType: string | undefined): void {
+  const mediaType = contentType?.split(';')[0]!.trim().toLowerCase();
+  if (mediaType === 'application/json') return;
+  const got = mediaType === undefined || mediaType === '' ? 'no Content-Type' : `Content-Type: ${mediaType}`;
+  throw new HttpError(415, 'EMEDIATYPE', `this endpoint takes a JSON body: send it with Content-Type: application/json (got ${got})`);
 }

@@ -12,6 +12,7 @@ import {
 } from './defaults.js';
 import { assertAuthAllowed, checkBearer, checkHost, type AuthConfig } from './auth.js';
 import { EventLog } from './event-log.js';
+import { checkSameOrigin } from './origin.js';
 import { HttpError, describeError, sendError } from './responses.js';
 import { matchRoute, splitTarget, type Route } from './router.js';
 import { fileRoutes } from './routes/files.js';
@@ -111,6 +112,7 @@ interface Dispatch {
 async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispatch): Promise<void> {
   try {
     checkHost(req, dispatch.host);
+    checkSameOrigin(req);
     checkBearer(req, dispatch.auth);
     const { rawPath, query } = splitTarget(req.url);
     const match = matchRoute(dispatch.routes, req.method ?? 'GET', rawPath);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/http/event-log.js';
-import { startTestServer, TOKEN, type TestServer } from './helpers.js';
+import { JSON_TYPE, startTestServer, TOKEN, type TestServer } from './helpers.js';
 import { fileEvent, SseClient } from './sse-client.js';
 
 describe('EventLog', () => {
@@ -49,7 +49,7 @@ describe('GET /v1/events', () => {
     await server.call('/v1/files/a.md', { method: 'PUT', body: 'hello' });
     const updated = await events.waitFor(fileEvent('file_updated', '/a.md', 'local'));
     expect(JSON.parse(updated.data)).toMatchObject({ type: 'file_updated', path: '/a.md', created: true, meta: { size: 5 } });
-    await server.call('/v1/move', { method: 'POST', body: JSON.stringify({ from: '/a.md', to: '/b.md' }) });
+    await server.call('/v1/move', { method: 'POST', body: JSON.stringify({ from: '/a.md', to: '/b.md' }), headers: JSON_TYPE });
     await events.waitFor(fileEvent('file_moved', '/b.md'));
     await server.call('/v1/files/b.md', { method: 'DELETE' });
     await events.waitFor(fileEvent('file_deleted', '/b.md'));

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest, startTestServer, TOKEN, type TestServer } from './helpers.js';
+import { JSON_TYPE, rawRequest, startTestServer, TOKEN, type TestServer } from './helpers.js';
 
 const auth = { authorization: `Bearer ${TOKEN}` };
 let server: TestServer;
@@ -80,7 +80,7 @@ describe('files over HTTP', () => {
     const list = (await (await server.call('/v1/files?prefix=/dir')).json()) as { files: Array<{ path: string }> };
     expect(list.files.map((f) => f.path)).toEqual(['/dir/a.txt', '/dir/sub/b.txt']);
 
-    const moved = await server.call('/v1/move', { method: 'POST', body: JSON.stringify({ from: '/dir', to: '/moved' }) });
+    const moved = await server.call('/v1/move', { method: 'POST', body: JSON.stringify({ from: '/dir', to: '/moved' }), headers: JSON_TYPE });
     expect(moved.status).toBe(200);
     expect(((await moved.json()) as { moved: string[][] }).moved).toHaveLength(2);
     expect(await (await server.call('/v1/files/moved/sub/b.txt')).text()).toBe('b');
@@ -119,12 +119,12 @@ describe('files over HTTP', () => {
     const response = await server.call('/v1/files/big.bin', { method: 'PUT', body: Buffer.alloc(8192, 1) });
     expect(response.status).toBe(413);
     expect((await server.call('/v1/files/big.bin')).status).toBe(404);
-    const json = await server.call('/v1/move', { method: 'POST', body: JSON.stringify({ from: '/a', to: 'x'.repeat(2000) }) });
+    const json = await server.call('/v1/move', { method: 'POST', body: JSON.stringify({ from: '/a', to: 'x'.repeat(2000) }), headers: JSON_TYPE });
     expect(json.status).toBe(413);
   });
 
   it('answers bad JSON with 400, unknown routes with 404 and wrong methods with 405', async () => {
-    expect((await server.call('/v1/move', { method: 'POST', body: '{nope' })).status).toBe(400);
+    expect((await server.call('/v1/move', { method: 'POST', body: '{nope', headers: JSON_TYPE })).status).toBe(400);
     expect((await server.call('/v1/nothing')).status).toBe(404);
     const wrong = await server.call('/v1/move', { method: 'GET' });
     expect(wrong.status).toBe(405);

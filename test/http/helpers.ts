@@ -73,3 +73,6 @@ export function rawRequest(
     req.end(body);
   });
 }
+
+/** Headers of a JSON request body (the JSON endpoints refuse any other type with 415). */
+export const JSON_TYPE = { 'content-type': 'application/json' };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScope } from '../../supervisors/scopes.js';
-import { startTestServer, TOKEN, type TestServer } from './helpers.js';
+import { JSON_TYPE, startTestServer, TOKEN, type TestServer } from './helpers.js';
 import { SseClient } from './sse-client.js';
 
 let server: TestServer;
@@ -31,14 +31,14 @@ describe('status endpoints', () => {
 
   it('resolving needs sync, and a path with an open conflict', async () => {
     server = await startTestServer();
-    const noSync = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/a', keep: 'local' }) });
+    const noSync = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/a', keep: 'local' }), headers: JSON_TYPE });
     expect(noSync.status).toBe(400);
     await server.close();
 
     server = await startTestServer({ sync: memoryStore });
-    const noConflict = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/a.txt', keep: 'local' }) });
+    const noConflict = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/a.txt', keep: 'local' }), headers: JSON_TYPE });
     expect(noConflict.status).toBe(404);
-    const bad = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/a.txt', keep: 'local', content: 'x' }) });
+    const bad = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/a.txt', keep: 'local', content: 'x' }), headers: JSON_TYPE });
     expect(bad.status).toBe(400);
   });
 });
@@ -66,7 +66,7 @@ describe('conflicts over HTTP', () => {
       expect(listed.conflicts.map((c) => c.path)).toEqual(['/c.bin']);
       expect(await (await server.call('/api/file-sync/status')).json()).toMatchObject({ conflicts: 1 });
 
-      const resolved = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/c.bin', keep: 'remote' }) });
+      const resolved = await server.call('/v1/conflicts/resolve', { method: 'POST', body: JSON.stringify({ path: '/c.bin', keep: 'remote' }), headers: JSON_TYPE });
       expect(resolved.status).toBe(200);
       await events.waitFor((m) => m.event === 'conflict_resolved');
       expect([...Buffer.from(await (await server.call('/v1/files/c.bin')).arrayBuffer())]).toEqual([0xff, 0, 2]);
