@@ -17,14 +17,15 @@
  * - `/.scopefs/` is reserved for engine state (journal, temp files) and is
  *   neither listed nor writable through the driver.
  */
-import { constants, lstatSync } from 'node:fs';
-import { lstat, mkdir, open, opendir, readdir, realpath, rename, rmdir, unlink } from 'node:fs/promises';
+import { constants, lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { lstat, mkdir, open, opendir, readdir, realpath, rmdir, unlink } from 'node:fs/promises';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import { ScopeFsError, errorMessage, fsErrors, isScopeFsError } from '../src/errors.js';
 import { MAX_PATH_BYTES, normalizePath, normalizePrefix } from '../src/paths.js';
-import type { PersistenceDriver, StoredFileMeta } from './types.js';
+import { isEngineStatusFile } from '../src/sync/engine-files.js';
+import type { StoredFileMeta, VersionCondition, VersionTag, VersionedDriver, VersionedFile } from './types.js';
 
 export interface DiskDriverOptions {
   /** Directory holding the files; created when missing. */
@@ -57,11 +58,13 @@ interface Located {
   real: string;
 }
 
-export class DiskDriver implements PersistenceDriver {
+export class DiskDriver implements VersionedDriver {
   readonly name: string;
   private readonly configuredRoot: string;
   private readonly fsync: boolean;
   private rootPromise: Promise<string> | undefined;
+  /** The resolved root once prepared (assertPersistable is synchronous). */
+  private preparedRoot: string | undefined;
   private tempCounter = 0;
 
   constructor(options: DiskDriverOptions) {
@@ -73,11 +76,16 @@ export class DiskDriver implements PersistenceDriver {
     this.name = options.name ?? `disk:${this.configuredRoot}`;
   }
 
-  async write(path: string, content: Uint8Array): Promise<void> {
+  /**
+   * Atomic replace, optionally as a compare-and-swap: with a condition, the
+   * target is checked right before the rename (both synchronous, back to
+   * back) and left alone when it is not the expected version.
+   */
+  async write(path: string, content: Uint8Array, condition?: VersionCondition): Promise<VersionTag> {
     const at = await this.locate(path);
-    await this.guard('write', at.virtual, async (root) => {
+    return this.guard('write', at.virtual, async (root) => {
       await this.refuseLinks(root, at, { leaf: true });
-      await this.atomicReplace(root, at, content);
+      return this.atomicReplace(root, at, content, condition);
     });
   }
 
@@ -89,20 +97,76 @@ export class DiskDriver implements PersistenceDriver {
   }
 
   async load(path: string): Promise<Uint8Array | null> {
+    return (await this.read(path))?.content ?? null;
+  }
+
+  async read(path: string): Promise<VersionedFile | null> {
     const at = await this.locate(path);
-    return this.guard('load', at.virtual, async (root) => {
+    return this.guard('read', at.virtual, async (root) => {
       if ((await this.refuseLinks(root, at, { leaf: false })) === 'missing') return null;
       return readNoFollow(at);
     });
   }
 
-  async delete(path: string): Promise<void> {
+  async version(path: string): Promise<VersionTag | null> {
+    const at = await this.locate(path);
+    return this.guard('stat', at.virtual, async (root) => {
+      if ((await this.refuseLinks(root, at, { leaf: false })) === 'missing') return null;
+      const stats = await lstat(at.real, { bigint: true }).catch(ignoreCode('ENOENT', 'ENOTDIR'));
+      if (!stats) return null;
+      if (stats.isSymbolicLink()) throw fsErrors.invalidPath(at.virtual, 'is a symbolic link, which the disk driver never follows');
+      if (!stats.isFile()) throw fsErrors.invalidPath(at.virtual, 'is not a regular file on disk');
+      if (stats.nlink > 1) throw hardLinkError(at.virtual);
+      return versionOf(stats);
+    });
+  }
+
+  async delete(path: string, condition?: VersionCondition): Promise<void> {
     const at = await this.locate(path);
     await this.guard('delete', at.virtual, async (root) => {
       if ((await this.refuseLinks(root, at, { leaf: true })) === 'missing') return;
-      await unlink(at.real).catch(ignoreCode('ENOENT'));
+      if (condition) {
+        // Check and unlink back to back, like the rename of a conditional write.
+        if (!expectVersion(at, condition)) return;
+        try {
+          unlinkSync(at.real);
+        } catch (err) {
+          if (!hasCode(err, 'ENOENT')) throw err;
+        }
+      } else {
+        await unlink(at.real).catch(ignoreCode('ENOENT'));
+      }
       await this.pruneEmptyParents(root, at.segments);
     });
+  }
+
+  assertPersistable(path: string): void {
+    const virtual = normalizePath(path);
+    const segments = virtual.slice(1).split('/');
+    refuseInternal(virtual, segments);
+    const root = this.preparedRoot ?? this.configuredRoot;
+    const real = join(root, ...segments);
+    if (Buffer.byteLength(real) >= PATH_MAX) {
+      throw fsErrors.invalidPath(virtual, `its disk path would be ${Buffer.byteLength(real)} bytes, over the platform limit of ${PATH_MAX - 1}; use a shorter path`);
+    }
+    let current = root;
+    for (const [i, segment] of segments.entries()) {
+      current = join(current, segment);
+      const stats = lstatSync(current, { throwIfNoEntry: false });
+      if (!stats) return; // nothing below a missing component can be in the way
+      const leaf = i === segments.length - 1;
+      const shown = `/${segments.slice(0, i + 1).join('/')}`;
+      if (stats.isSymbolicLink()) {
+        throw fsErrors.invalidPath(virtual, `${JSON.stringify(shown)} is a symbolic link on disk, which scopefs never writes through; remove the link or pick another path`);
+      }
+      if (!leaf && !stats.isDirectory()) {
+        throw fsErrors.invalidPath(virtual, `${JSON.stringify(shown)} is a file on disk, not a directory; pick another path`);
+      }
+      if (leaf && !stats.isFile()) {
+        throw fsErrors.invalidPath(virtual, `it is ${stats.isDirectory() ? 'a directory' : 'not a regular file'} on disk; pick another path`);
+      }
+      if (leaf && stats.nlink > 1) throw hardLinkError(virtual);
+    }
   }
 
   async move(from: string, to: string): Promise<void> {
@@ -111,7 +175,7 @@ export class DiskDriver implements PersistenceDriver {
     await this.guard('move', source.virtual, async (root) => {
       if ((await this.refuseLinks(root, source, { leaf: true })) === 'missing') throw fsErrors.notFound(source.virtual);
       await this.refuseLinks(root, target, { leaf: true });
-      await this.renameInto(root, source.real, target);
+      await this.renameInto(root, source.real, target, { ifVersion: null });
       await this.pruneEmptyParents(root, source.segments);
     });
   }
@@ -139,6 +203,7 @@ export class DiskDriver implements PersistenceDriver {
       const root = await realpath(this.configuredRoot);
       await mkdir(join(root, TEMP_DIR), { recursive: true });
       await sweepDeadTempFiles(join(root, TEMP_DIR));
+      this.preparedRoot = root;
       return root;
     } catch (err) {
       this.rootPromise = undefined; // let a later call retry (e.g. after a mount comes back)
@@ -196,34 +261,42 @@ export class DiskDriver implements PersistenceDriver {
     return 'present';
   }
 
-  private async atomicReplace(root: string, at: Located, content: Uint8Array): Promise<void> {
+  /** Returns the version written: the temp file's identity, which the rename keeps. */
+  private async atomicReplace(root: string, at: Located, content: Uint8Array, condition?: VersionCondition): Promise<VersionTag> {
     const temp = join(root, TEMP_DIR, `${process.pid}-${++this.tempCounter}-${randomBytes(6).toString('hex')}`);
     try {
-      const handle = await open(temp, 'wx');
+      let version: VersionTag;
+      const handle = await openTemp(root, temp);
       try {
         await handle.writeFile(content);
         if (this.fsync) await handle.sync();
+        version = versionOf(await handle.stat({ bigint: true }));
       } finally {
         await handle.close();
       }
-      await this.renameInto(root, temp, at);
+      await this.renameInto(root, temp, at, condition);
+      return version;
     } catch (err) {
       await unlink(temp).catch(() => undefined);
       throw err;
     }
   }
 
-  /** Renames `from` onto `at`, creating parent directories, then makes the rename durable. */
-  private async renameInto(root: string, from: string, at: Located): Promise<void> {
+  /**
+   * Renames `from` onto `at`, creating parent directories, then makes the
+   * rename durable. With a condition, throws ESTALE (renaming nothing) when
+   * the target is not the expected version.
+   */
+  private async renameInto(root: string, from: string, at: Located, condition?: VersionCondition): Promise<void> {
     const parent = join(root, ...at.segments.slice(0, -1));
     await mkdir(parent, { recursive: true });
     try {
-      await rename(from, at.real);
+      checkedRename(from, at, condition);
     } catch (err) {
       // A concurrent delete may have pruned the freshly created parent; make it again once.
       if (!hasCode(err, 'ENOENT')) throw err;
       await mkdir(parent, { recursive: true });
-      await rename(from, at.real);
+      checkedRename(from, at, condition);
     }
     if (this.fsync) await fsyncDir(parent);
   }
@@ -251,8 +324,60 @@ function refuseInternal(virtual: string, segments: string[]): void {
   }
 }
 
-/** Reads a file without following a link at the leaf; null when missing. */
-async function readNoFollow(at: Located): Promise<Uint8Array | null> {
+/**
+ * The largest path the kernel accepts, terminating NUL included (Linux and
+ * most Unixes; macOS uses 1024, where longer paths fail at write time).
+ */
+const PATH_MAX = 4096;
+/** How often a read is retried when the file changes while it is read. */
+const READ_ATTEMPTS = 5;
+
+/** A version tag from lstat/fstat: inode, size and mtime in nanoseconds. */
+export function versionOf(stats: BigIntStats): VersionTag {
+  return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/** The version at `at` now (lstat, synchronous); null when absent. */
+function currentVersion(at: Located): VersionTag | null {
+  const stats = lstatSync(at.real, { bigint: true, throwIfNoEntry: false });
+  return stats ? versionOf(stats) : null;
+}
+
+/** False when the file is not the expected version; for a delete, nothing to do then but report. */
+function expectVersion(at: Located, condition: VersionCondition): boolean {
+  const found = currentVersion(at);
+  if (found === condition.ifVersion) return true;
+  if (found === null) return false; // already gone: a conditional delete has nothing left to do
+  throw changedOnDisk(at.virtual);
+}
+
+/**
+ * The rename of a write, after checking its condition. The check and the
+ * rename are synchronous and back to back: an outside write landing between
+ * them (a few microseconds) is the one that can still be replaced; POSIX has
+ * no compare-and-rename.
+ */
+function checkedRename(from: string, at: Located, condition: VersionCondition | undefined): void {
+  if (condition && currentVersion(at) !== condition.ifVersion) throw changedOnDisk(at.virtual);
+  renameSync(from, at.real);
+}
+
+function changedOnDisk(virtual: string): Error {
+  return new ScopeFsError('ESTALE', `${JSON.stringify(virtual)} changed on disk since scopefs last wrote or read it`, { path: virtual });
+}
+
+/**
+ * Reads a file and its version without following a link at the leaf; null
+ * when missing. A file rewritten in place while being read is read again.
+ */
+async function readNoFollow(at: Located): Promise<VersionedFile | null> {
+  for (let attempt = 1; ; attempt++) {
+    const read = await readOnce(at);
+    if (read === null || read.stable || attempt === READ_ATTEMPTS) return read && { content: read.content, version: read.version };
+  }
+}
+
+async function readOnce(at: Located): Promise<(VersionedFile & { stable: boolean }) | null> {
   let handle;
   try {
     handle = await open(at.real, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -264,8 +389,13 @@ async function readNoFollow(at: Located): Promise<Uint8Array | null> {
     throw err;
   }
   try {
-    if ((await handle.stat()).nlink > 1) throw hardLinkError(at.virtual);
-    return await handle.readFile();
+    const before = await handle.stat({ bigint: true });
+    if (before.isDirectory()) throw fsErrors.invalidPath(at.virtual, 'is a directory on disk');
+    if (!before.isFile()) throw fsErrors.invalidPath(at.virtual, 'is not a regular file on disk');
+    if (before.nlink > 1) throw hardLinkError(at.virtual);
+    const content = await handle.readFile();
+    const version = versionOf(await handle.stat({ bigint: true }));
+    return { content, version, stable: version === versionOf(before) };
   } finally {
     await handle.close();
   }
@@ -311,7 +441,7 @@ async function listDirectory(dir: string, virtualDir: string, out: StoredFileMet
   const files: Array<{ real: string; virtual: string }> = [];
   const dirs: Array<{ real: string; virtual: string }> = [];
   for (const entry of entries) {
-    if (virtualDir === '/' && entry.name.toLowerCase() === INTERNAL_DIR) continue;
+    if (virtualDir === '/' && (entry.name.toLowerCase() === INTERNAL_DIR || isEngineStatusFile(`/${entry.name}`))) continue;
     if (!isValidName(virtualDir, entry.name)) continue;
     const item = { real: join(dir, entry.name), virtual: `${virtualDir}${entry.name}` };
     if (entry.isFile()) files.push(item);
@@ -325,14 +455,11 @@ async function listDirectory(dir: string, virtualDir: string, out: StoredFileMet
 }
 
 function statInto(file: { real: string; virtual: string }, out: StoredFileMeta[]): void {
-  const stats = lstatSync(file.real, { throwIfNoEntry: false }); // undefined: deleted while listing
-  if (!stats?.isFile() || stats.nlink > 1) return; // see hardLinkError
-  out.push({
-    path: file.virtual,
-    size: stats.size,
-    modifiedAt: stats.mtimeMs,
-    createdAt: stats.birthtimeMs > 0 ? stats.birthtimeMs : stats.mtimeMs,
-  });
+  const stats = lstatSync(file.real, { bigint: true, throwIfNoEntry: false }); // undefined: deleted while listing
+  if (!stats?.isFile() || stats.nlink > 1n) return; // see hardLinkError
+  const modifiedAt = Number(stats.mtimeMs);
+  const createdAt = stats.birthtimeMs > 0n ? Number(stats.birthtimeMs) : modifiedAt;
+  out.push({ path: file.virtual, size: Number(stats.size), modifiedAt, createdAt, version: versionOf(stats) });
 }
 
 /**
@@ -345,6 +472,17 @@ function isValidName(virtualDir: string, name: string): boolean {
     return normalizePath(`/${name}`) === `/${name}` && Buffer.byteLength(virtualDir) + Buffer.byteLength(name) <= MAX_PATH_BYTES;
   } catch {
     return false;
+  }
+}
+
+/** Creates a temp file; the temp directory is made again when someone removed it (or the whole root). */
+async function openTemp(root: string, temp: string) {
+  try {
+    return await open(temp, 'wx');
+  } catch (err) {
+    if (!hasCode(err, 'ENOENT')) throw err;
+    await mkdir(join(root, TEMP_DIR), { recursive: true });
+    return open(temp, 'wx');
   }
 }
 
