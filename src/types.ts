@@ -29,7 +29,19 @@ export type FsEvent =
   | { type: 'file_updated'; path: string; meta: EntryMeta; created: boolean; origin: Origin; source?: string }
   | { type: 'file_deleted'; path: string; revision: number; origin: Origin; source?: string }
   | { type: 'file_moved'; from: string; to: string; meta: EntryMeta; origin: Origin; source?: string }
-  | { type: 'snapshot'; entries: EntryMeta[] };
+  | { type: 'snapshot'; entries: EntryMeta[] }
+  /** An outside edit on disk could not be merged with memory: it is kept as `copyPath`, memory stays at `path`. */
+  | { type: 'disk_conflict'; path: string; copyPath: string; reason: string; origin: 'disk' }
+  /** Something on disk needs a person or an agent (see DiskAlert); nothing was lost or overwritten. */
+  | { type: 'disk_alert'; alert: DiskAlert; path: string; message: string; origin: 'disk' };
+
+/**
+ * - `refused`: the disk holds what can never be a file there (a link, a directory), or refused a write for good.
+ * - `unreadable`: reading the file failed (permissions, I/O); it is tried again at its next event.
+ * - `collision`: two names on disk mean one virtual path (NFC and NFD forms); neither replaces the other.
+ * - `journal_recreated`: the journal was removed or replaced while running, and was written again.
+ */
+export type DiskAlert = 'refused' | 'unreadable' | 'collision' | 'journal_recreated';
 
 export type FsListener = (event: FsEvent) => void | Promise<void>;
 
@@ -129,6 +141,8 @@ export interface FileSystem {
   appendFile(path: string, content: Content, options?: ChangeOptions): Promise<EntryMeta>;
   /** Returns an unsubscribe function. With `snapshot`, the listener first gets the current entries. */
   subscribe(listener: FsListener, options?: { snapshot?: boolean }): () => void;
+  /** Reconciles a path with what the disk holds now (after a disk event); resolves once applied. */
+  checkDisk(path: string): Promise<void>;
 }
 
 /** A scope key: a string, a number, or a tuple of them (`['user', 123]`). */

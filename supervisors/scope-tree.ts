@@ -60,13 +60,10 @@ export async function startScopeTree(
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
   // Failures outlive sync actor restarts, and the watcher reports into them too.
   const failures = options.sync ? new FailureLog() : undefined;
+  if (failures) noteDiskProblems(fs, failures, () => syncWorker);
   if (watch && options.root) {
     const root = options.root;
-    const onRefused = async (path: string, reason: string) => {
-      failures?.note(path, reason);
-      await syncWorker?.writeStatus();
-    };
-    children.push({ id: 'watcher', start: async () => (await DiskWatcher.start(fs, root, { onRefused })).actor });
+    children.push({ id: 'watcher', start: async () => (await DiskWatcher.start(fs, root)).actor });
   }
   if (options.sync) {
     const syncOptions = options.sync;
@@ -106,6 +103,16 @@ export async function startScopeTree(
     sharedState?.close();
   });
   return { supervisor, fs, sync: () => syncWorker };
+}
+
+/** Disk conflicts and alerts go to the failure log, so `.sync-failures.json` and status show them. */
+function noteDiskProblems(fs: StableFileSystem, failures: FailureLog, sync: () => SyncWorker | undefined): void {
+  fs.subscribe((event) => {
+    if (event.type === 'disk_conflict') failures.note(event.path, `an outside edit could not be merged (${event.reason}); it is kept as ${event.copyPath}`);
+    else if (event.type === 'disk_alert') failures.note(event.path, `${event.alert}: ${event.message}`);
+    else return;
+    void sync()?.writeStatus();
+  });
 }
 
 function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem): ChildSpec {

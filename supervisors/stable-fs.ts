@@ -80,4 +80,5 @@ export class StableFileSystem implements FileSystem {
     (await this.current()).getPersistenceConfigs();
   editFile: FileSystem['editFile'] = async (...args) => (await this.current()).editFile(...args);
   appendFile: FileSystem['appendFile'] = async (...args) => (await this.current()).appendFile(...args);
+  checkDisk: FileSystem['checkDisk'] = async (...args) => (await this.current()).checkDisk(...args);
 }

@@ -29,7 +29,7 @@ import { unloadedEntry, type KnownFile } from './indexer.js';
 import { moveFile } from './moves.js';
 import { appendFile, deleteFile, editFile, writeFile } from './mutations.js';
 import type { RetryOptions } from './persist-scheduler.js';
-import { ServerCore } from './server-core.js';
+import { ServerCore, type LoadedFile } from './server-core.js';
 
 export interface FileSystemServerOptions {
   /** Actor name, e.g. `fs:user/123`. */
@@ -81,6 +81,7 @@ export class FileSystemServer implements FileSystem, Process {
       maxFileBytes: nonNegative(options.maxFileBytes, DEFAULT_MAX_FILE_BYTES, 'maxFileBytes'),
       retry: options.retry ?? {},
       onTimer: (key) => actor?.cast((c) => c.persister.due(key)),
+      post: (job) => actor?.cast(job),
     });
     actor = new Actor<Job, Job>(
       {
@@ -215,6 +216,19 @@ export class FileSystemServer implements FileSystem, Process {
     return this.call((core) => appendFile(core, path, content, options));
   }
 
+  /**
+   * Reconciles `path` with what the disk holds now: called for every disk
+   * event (the disk watcher) and by anyone who changed a file behind the
+   * server's back. `path` is the name as it is on disk: one that is not a
+   * canonical virtual path (not NFC, control characters) is reported, never
+   * taken in under another name. Its own writes are recognised by version and cost one
+   * stat; an outside edit is merged with memory or kept beside it as a
+   * conflict copy. Resolves once the outcome is applied.
+   */
+  checkDisk(path: string): Promise<void> {
+    return this.call((core) => ({ done: core.replica.checkName(path) })).then((answer) => answer.done);
+  }
+
   /** The snapshot (when asked for) reflects every change already applied; later changes arrive as events. */
   subscribe(listener: FsListener, options: { snapshot?: boolean } = {}): () => void {
     return this.core.subscribers.add(listener, options.snapshot ? this.core.snapshot() : undefined);
@@ -225,7 +239,7 @@ export class FileSystemServer implements FileSystem, Process {
   }
 }
 
-type ReadAnswer = { content: Content } | { entry: Entry; loading: Promise<Uint8Array | null> };
+type ReadAnswer = { content: Content } | { entry: Entry; loading: Promise<LoadedFile | null> };
 
 /** Adds lazily loaded entries for files a driver holds; files already known are left alone. */
 function registerFiles(core: ServerCore, files: Array<{ path: string } & KnownFile>): void {

@@ -5,6 +5,7 @@
 import { fsErrors } from '../errors.js';
 import { normalizePath } from '../paths.js';
 import type { ConfigTable, ResolvedConfig } from './configs.js';
+import type { DiskBases } from './disk-bases.js';
 import { setContent, type Entry, type EntryTable } from './entries.js';
 import type { JournalOp } from './journal-codec.js';
 import { mimeTypeFor } from './mime.js';
@@ -14,14 +15,16 @@ import type { PersistScheduler } from './persist-scheduler.js';
 export interface IndexDeps {
   entries: EntryTable;
   configs: ConfigTable;
+  bases: DiskBases;
   nextRevision: () => number;
 }
 
 /**
  * Adds an unloaded entry for every file `config`'s driver holds that the
  * config owns (not shadowed by a longer base) and memory does not already
- * have. Files whose names are not valid virtual paths are skipped. Returns
- * the number of entries added.
+ * have. Files whose names are not valid virtual paths are skipped. Records
+ * the disk base of every file a versioned driver lists. Returns the number
+ * of entries added.
  */
 export async function indexConfig(deps: IndexDeps, config: ResolvedConfig): Promise<number> {
   let files;
@@ -36,6 +39,8 @@ export async function indexConfig(deps: IndexDeps, config: ResolvedConfig): Prom
     if (typeof file?.path !== 'string') continue;
     const path = validPath(deps.configs.virtualPath(config, file.path));
     if (!path || deps.configs.locate(path)?.config !== config) continue;
+    // Listing is reading the file's identity: the base, whether memory has the path already or not.
+    if (file.version !== undefined) deps.bases.set(path, { version: file.version });
     if (deps.entries.has(path) || !deps.entries.isPlaceable(path)) continue;
     deps.entries.add(unloadedEntry(path, { size: file.size, createdAt: file.createdAt, modifiedAt: file.modifiedAt }, deps.nextRevision()));
     added++;

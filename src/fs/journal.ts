@@ -16,9 +16,11 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  fstatSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -34,11 +36,14 @@ export class Journal {
   readonly path: string;
   private readonly fsyncEachRecord: boolean;
   private fd: number;
+  /** The inode the fd writes to: the file at `path` must still be it. */
+  private inode: number;
   private length: number;
 
   private constructor(path: string, fd: number, length: number, options: JournalOptions) {
     this.path = path;
     this.fd = fd;
+    this.inode = fstatSync(fd).ino;
     this.length = length;
     this.fsyncEachRecord = options.fsyncEachRecord ?? false;
   }
@@ -71,6 +76,21 @@ export class Journal {
     return this.length <= JOURNAL_MAGIC.byteLength;
   }
 
+  /**
+   * Whether the file at `path` is still the one this journal appends to. It
+   * is not when the file, its directory or the whole root was removed,
+   * replaced or moved away: records appended then would never be replayed.
+   * One stat per append; far cheaper than the write it guards.
+   */
+  intact(): boolean {
+    return statSync(this.path, { throwIfNoEntry: false })?.ino === this.inode;
+  }
+
+  /** Closes the file descriptor of a journal that is no longer at its path, leaving whatever is there. */
+  abandon(): void {
+    closeSync(this.fd);
+  }
+
   /** Appends one record; when this returns, the record survives a killed process. */
   append(ops: readonly JournalOp[]): void {
     const frame = encodeRecord(ops);
@@ -85,6 +105,7 @@ export class Journal {
     const length = writeAtomically(this.path, ops);
     closeSync(this.fd);
     this.fd = openSync(this.path, 'a');
+    this.inode = fstatSync(this.fd).ino;
     this.length = length;
   }
 

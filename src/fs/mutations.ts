@@ -75,7 +75,7 @@ export async function deleteFile(core: ServerCore, path: string, options: Change
 }
 
 /** Validates, journals, applies, persists and announces new content for `path`. */
-async function applyContent(core: ServerCore, path: string, incoming: NewContent, options: WriteOptions): Promise<EntryMeta> {
+export async function applyContent(core: ServerCore, path: string, incoming: NewContent, options: WriteOptions): Promise<EntryMeta> {
   const existing = core.entries.get(path);
   core.assertRevision(path, existing, options.ifRevision);
   const location = core.writableLocation(path);
@@ -121,7 +121,7 @@ function mimeTypeOf(path: string, requested: string | undefined, existing: Entry
   return requested;
 }
 
-function newEntry(path: string, createdAt: number, memoryOnly: boolean): Entry {
+export function newEntry(path: string, createdAt: number, memoryOnly: boolean): Entry {
   return {
     path,
     content: undefined,

@@ -13,9 +13,11 @@
  * actor handlers: a newer change is never marked clean by an older write.
  */
 import PQueue from 'p-queue';
-import { errorMessage } from '../errors.js';
+import { isVersioned, type VersionedFile } from '../../persistence/types.js';
+import { errorMessage, isScopeFsError } from '../errors.js';
 import type { FlushResult } from '../types.js';
 import { locationKey, type ConfigTable, type Location } from './configs.js';
+import type { DiskBases } from './disk-bases.js';
 import { putOp, type EntryTable } from './entries.js';
 import type { JournalOp } from './journal-codec.js';
 import type { PersistScheduler } from './persist-scheduler.js';
@@ -40,9 +42,21 @@ export interface PersisterDeps {
   entries: EntryTable;
   configs: ConfigTable;
   scheduler: PersistScheduler;
+  /** What scopefs last wrote or read per path on versioned drivers; every write and delete there is conditional on it. */
+  bases: DiskBases;
   /** Called after every finished driver operation, success or not. */
   onSettled: () => void;
+  /** A conditional write or delete found another version there: reconcile instead of retrying. */
+  onDiverged: (path: string) => void;
+  /** The driver refused the path for good (EINVAL: a link or a directory in the way): report, don't retry. */
+  onRefused: (path: string, reason: string) => void;
 }
+
+/** What a disk check found: nothing new, the file as it is now, or why it cannot be read as a file. */
+export type DiskCheck =
+  | { found: 'base' }
+  | { found: 'file'; file: VersionedFile | null; generation: number }
+  | { found: 'refused'; reason: string };
 
 /** Driver operations in flight at once (different locations only). */
 const PARALLEL_IO = 16;
@@ -79,12 +93,19 @@ export class Persister {
     const running = this.writes.get(path);
     if (running?.revision === entry.revision) return running.done;
     const revision = entry.revision;
+    const hash = entry.checksum;
     const job = { revision, done: Promise.resolve<string | undefined>(undefined) };
+    const { driver } = location.config;
     job.done = this.run(
       [locationKey(location)],
-      () => location.config.driver.write(location.driverPath, content),
+      async () => {
+        if (!isVersioned(driver)) return void (await driver.write(location.driverPath, content));
+        // The condition is read when the write runs: the writes before it on this path have moved the base.
+        const version = await driver.write(location.driverPath, content, { ifVersion: this.deps.bases.get(path).version });
+        this.deps.bases.set(path, { version, hash, content });
+      },
       () => this.written(path, revision, job),
-      () => this.writeFailed(path, job),
+      (err) => this.writeFailed(path, job, err),
     );
     this.writes.set(path, job);
     return job.done;
@@ -108,6 +129,42 @@ export class Persister {
     const key = locationKey(location);
     this.tombstones.delete(key);
     this.deps.scheduler.forget(DELETE_KEY + key);
+  }
+
+  /** Whether a delete of the file at `path` is pending. */
+  removing(location: Location): boolean {
+    return this.tombstones.has(locationKey(location));
+  }
+
+  /**
+   * Reads what the versioned driver holds at `path`, in turn with the writes
+   * and deletes of that location, so it never sees one half done. Reads only
+   * the version when that is the base.
+   */
+  check(path: string, location: Location): Promise<DiskCheck> {
+    const { driver } = location.config;
+    let result: DiskCheck = { found: 'base' };
+    const done = this.run(
+      [locationKey(location)],
+      async () => {
+        if (!isVersioned(driver)) return;
+        try {
+          const version = await driver.version(location.driverPath);
+          if (version !== null && version === this.deps.bases.get(path).version) return;
+          const generation = this.deps.bases.generation(path);
+          result = { found: 'file', file: await driver.read(location.driverPath), generation };
+        } catch (err) {
+          if (!isScopeFsError(err, 'EINVAL')) throw err;
+          result = { found: 'refused', reason: err.message };
+        }
+      },
+      noop,
+      noop,
+    );
+    return done.then((error) => {
+      if (error !== undefined) throw new Error(error);
+      return result;
+    });
   }
 
   /** A scheduler timer fired for `key`. */
@@ -165,17 +222,24 @@ export class Persister {
     this.deps.scheduler.cancel(DELETE_KEY + key);
     if (tombstone.running) return tombstone.running;
     const { driver } = tombstone.location.config;
+    const { path } = tombstone;
     const keys = tombstone.after === undefined ? [key] : [key, tombstone.after];
     tombstone.running = this.run(
       keys,
-      () => driver.delete(tombstone.location.driverPath),
+      async () => {
+        if (!isVersioned(driver)) return driver.delete(tombstone.location.driverPath);
+        await driver.delete(tombstone.location.driverPath, { ifVersion: this.deps.bases.get(path).version });
+        this.deps.bases.set(path, { version: null });
+      },
       () => {
         if (this.tombstones.get(key) === tombstone) this.tombstones.delete(key);
         this.deps.scheduler.succeeded(DELETE_KEY + key);
       },
-      () => {
+      (err) => {
         tombstone.running = undefined;
-        if (this.tombstones.get(key) === tombstone) this.retry(DELETE_KEY + key);
+        if (this.tombstones.get(key) !== tombstone) return;
+        if (isScopeFsError(err, 'ESTALE')) this.deps.onDiverged(path);
+        else this.retry(DELETE_KEY + key);
       },
     );
     return tombstone.running;
@@ -185,7 +249,7 @@ export class Persister {
    * Queues a driver operation behind the earlier operations on the same
    * location keys, and runs the bookkeeping for its outcome.
    */
-  private run(keys: string[], operation: () => Promise<void>, onSuccess: () => void, onFailure: () => void): Outcome {
+  private run(keys: string[], operation: () => Promise<void>, onSuccess: () => void, onFailure: (err: unknown) => void): Outcome {
     const before = keys.map((key) => this.tails.get(key)).filter((tail) => tail !== undefined);
     const started = before.length === 0 ? this.queue.add(operation) : Promise.all(before).then(() => this.queue.add(operation));
     const settled = started.then(noop, noop);
@@ -202,7 +266,7 @@ export class Persister {
         return undefined;
       },
       (err: unknown) => {
-        onFailure();
+        onFailure(err);
         this.deps.onSettled();
         return errorMessage(err);
       },
@@ -216,9 +280,13 @@ export class Persister {
     this.deps.scheduler.succeeded(path);
   }
 
-  private writeFailed(path: string, job: { revision: number }): void {
+  private writeFailed(path: string, job: { revision: number }, err: unknown): void {
     if (this.writes.get(path) === job) this.writes.delete(path);
-    if (this.deps.entries.get(path)?.dirty) this.retry(path);
+    if (!this.deps.entries.get(path)?.dirty) return;
+    // The entry stays dirty (and in the journal) in every case; what differs is what happens next.
+    if (isScopeFsError(err, 'ESTALE')) this.deps.onDiverged(path);
+    else if (isScopeFsError(err, 'EINVAL')) this.deps.onRefused(path, err.message);
+    else this.retry(path);
   }
 
   /** Schedules a retry with backoff, unless a timer (say, a newer debounce) is already pending. */

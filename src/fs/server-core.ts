@@ -9,9 +9,12 @@
  * file at once, an update on its debounce timer, `immediate` awaited), then
  * emit the event.
  */
+import { isVersioned, type VersionTag } from '../../persistence/types.js';
 import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
 import type { Durability, EntryMeta, FlushResult, FsEvent, FsStats, PersistenceConfig } from '../types.js';
 import { ConfigTable, type Location } from './configs.js';
+import { DiskBases } from './disk-bases.js';
+import { DiskReplica } from './disk-replica.js';
 import { EntryTable, putOp, setContent, toMeta, type Entry } from './entries.js';
 import { indexConfig, replayOps } from './indexer.js';
 import { Journal } from './journal.js';
@@ -30,6 +33,14 @@ export interface CoreOptions {
   retry: RetryOptions;
   /** Called (outside the actor) when a persist timer fires; should post `due(key)` to the mailbox. */
   onTimer: (key: string) => void;
+  /** Runs `job` as a message of the actor (the continuation of work that went outside the mailbox). */
+  post: (job: (core: ServerCore) => unknown) => void;
+}
+
+/** What a lazy load brings back: the bytes, and their version on a versioned driver. */
+export interface LoadedFile {
+  content: Uint8Array;
+  version?: VersionTag;
 }
 
 /** Below this size the journal is never rewritten, only truncated when everything is persisted. */
@@ -37,8 +48,12 @@ const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 
 export class ServerCore {
   /** Lazy loads in flight, so concurrent first reads share one. */
-  private readonly loads = new Map<Entry, Promise<Uint8Array | null>>();
+  private readonly loads = new Map<Entry, Promise<LoadedFile | null>>();
   readonly entries = new EntryTable();
+  /** What scopefs last wrote or read on disk, per path. */
+  readonly bases = new DiskBases();
+  /** Reconciles what other programs do to the disk with memory. */
+  readonly replica: DiskReplica;
   readonly configs: ConfigTable;
   readonly subscribers = new Subscribers();
   readonly scheduler: PersistScheduler;
@@ -60,8 +75,17 @@ export class ServerCore {
       entries: this.entries,
       configs: this.configs,
       scheduler: this.scheduler,
+      bases: this.bases,
       onSettled: () => this.settleJournal(),
+      onDiverged: (path) => options.post((core) => core.replica.check(path)),
+      onRefused: (path, reason) => this.replica.alert(path, 'refused', reason),
     });
+    this.replica = new DiskReplica(this);
+  }
+
+  /** Runs `job` as a later message of the actor. */
+  post(job: (core: ServerCore) => unknown): void {
+    this.options.post(job);
   }
 
   // ---- lifecycle -------------------------------------------------------
@@ -96,6 +120,7 @@ export class ServerCore {
     this.scheduler.clear();
     this.persister.clear();
     this.entries.clear();
+    this.bases.clear();
     for (const config of this.configs.all()) await indexConfig(this, config);
     this.settleJournal();
   }
@@ -140,10 +165,29 @@ export class ServerCore {
     // must be appended to it too, or replaying it after another crash could bring back older content.
     if (!this.journal || ops.length === 0) return;
     try {
+      if (!this.journal.intact()) this.recreateJournal();
       this.journal.append(ops);
     } catch (err) {
       throw fsErrors.io(path, err);
     }
+  }
+
+  /**
+   * The journal file was removed or replaced under us (the root deleted, a
+   * `.scopefs/` cleaned up): appending to the old file descriptor would
+   * acknowledge writes into a file nobody can replay. A new journal is
+   * written at its path with everything not yet persisted, before the
+   * change that noticed it is acknowledged.
+   */
+  private recreateJournal(): void {
+    const old = this.journal!;
+    old.abandon();
+    this.journal = Journal.create(old.path, this.persister.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
+    this.replica.alert(
+      '/',
+      'journal_recreated',
+      `the journal ${JSON.stringify(old.path)} was removed or replaced while running; it was written again with the ${this.entries.dirtyCount} change(s) not yet on disk`,
+    );
   }
 
   /** Schedules persistence of a changed entry: a new file at once, an update after its debounce. */
@@ -175,15 +219,18 @@ export class ServerCore {
    * already running, so concurrent first reads load once. The promise may be
    * awaited outside the mailbox; installLoaded (inside) keeps the result.
    */
-  startLoad(entry: Entry): Promise<Uint8Array | null> {
+  startLoad(entry: Entry): Promise<LoadedFile | null> {
     const running = this.loads.get(entry);
     if (running) return running;
     const location = this.configs.locate(entry.path);
     const path = entry.path;
-    const load = (async () => {
+    const load = (async (): Promise<LoadedFile | null> => {
       if (!location) return null;
+      const { driver } = location.config;
       try {
-        return await location.config.driver.load(location.driverPath);
+        if (isVersioned(driver)) return await driver.read(location.driverPath);
+        const content = await driver.load(location.driverPath);
+        return content && { content };
       } catch (err) {
         throw new ScopeFsError('EIO', `loading ${JSON.stringify(path)} failed: ${errorMessage(err)}`, { path, cause: err });
       }
@@ -198,15 +245,18 @@ export class ServerCore {
    * Keeps loaded bytes unless the entry changed meanwhile: a write since the
    * load started has set newer content, which wins; a deleted entry is gone.
    */
-  installLoaded(entry: Entry, bytes: Uint8Array | null): Entry & { content: Uint8Array } {
+  installLoaded(entry: Entry, loaded: LoadedFile | null): Entry & { content: Uint8Array } {
     this.loads.delete(entry);
     if (this.entries.get(entry.path) !== entry) throw fsErrors.notFound(entry.path);
     if (entry.content) return entry as Entry & { content: Uint8Array };
-    if (!bytes) {
+    if (!loaded) {
       this.entries.remove(entry.path);
+      this.bases.set(entry.path, { version: null });
       throw fsErrors.notFound(entry.path);
     }
-    setContent(entry, { bytes });
+    setContent(entry, { bytes: loaded.content });
+    // What was read is what memory now holds: the base a later outside edit is merged against.
+    if (loaded.version !== undefined) this.bases.learn(entry.path, loaded.version, entry.checksum!, loaded.content);
     return entry as Entry & { content: Uint8Array };
   }
 
@@ -277,6 +327,8 @@ export class ServerCore {
     const moved = [...this.entries.values()].filter((e) => this.configs.locate(e.path)?.config === resolved);
     try {
       for (const entry of moved) if (!entry.content) await this.loadFrom(entry, before.get(entry.path));
+      // Bases belong to the previous owner; the new owner's files, if any, are indexed below.
+      for (const entry of moved) this.bases.set(entry.path, { version: null });
       await indexConfig(this, resolved);
     } catch (err) {
       this.configs.remove(resolved);

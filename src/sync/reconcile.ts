@@ -6,6 +6,12 @@
  * the same rows the code runs.
  */
 
+/**
+ * A version on one side: the store's row revision for sync, the file's
+ * version tag for the disk. Only compared for equality.
+ */
+export type Revision = number | string;
+
 /** The local file; `null` = absent locally. */
 export interface LocalSide {
   hash: string;
@@ -13,12 +19,12 @@ export interface LocalSide {
 /** The last agreed state; `null` = no base (the sides never agreed). */
 export interface BaseSide {
   hash: string;
-  revision: number;
+  revision: Revision;
 }
 /** The store row; `null` = absent or a tombstone. */
 export interface RemoteSide {
   hash: string;
-  revision: number;
+  revision: Revision;
 }
 
 /**

@@ -1,0 +1,236 @@
+/**
+ * The disk as a replica of the scope. When a disk event arrives, or a
+ * conditional write or delete finds another version on disk, the path is
+ * checked: the disk is read in turn with that location's writes (see
+ * Persister.check), then, back in the mailbox, `planDisk` decides and this
+ * module carries the plan out. Nothing here chooses; it only applies.
+ *
+ * Reads made before one of our own writes landed are recognised by the
+ * base's generation and simply read again, so a burst of writes never makes
+ * the server's own older file look like an outside edit.
+ */
+import { sha256 } from '../content.js';
+import { normalizePath } from '../paths.js';
+import { conflictCopyPath } from '../sync/conflict-copy.js';
+import type { DiskAlert } from '../types.js';
+import { isVersioned } from '../../persistence/types.js';
+import { setContent, toMeta } from './entries.js';
+import { planDisk, type DiskPlan, type DiskSide, type MemorySide } from './disk-plan.js';
+import { mimeTypeFor } from './mime.js';
+import { applyContent, newEntry } from './mutations.js';
+import type { DiskCheck } from './persister.js';
+import type { ServerCore } from './server-core.js';
+
+/** The instance label of conflict copies made for outside edits. */
+const DISK_CONFLICT_LABEL = 'disk';
+
+export class DiskReplica {
+  /** Paths with a check queued or running. */
+  private readonly checking = new Set<string>();
+  /** Paths that got another event while being checked: checked once more afterwards. */
+  private readonly recheck = new Set<string>();
+  /** Callers waiting for a path's check to be carried out. */
+  private readonly waiters = new Map<string, Array<() => void>>();
+
+  constructor(private readonly core: ServerCore) {}
+
+  /**
+   * `check` for a name as it is on disk. A name that is not a canonical
+   * virtual path is never taken in: an NFD `café.md` would otherwise become
+   * the same file as an NFC one beside it, and deleting one would delete both.
+   */
+  checkName(name: string): Promise<void> {
+    let path: string;
+    try {
+      path = normalizePath(name);
+    } catch (err) {
+      this.alert(name, 'refused', `the file ${JSON.stringify(name)} on disk is not taken in: ${err instanceof Error ? err.message : String(err)}; rename it`);
+      return Promise.resolve();
+    }
+    if (path === name) return this.check(path);
+    const twin = this.core.entries.has(path);
+    this.alert(
+      name,
+      twin ? 'collision' : 'refused',
+      twin
+        ? `${JSON.stringify(name)} and ${JSON.stringify(path)} on disk differ only in Unicode normalisation and would be one file; only ${JSON.stringify(path)} is served, and neither file is changed: rename or remove one of them`
+        : `the file ${JSON.stringify(name)} on disk is not taken in: its name is not in Unicode NFC form; rename it to ${JSON.stringify(path)}`,
+    );
+    return Promise.resolve();
+  }
+
+  /**
+   * Reconciles `path` with what the disk holds now. Runs in the mailbox and
+   * returns at once; the promise resolves once the outcome is applied.
+   */
+  check(path: string): Promise<void> {
+    const location = this.core.configs.locate(path);
+    if (!location || location.config.readonly || !isVersioned(location.config.driver)) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.waiters.set(path, [...(this.waiters.get(path) ?? []), resolve]));
+    if (this.checking.has(path)) {
+      this.recheck.add(path);
+      return done;
+    }
+    this.checking.add(path);
+    this.core.persister.check(path, location).then(
+      (found) => this.core.post(() => this.settle(path, found)),
+      (err: unknown) => this.core.post(() => this.failed(path, err)),
+    );
+    return done;
+  }
+
+  /** Tells subscribers about a problem with the disk that nobody asked about. */
+  alert(path: string, alert: DiskAlert, message: string): void {
+    this.core.emit({ type: 'disk_alert', alert, path, message, origin: 'disk' });
+  }
+
+  private async settle(path: string, found: DiskCheck): Promise<void> {
+    this.checking.delete(path);
+    if (found.found === 'refused') this.alert(path, 'refused', found.reason);
+    if (found.found === 'file') {
+      if (found.generation !== this.core.bases.generation(path)) this.recheck.add(path); // overtaken by our own write
+      else await this.apply(path, found.file && { version: found.file.version, content: found.file.content, hash: sha256(found.file.content) });
+    }
+    if (this.recheck.delete(path)) this.restart(path);
+    else this.release(path);
+  }
+
+  private failed(path: string, err: unknown): void {
+    this.checking.delete(path);
+    this.recheck.delete(path);
+    this.alert(path, 'unreadable', `could not read ${JSON.stringify(path)} from disk: ${err instanceof Error ? err.message : String(err)}`);
+    this.release(path);
+  }
+
+  /** Checks again for the callers already waiting. */
+  private restart(path: string): void {
+    const waiting = this.waiters.get(path) ?? [];
+    this.waiters.delete(path);
+    void this.check(path).then(() => waiting.forEach((resolve) => resolve()));
+  }
+
+  private release(path: string): void {
+    const waiting = this.waiters.get(path) ?? [];
+    this.waiters.delete(path);
+    for (const resolve of waiting) resolve();
+  }
+
+  private async apply(path: string, disk: DiskSide | null): Promise<void> {
+    const { core } = this;
+    const entry = core.entries.get(path);
+    const memory: MemorySide | null = entry ? { hash: entry.content ? entry.checksum : undefined, content: entry.content } : null;
+    const plan = planDisk(path, memory, core.bases.get(path), disk);
+    core.bases.set(path, plan.base);
+    const applied = await this.applyMemory(path, plan, disk);
+    this.applyDisk(path, plan);
+    if (plan.conflict) await this.keepBeside(path, plan.conflict.content, plan.conflict.reason);
+    else if (!applied.ok) await this.keepBeside(path, disk!.content, applied.reason);
+  }
+
+  /** Carries out the memory side; a merged version memory refuses (too big, say) leaves the disk's to be kept beside. */
+  private async applyMemory(path: string, plan: DiskPlan, disk: DiskSide | null): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (plan.memory.kind !== 'merged') {
+      await this.changeMemory(path, plan, disk);
+      return { ok: true };
+    }
+    try {
+      await applyContent(this.core, path, { bytes: plan.memory.content }, { origin: 'disk' });
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: `the merged version was refused: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+
+  private async changeMemory(path: string, plan: DiskPlan, disk: DiskSide | null): Promise<void> {
+    const { core } = this;
+    const location = core.configs.locate(path);
+    switch (plan.memory.kind) {
+      case 'keep':
+        if (plan.disk === 'keep' && !core.entries.has(path)) core.persister.cancelRemove(location); // both deleted
+        return;
+      case 'settled': {
+        const entry = core.entries.get(path)!;
+        core.entries.setDirty(entry, false);
+        core.scheduler.cancel(path);
+        return;
+      }
+      case 'take_disk':
+        return this.takeDisk(path, disk!);
+      case 'delete':
+        return this.followDelete(path);
+      case 'merged':
+        return; // see applyMemory
+    }
+  }
+
+  /** After memory is settled: write it out, or delete the disk file, conditional on the new base. */
+  private applyDisk(path: string, plan: DiskPlan): void {
+    const { core } = this;
+    const location = core.configs.locate(path);
+    if (!location) return;
+    if (plan.disk === 'delete') void core.persister.remove(path, location);
+    if (plan.disk === 'write') {
+      const entry = core.entries.get(path);
+      if (!entry) return;
+      core.entries.setDirty(entry, true);
+      void core.persister.persist(path);
+    }
+  }
+
+  /**
+   * Memory takes the disk's version, clean. It is journaled all the same: a
+   * replay after a crash must not bring back an older journaled version.
+   */
+  private takeDisk(path: string, disk: DiskSide): void {
+    const { core } = this;
+    const location = core.configs.locate(path);
+    const existing = core.entries.get(path);
+    const now = Date.now();
+    const entry = existing ?? { ...newEntry(path, now, false), mimeType: mimeTypeFor(path) };
+    core.journalAppend([{ op: 'put', path, content: disk.content, mimeType: entry.mimeType, createdAt: entry.createdAt, modifiedAt: now }], path);
+    setContent(entry, { bytes: disk.content });
+    entry.modifiedAt = now;
+    entry.revision = core.nextRevision();
+    if (!existing) {
+      core.entries.add(entry);
+      core.persister.cancelRemove(location);
+    }
+    core.entries.setDirty(entry, false);
+    core.scheduler.cancel(path);
+    core.emit({ type: 'file_updated', path, meta: toMeta(entry), created: !existing, origin: 'disk' });
+    core.settleJournal();
+  }
+
+  /** Memory follows a delete made on disk; the disk has nothing left to delete. */
+  private followDelete(path: string): void {
+    const { core } = this;
+    core.journalAppend([{ op: 'delete', path }], path);
+    core.entries.remove(path);
+    core.scheduler.forget(path);
+    core.emit({ type: 'file_deleted', path, revision: core.nextRevision(), origin: 'disk' });
+    core.settleJournal();
+  }
+
+  /** The outside version that could not be merged becomes a file of its own beside the original, and is reported. */
+  private async keepBeside(path: string, content: Uint8Array, reason: string): Promise<void> {
+    const { core } = this;
+    const copyPath = this.freeCopyPath(path);
+    try {
+      await applyContent(core, copyPath, { bytes: content }, { origin: 'disk' });
+    } catch (err) {
+      // Unreachable in practice (the copy is as big as a file the disk already holds); still never silent.
+      this.alert(path, 'refused', `an outside edit could not be kept as ${copyPath}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    core.emit({ type: 'disk_conflict', path, copyPath, reason, origin: 'disk' });
+  }
+
+  /** A copy name no file has yet: two conflicts within one second get `disk`, `disk-2`, ... */
+  private freeCopyPath(path: string): string {
+    const at = new Date();
+    for (let n = 1; ; n++) {
+      const copyPath = conflictCopyPath(path, at, n === 1 ? DISK_CONFLICT_LABEL : `${DISK_CONFLICT_LABEL}-${n}`);
+      if (!this.core.entries.has(copyPath)) return copyPath;
+    }
+  }
+}
