@@ -14,6 +14,8 @@ export interface PgListenerOptions {
   onNotification: (payload: string) => void;
   /** After a lost connection is back and listening again. */
   onReconnected: () => void;
+  /** When the connection is lost (notifications are missed until onReconnected). */
+  onLost?: (err: unknown) => void;
   /** Counts statements sent (LISTEN). */
   onQuery?: () => void;
   /** First reconnect delay; doubles per failed attempt up to maxDelayMs. */
@@ -49,7 +51,7 @@ export class PgListener {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.options.connectionString, ...CONNECTION_DEFAULTS });
-    const lost = () => this.lost(client);
+    const lost = (err?: unknown) => this.lost(client, err);
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (message) => {
@@ -71,11 +73,12 @@ export class PgListener {
     this.client = client;
   }
 
-  private lost(client: pg.Client): void {
+  private lost(client: pg.Client, err: unknown): void {
     if (this.client !== client) return;
     this.client = null;
     client.end().catch(() => {});
     this.scheduleReconnect();
+    this.options.onLost?.(err);
   }
 
   private scheduleReconnect(): void {

@@ -76,6 +76,10 @@ export class PostgresStore extends SqlFunctionStore {
     checkName('app', app);
     this.requirePool('watch');
     await this.startListening();
+    // Without its LISTEN connection a watcher would wait for hints that never come.
+    if (!this.listener?.connected) {
+      throw new ScopeFsError('EIO', `postgres store ${this.url}: the LISTEN connection is down and reconnecting; try again shortly`);
+    }
     const remove = this.hints.add(app, listener);
     return async () => remove();
   }
@@ -119,6 +123,7 @@ export class PostgresStore extends SqlFunctionStore {
         channel: NOTIFY_CHANNEL,
         onNotification: (payload) => this.onNotification(payload),
         onReconnected: () => this.hints.emitAll({ reconnected: true }),
+        onLost: (err) => this.hints.emitAll({ error: `the LISTEN connection to ${this.url} was lost${err ? `: ${errorMessage(err)}` : ''}` }),
         onQuery: () => this.countQuery(),
         initialDelayMs: this.options.reconnectDelayMs,
       });

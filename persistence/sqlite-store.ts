@@ -12,6 +12,13 @@
  * connection commits, and costs no table access) every `pollMs` while someone
  * watches, reads the watched apps' heads only when it changed, and also hints
  * its own pushes. Idle cost is one statement per poll, whatever the file count.
+ *
+ * Broken files: a call or poll that fails with anything but "busy" (a WAL
+ * overwritten under us reads as "file is not a database") closes the
+ * connection, and the next call opens a fresh one: an open connection keeps
+ * failing even once the file is repaired. A failing poll sends watchers an
+ * `error` hint (they must not take silence for "nothing changed"), and a
+ * `reconnected` hint once it reads the file again.
  */
 import { resolve } from 'node:path';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../src/errors.js';
@@ -47,6 +54,10 @@ export class SqliteStore implements SyncStore {
   private readonly busyTimeoutMs: number;
   private readonly hints = new HintListeners();
   private connection: SqliteConnection | null = null;
+  /** Between open() and close(): a connection dropped after an error is reopened by the next call. */
+  private reopenable = false;
+  /** The last poll failed (watchers got an `error` hint). */
+  private pollFailing = false;
   private opening: Promise<void> | null = null;
   private closedQueries = 0;
   private poller: ReturnType<typeof setInterval> | null = null;
@@ -79,10 +90,8 @@ export class SqliteStore implements SyncStore {
     this.stopPolling();
     this.hints.clear();
     this.lastHeads.clear();
-    if (!this.connection) return;
-    this.closedQueries += this.connection.queryCount;
-    this.connection.close();
-    this.connection = null;
+    this.reopenable = false;
+    this.dropConnection();
   }
 
   async head(app: string): Promise<number> {
@@ -129,9 +138,24 @@ export class SqliteStore implements SyncStore {
     } catch (err) {
       throw this.failure('open', err);
     }
-    this.connection = await this.retryWhileBusy('open', () => {
-      return new SqliteConnection(this.file, { busyTimeoutMs: Math.min(this.busyTimeoutMs, BLOCKING_WAIT_SLICE_MS) });
-    });
+    this.connection = await this.retryWhileBusy('open', () => this.newConnection());
+    this.reopenable = true;
+  }
+
+  private newConnection(): SqliteConnection {
+    return new SqliteConnection(this.file, { busyTimeoutMs: Math.min(this.busyTimeoutMs, BLOCKING_WAIT_SLICE_MS) });
+  }
+
+  private dropConnection(): void {
+    const connection = this.connection;
+    this.connection = null;
+    if (!connection) return;
+    this.closedQueries += connection.queryCount;
+    try {
+      if (connection.isOpen) connection.close();
+    } catch {
+      // Closing a connection to a broken file can fail too; it is gone either way.
+    }
   }
 
   private withConnection<T>(operation: string, work: (db: SqliteConnection) => T): Promise<T> {
@@ -140,7 +164,9 @@ export class SqliteStore implements SyncStore {
 
   private openConnection(operation: string): SqliteConnection {
     if (this.connection?.isOpen) return this.connection;
-    throw new ScopeFsError('EIO', `sqlite store ${this.file} is not open (${operation})`);
+    if (!this.reopenable) throw new ScopeFsError('EIO', `sqlite store ${this.file} is not open (${operation})`);
+    this.connection = this.newConnection();
+    return this.connection;
   }
 
   /** Runs `attempt`, retrying asynchronously while another connection holds the lock. */
@@ -150,7 +176,10 @@ export class SqliteStore implements SyncStore {
       try {
         return attempt();
       } catch (err) {
-        if (!isBusy(err)) throw this.failure(operation, err);
+        if (!isBusy(err)) {
+          if (isBrokenFile(err)) this.dropConnection();
+          throw this.failure(operation, err);
+        }
         if (Date.now() >= deadline) {
           throw new ScopeFsError(
             'EIO',
@@ -192,16 +221,29 @@ export class SqliteStore implements SyncStore {
 
   /** One statement when nothing changed; a head read per watched app when something did. */
   private poll(): void {
-    const db = this.connection;
-    if (!db?.isOpen) return;
+    if (!this.reopenable) return;
     try {
+      const db = this.openConnection('poll');
       const version = db.dataVersion();
+      if (this.pollFailing) return this.pollRecovered(db, version);
       if (version === this.lastDataVersion) return;
       this.lastDataVersion = version;
       for (const app of this.hints.apps()) this.hintIfMoved(db, app);
-    } catch {
-      // Busy or briefly unavailable: the next poll tries again; callers see errors on their own calls.
+    } catch (err) {
+      if (isBusy(err)) return; // the next poll tries again
+      if (isBrokenFile(err)) this.dropConnection();
+      if (this.pollFailing) return;
+      this.pollFailing = true;
+      this.hints.emitAll({ error: this.failure('poll', err).message });
     }
+  }
+
+  /** The file reads again after failed polls: watchers catch up by cursor. */
+  private pollRecovered(db: SqliteConnection, version: number): void {
+    for (const app of this.hints.apps()) this.lastHeads.set(app, db.head(app));
+    this.lastDataVersion = version;
+    this.pollFailing = false;
+    this.hints.emitAll({ reconnected: true });
   }
 
   private hintIfMoved(db: SqliteConnection, app: string): void {
@@ -250,6 +292,12 @@ function applyChanges(
   });
   if (head !== startHead) db.setHead(app, head);
   return { outcomes, head };
+}
+
+/** An SQLite error that a fresh connection might not have (corrupt or replaced file, I/O error), not a lock or a constraint. */
+function isBrokenFile(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') && !isBusy(err) && !code.startsWith('SQLITE_CONSTRAINT');
 }
 
 function isBusy(err: unknown): boolean {

@@ -56,6 +56,12 @@ export interface StoreHint {
   head?: number;
   /** True after a reconnect: the listener must catch up by cursor. */
   reconnected?: boolean;
+  /**
+   * The hint channel failed (a lost LISTEN connection, a poll the database
+   * refused): until a `reconnected` hint, silence proves nothing, so the
+   * listener must treat the store as unavailable.
+   */
+  error?: string;
 }
 
 export interface SyncStore {

@@ -1,5 +1,5 @@
 import { openStore } from '../../persistence/open-store.js';
-import type { SyncStore } from '../../persistence/store-types.js';
+import type { StoreHint, SyncStore } from '../../persistence/store-types.js';
 import { ScopeFsError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 
@@ -27,8 +27,8 @@ export class StoreConnection {
     return redactSecrets(typeof this.source === 'string' ? this.source : this.source.url);
   }
 
-  /** Opens the store and subscribes to its hints; throws when it cannot. */
-  async connect(app: string, onHint: () => void): Promise<void> {
+  /** Opens the store and subscribes to its hints (an `error` hint: the channel broke); throws when it cannot. */
+  async connect(app: string, onHint: (hint: StoreHint) => void): Promise<void> {
     try {
       this.current ??= await openStore(this.source);
       if (typeof this.source !== 'string') await this.current.open();

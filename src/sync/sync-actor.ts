@@ -52,7 +52,8 @@ type Cast =
   | { type: 'connect' }
   | { type: 'pass' }
   | { type: 'local'; paths: string[] }
-  | { type: 'hint' }
+  | { type: 'hint'; error?: string }
+  | { type: 'store_failed'; reason: string }
   | { type: 'config_changed' }
   | { type: 'copy_deleted'; path: string }
   | { type: 'moved'; from: string; to: string }
@@ -146,7 +147,11 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
         this.engine.markDirty(message.paths);
         return this.schedulePass();
       case 'hint':
+        // A broken hint channel means silence proves nothing: the store counts as unavailable.
+        if (message.error !== undefined) return this.storeFailed(`store hints failed: ${message.error}`);
         return this.schedulePass(0);
+      case 'store_failed':
+        return this.storeFailed(message.reason);
       case 'config_changed':
         return this.reloadConfig();
       case 'copy_deleted':
@@ -229,7 +234,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
   private async connect(): Promise<void> {
     if (lifecycleState(this.lifecycle) !== 'connecting') return;
     try {
-      await this.connection.connect(this.app, () => this.actor.cast({ type: 'hint' }));
+      await this.connection.connect(this.app, (hint) => this.actor.cast({ type: 'hint', error: hint.error }));
       this.lifecycle.send({ type: 'CONNECTED' });
     } catch (err) {
       this.lifecycle.send({ type: 'FAILED', error: errorMessage(err) });
@@ -258,6 +263,12 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
       await this.writeStatus();
     }
     await this.checkIdle();
+  }
+
+  /** A store call failed outside a pass: back off (and reconnect) unless already doing so. */
+  private storeFailed(reason: string): void {
+    const state = lifecycleState(this.lifecycle);
+    if (state === 'live' || state === 'catching_up' || state === 'connecting') this.lifecycle.send({ type: 'FAILED', error: reason });
   }
 
   private schedulePass(delayMs = this.deps.options.debounceMs ?? 50): void {
@@ -349,8 +360,10 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     let head: number;
     try {
       head = await this.connection.store.head(this.app);
-    } catch {
-      return; // offline: the lifecycle will catch up and check again
+    } catch (err) {
+      // Even outside a pass, a store that fails is not live; the lifecycle reconnects and checks again.
+      this.actor.cast({ type: 'store_failed', reason: new StoreUnavailableError(err).message });
+      return;
     }
     if (!this.isQuiet()) return;
     if (head > this.engine.cursor) {

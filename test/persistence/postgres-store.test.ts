@@ -146,6 +146,8 @@ describePostgres('PostgresStore', () => {
       const pid = await listenerPid(name);
       expect(pid).toBeDefined();
       await adminQuery('SELECT pg_terminate_backend($1)', [pid]);
+      // First the loss (a watcher must not take the silence for "nothing changed"), then the way back.
+      expect((await hints.next()).error).toMatch(/the LISTEN connection to .* was lost/);
       expect(await hints.next()).toEqual({ reconnected: true });
       const [outcome] = await writer.push(app, 'w', [change('/after.md', 'still hinted')]);
       expect(await hints.next()).toEqual({ head: outcome?.status === 'ok' ? outcome.revision : -1 });
@@ -184,6 +186,9 @@ describePostgres('PostgresStore', () => {
       expectCode(await rejection(store.since(app, [SHARED_OWNER], 0)), 'EIO');
 
       await proxy.start();
+      const lost = await hints.next();
+      expect(lost.error).toMatch(/the LISTEN connection to .* was lost/);
+      expect(lost.error).not.toContain('hunter2');
       expect(await hints.next()).toEqual({ reconnected: true });
       await waitFor(async () => (await rejection(store.head(app))) === null, 10_000, 'queries to work again');
       expect((await store.push(app, 'w', [change('/after.md', 'y')]))[0]?.status).toBe('ok');
