@@ -107,7 +107,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     this.connection = new StoreConnection(options.store);
     // Bases only mean something for the store, app and owner they were agreed with.
     this.state.bindTo(`${this.connection.url}#${this.app}#${options.userId ?? ''}`);
-    this.report = new StatusReport(fs);
+    this.report = new StatusReport(root);
     this.engine = new SyncEngine({
       fs,
       store: this.connection.store,
@@ -189,6 +189,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     clearTimeout(this.retryTimer);
     this.unsubscribeFs?.();
     this.lifecycle?.send({ type: 'STOP' });
+    await this.report?.close(); // the last status (stopped) lands on disk
     await this.connection?.disconnect();
     if (!this.deps.sharedState) this.state?.close();
   }
@@ -389,10 +390,10 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     );
   }
 
-  /** Rewrites the status files now (safe outside the mailbox: it only reads state and writes files). */
+  /** Hands the status to the status files, which coalesce (safe outside the mailbox: it only reads state). */
   async writeStatus(): Promise<void> {
     try {
-      await this.report.write(this.status(), this.engine.failures.recent());
+      this.report.update(this.status(), this.engine.failures.recent());
     } catch {
       // Status files are informative; failing to write one must not stop sync.
     }

@@ -4,11 +4,10 @@ import { normalizePath } from '../paths.js';
 import { isConflictCopy } from './conflict-copy.js';
 import { CONFLICT_REPORT_PATH } from './conflict-book.js';
 import { deniedReason } from './denylist.js';
+import { FAILURES_PATH, STATUS_PATH } from './engine-files.js';
 import { createSyncMatcher, parseSyncConfig, type SyncConfig } from './patterns.js';
 
 export const SYNC_CONFIG_PATH = '/sync-config.json';
-export const STATUS_PATH = '/.sync-status.json';
-export const FAILURES_PATH = '/.sync-failures.json';
 
 /** Files the engine writes itself; never synced, whatever the patterns say. */
 const ENGINE_FILES = new Set([SYNC_CONFIG_PATH, STATUS_PATH, FAILURES_PATH, CONFLICT_REPORT_PATH]);

@@ -281,14 +281,16 @@ describe('sync engine (in-process instances, memory store)', () => {
     expect(a.tree().find((c) => c.id === 'sync')?.restarts).toBe(1);
   });
 
-  it('writes .sync-status.json for people and agents', async () => {
+  it('writes .sync-status.json on disk for people and agents, outside the scope', async () => {
     const a = await lab.start('a');
     await a.fs.writeFile('/x.md', 'x');
     await a.sync!.idle();
-    const status = JSON.parse(await a.fs.readFile('/.sync-status.json'));
+    const status = await a.sync!.status();
     expect(status).toMatchObject({ enabled: true, state: 'live', connected: true, conflicts: [], failedPaths: [] });
-    await a.fs.flushAll();
-    expect(JSON.parse(await readFile(join(a.dir, '.sync-status.json'), 'utf8'))).toEqual(status);
+    expect(await a.fs.listFiles('/')).toEqual(['/x.md']);
+    await a.stop(); // stopping lands the last status
+    const onDisk = JSON.parse(await readFile(join(a.dir, '.sync-status.json'), 'utf8'));
+    expect(onDisk).toEqual({ ...status, state: 'stopped', connected: false });
     expect(existsSync(join(a.dir, '.scopefs', 'sync-state.db'))).toBe(true);
   });
 });
