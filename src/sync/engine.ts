@@ -186,6 +186,8 @@ export class SyncEngine {
     record.remoteRevision = row.revision;
     this.options.state.putPath(record);
     this.actions.observeRow(record, row);
+    // New remote content is a new chance for a path that kept failing.
+    this.failures.wake(row.path);
     fetched.set(row.path, row);
   }
 

@@ -6,7 +6,7 @@ import { normalizePath } from '../paths.js';
 import type { FileSystem, FsEvent } from '../types.js';
 import { conflictRepairs } from './conflict-repair.js';
 import { SyncEngine } from './engine.js';
-import type { FailureLog } from './failure-log.js';
+import type { FailureLog, RetryPolicy } from './failure-log.js';
 import { lifecycleState, startLifecycle, type LifecycleActor } from './lifecycle.js';
 import { SyncStateDb } from './state-db.js';
 import { StatusReport } from './status-report.js';
@@ -29,6 +29,8 @@ export interface SyncOptions {
   maxFileBytes?: number;
   maxDeleteRatio?: number;
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Per-path retries of a failing path (default: 8 attempts from 1 s, doubling, then given up until the file changes). */
+  retry?: Partial<RetryPolicy>;
   /** Where the sync state lives. Default `<root>/.scopefs/sync-state.db`, in memory without a root. */
   stateFile?: string;
 }
@@ -120,6 +122,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
       failures: this.deps.failures,
       emit: (event) => this.deps.emit(event),
     });
+    this.engine.failures.configure(options.retry ?? {});
     this.unsubscribeFs = fs.subscribe((event) => this.onFsEvent(event));
     this.lifecycle = startLifecycle({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 });
     let previous: SyncState = lifecycleState(this.lifecycle);
@@ -197,6 +200,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
   status(): SyncStatus {
     const state = lifecycleState(this.lifecycle);
     const context = this.lifecycle.getSnapshot().context;
+    const gaveUp = this.engine.failures.gaveUp();
     return {
       enabled: true,
       connected: state === 'live' || state === 'catching_up',
@@ -205,6 +209,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
       lastSyncedAt: this.engine.lastSyncedAt,
       pending: this.engine.pendingPaths(),
       failedPaths: this.engine.failures.failedPaths(),
+      ...(gaveUp.length > 0 ? { gaveUp } : {}),
       cursor: this.engine.cursor,
       instanceId: this.instanceId,
       store: this.connection.url,

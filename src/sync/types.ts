@@ -21,6 +21,8 @@ export interface SyncFailure {
   error: string;
   at: string;
   attempts: number;
+  /** The maximum attempts were reached: no more retries until the file changes. */
+  gaveUp?: boolean;
 }
 
 export interface SyncStatus {
@@ -33,6 +35,8 @@ export interface SyncStatus {
   /** Paths whose local hash differs from their base. */
   pending: string[];
   failedPaths: string[];
+  /** Failed paths sync stopped retrying (after the maximum attempts), with the last error; present when any. */
+  gaveUp?: SyncFailure[];
   cursor: number;
   instanceId: string;
   store: string;

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { errorMessage } from '../../errors.js';
-import { merged, unmergeable, type TextMergeOutcome } from './outcome.js';
+import { merged, unmergeable, unsupported, type TextMergeOutcome } from './outcome.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -9,15 +9,25 @@ type JsonObject = { [key: string]: Json };
 const ABSENT = Symbol('absent');
 type Slot = Json | typeof ABSENT;
 
+/** Deeper documents are not merged by structure (the recursion, and V8's own stringify, would overflow). */
+export const MAX_STRUCTURAL_DEPTH = 100;
+/** Larger sides are not merged by structure (comparisons cost size x depth); the text merge may still. */
+export const MAX_STRUCTURAL_CHARS = 8 * 1024 * 1024;
+
 /**
  * Structural JSON merge. Objects merge key by key, recursively; arrays and
  * scalars are opaque values. A key changed on both sides to different values,
  * or deleted on one side and changed on the other, is a conflict. The result
  * is re-serialised in local's layout (indentation, line endings, final newline).
+ *
+ * Input it cannot merge faithfully is `unsupported` (the engine falls back to
+ * a line merge): invalid JSON, numbers a double cannot hold, duplicate keys
+ * (re-serialising would keep only the last), more than MAX_STRUCTURAL_DEPTH
+ * levels or MAX_STRUCTURAL_CHARS characters.
  */
 export function mergeJson(base: string, local: string, remote: string): TextMergeOutcome {
   const sides = parseSides({ base, local, remote });
-  if ('reason' in sides) return unmergeable(sides.reason);
+  if ('reason' in sides) return unsupported(sides.reason);
   const conflicts: string[] = [];
   const value = mergeSlot(sides.base, sides.local, sides.remote, '$', conflicts);
   if (conflicts.length > 0) return unmergeable(describeConflicts(conflicts));
@@ -32,6 +42,7 @@ function parseSides(texts: Record<keyof Sides, string>): Sides | { reason: strin
   const sides: Partial<Sides> = {};
   for (const side of ['base', 'local', 'remote'] as const) {
     const text = texts[side];
+    if (text.length > MAX_STRUCTURAL_CHARS) return { reason: `${side} is too large to merge by structure (${text.length} characters)` };
     try {
       sides[side] = JSON.parse(text) as Json;
     } catch (err) {
@@ -39,8 +50,51 @@ function parseSides(texts: Record<keyof Sides, string>): Sides | { reason: strin
     }
     const lossy = lossyNumber(text);
     if (lossy !== null) return { reason: `${side} holds the number ${lossy}, which would lose precision` };
+    const shape = jsonShape(text);
+    if (shape !== null) return { reason: `${side} ${shape}` };
   }
   return sides as Sides;
+}
+
+/**
+ * Why valid JSON text cannot be merged by structure (too deep, a duplicate
+ * key), or null. One pass over the text, no recursion, so any depth is safe.
+ */
+function jsonShape(text: string): string | null {
+  // One entry per open container: the keys seen so far for an object, null for an array.
+  const open: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      if (expectKey) {
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
+        const keys = open.at(-1)!;
+        if (keys.has(key)) return `has the key ${JSON.stringify(key.slice(0, 100))} twice in one object`;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === '{' || c === '[') {
+      open.push(c === '{' ? new Set() : null);
+      expectKey = c === '{';
+      if (open.length > MAX_STRUCTURAL_DEPTH) return `is nested more than ${MAX_STRUCTURAL_DEPTH} levels deep`;
+    } else if (c === '}' || c === ']') {
+      open.pop();
+    } else if (c === ',') {
+      expectKey = open.at(-1) instanceof Set;
+    }
+  }
+  return null;
+}
+
+/** Index of the quote closing the string that opens at `start` (the text is valid JSON). */
+function stringEnd(text: string, start: number): number {
+  let i = start + 1;
+  while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+  return i;
 }
 
 function mergeSlot(base: Slot, local: Slot, remote: Slot, at: string, conflicts: string[]): Slot {
