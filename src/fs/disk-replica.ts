@@ -24,9 +24,18 @@ import type { ServerCore } from './server-core.js';
 /** The instance label of conflict copies made for outside edits. */
 const DISK_CONFLICT_LABEL = 'disk';
 
+/** One check of a path: its disk read (outside the mailbox), settled once, by a posted job or by `drain`. */
+interface Ticket {
+  read: Promise<{ found: DiskCheck } | { error: unknown }>;
+  settled: boolean;
+}
+
+/** How many rounds `drain` settles before it gives up on a disk that keeps changing under it. */
+const MAX_DRAIN_ROUNDS = 100;
+
 export class DiskReplica {
   /** Paths with a check queued or running. */
-  private readonly checking = new Set<string>();
+  private readonly inflight = new Map<string, Ticket>();
   /** Paths that got another event while being checked: checked once more afterwards. */
   private readonly recheck = new Set<string>();
   /** Callers waiting for a path's check to be carried out. */
@@ -67,16 +76,38 @@ export class DiskReplica {
     const location = this.core.configs.locate(path);
     if (!location || location.config.readonly || !isVersioned(location.config.driver)) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.waiters.set(path, [...(this.waiters.get(path) ?? []), resolve]));
-    if (this.checking.has(path)) {
+    if (this.inflight.has(path)) {
       this.recheck.add(path);
       return done;
     }
-    this.checking.add(path);
-    this.core.persister.check(path, location).then(
-      (found) => this.core.post(() => this.settle(path, found)),
-      (err: unknown) => this.core.post(() => this.failed(path, err)),
-    );
+    const ticket: Ticket = {
+      read: this.core.persister.check(path, location).then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      ),
+      settled: false,
+    };
+    this.inflight.set(path, ticket);
+    void ticket.read.then(() => this.core.post(() => this.settle(path, ticket)));
     return done;
+  }
+
+  /** Whether any check is under way. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
+
+  /**
+   * Settles every check under way, and those they start, from inside a
+   * handler (flush, stop): the posted jobs would only run after it.
+   */
+  async drain(): Promise<void> {
+    for (let round = 0; round < MAX_DRAIN_ROUNDS && this.inflight.size > 0; round++) {
+      for (const [path, ticket] of [...this.inflight]) {
+        await ticket.read;
+        await this.settle(path, ticket);
+      }
+    }
   }
 
   /** Tells subscribers about a problem with the disk that nobody asked about. */
@@ -84,8 +115,13 @@ export class DiskReplica {
     this.core.emit({ type: 'disk_alert', alert, path, message, origin: 'disk' });
   }
 
-  private async settle(path: string, found: DiskCheck): Promise<void> {
-    this.checking.delete(path);
+  private async settle(path: string, ticket: Ticket): Promise<void> {
+    if (ticket.settled) return;
+    ticket.settled = true;
+    if (this.inflight.get(path) === ticket) this.inflight.delete(path);
+    const outcome = await ticket.read;
+    if ('error' in outcome) return this.failed(path, outcome.error);
+    const { found } = outcome;
     if (found.found === 'refused') this.alert(path, 'refused', found.reason);
     if (found.found === 'file') {
       if (found.generation !== this.core.bases.generation(path)) this.recheck.add(path); // overtaken by our own write
@@ -96,7 +132,6 @@ export class DiskReplica {
   }
 
   private failed(path: string, err: unknown): void {
-    this.checking.delete(path);
     this.recheck.delete(path);
     this.alert(path, 'unreadable', `could not read ${JSON.stringify(path)} from disk: ${err instanceof Error ? err.message : String(err)}`);
     this.release(path);

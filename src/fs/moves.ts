@@ -70,6 +70,7 @@ function assertMovable(core: ServerCore, source: string, target: string): void {
   core.writableLocation(target);
   if (core.entries.has(target)) throw fsErrors.exists(target);
   core.entries.assertPlaceable(target);
+  core.assertPersistable(core.configs.locate(target));
 }
 
 /** put(to) then delete(from) per pair, skipping the sides that are memory-only. */

@@ -80,7 +80,10 @@ export async function applyContent(core: ServerCore, path: string, incoming: New
   core.assertRevision(path, existing, options.ifRevision);
   const location = core.writableLocation(path);
   core.assertSize(path, incoming.bytes.byteLength);
-  if (!existing) core.entries.assertPlaceable(path);
+  if (!existing) {
+    core.entries.assertPlaceable(path);
+    core.assertPersistable(location);
+  }
   const mimeType = mimeTypeOf(path, options.mimeType, existing);
   const now = Date.now();
   const createdAt = existing?.createdAt ?? now;

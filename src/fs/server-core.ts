@@ -43,6 +43,9 @@ export interface LoadedFile {
   version?: VersionTag;
 }
 
+/** How often a flush reconciles paths whose disk changed under it and flushes again. */
+const FLUSH_RECONCILE_ROUNDS = 3;
+
 /** Below this size the journal is never rewritten, only truncated when everything is persisted. */
 const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
 
@@ -77,7 +80,8 @@ export class ServerCore {
       scheduler: this.scheduler,
       bases: this.bases,
       onSettled: () => this.settleJournal(),
-      onDiverged: (path) => options.post((core) => core.replica.check(path)),
+      // Safe between handlers: a check only queues a read; its outcome is applied in the mailbox.
+      onDiverged: (path) => void this.replica.check(path),
       onRefused: (path, reason) => this.replica.alert(path, 'refused', reason),
     });
     this.replica = new DiskReplica(this);
@@ -99,7 +103,7 @@ export class ServerCore {
   /** Flushes everything, then leaves the journal holding only what could not be persisted. */
   async terminate(): Promise<void> {
     try {
-      await this.persister.flush();
+      await this.flush();
       await this.persister.drain();
     } finally {
       this.persister.close();
@@ -125,8 +129,16 @@ export class ServerCore {
     this.settleJournal();
   }
 
+  /**
+   * Persists everything; a write that found the disk changed is reconciled
+   * and flushed again, so what this returns describes the disk as it is.
+   */
   async flush(): Promise<FlushResult> {
-    const result = await this.persister.flush();
+    let result = await this.persister.flush();
+    for (let round = 0; round < FLUSH_RECONCILE_ROUNDS && this.replica.busy; round++) {
+      await this.replica.drain();
+      result = await this.persister.flush();
+    }
     this.settleJournal();
     return result;
   }
@@ -142,6 +154,12 @@ export class ServerCore {
     const location = this.configs.locate(path);
     if (location?.config.readonly) throw fsErrors.readonly(path, location.config.base);
     return location;
+  }
+
+  /** EINVAL when a new file at `path` could never be persisted (a link or a directory in the way, too long for the OS). */
+  assertPersistable(location: Location | undefined): void {
+    const driver = location?.config.driver;
+    if (driver && isVersioned(driver)) driver.assertPersistable(location.driverPath);
   }
 
   assertSize(path: string, bytes: number): void {
