@@ -7,6 +7,8 @@ export interface LoggedEvent {
   seq: number;
   type: string;
   data: unknown;
+  /** The event as an SSE frame, encoded once and shared by every stream that sends it. */
+  frame: Buffer;
 }
 
 export type EventLogListener = (event: LoggedEvent) => void;
@@ -14,7 +16,9 @@ export type EventLogListener = (event: LoggedEvent) => void;
 /**
  * The numbered event history behind the SSE stream: a bounded window of the
  * most recent events, so a client that reconnects with `Last-Event-ID` gets
- * what it missed, or learns that the window has moved past it.
+ * what it missed, or learns that the window has moved past it. Streams that
+ * cannot keep up read from here at their own pace instead of each buffering
+ * its own copy.
  */
 export class EventLog {
   private readonly run = randomBytes(4).toString('hex');
@@ -29,9 +33,15 @@ export class EventLog {
     return this.idOf(this.seq);
   }
 
+  /** The sequence number of the newest event (0: none yet). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   append(type: string, data: unknown): LoggedEvent {
     this.seq += 1;
-    const event: LoggedEvent = { id: this.idOf(this.seq), seq: this.seq, type, data };
+    const id = this.idOf(this.seq);
+    const event: LoggedEvent = { id, seq: this.seq, type, data, frame: Buffer.from(sseFrame(id, type, data)) };
     this.window.push(event);
     if (this.window.length > this.capacity) this.window.shift();
     for (const listener of this.listeners) listener(event);
@@ -43,13 +53,24 @@ export class EventLog {
    * this run or some events after it have already left the window.
    */
   after(lastEventId: string): LoggedEvent[] | undefined {
+    const seq = this.seqOf(lastEventId);
+    return seq === undefined ? undefined : this.afterSeq(seq);
+  }
+
+  /** The sequence number an id of this run names, if it names one that happened. */
+  seqOf(lastEventId: string): number | undefined {
     const match = /^([0-9a-f]+)-(\d+)$/.exec(lastEventId.trim());
     if (!match || match[1] !== this.run) return undefined;
     const seq = Number(match[2]);
-    if (seq > this.seq) return undefined;
+    return seq > this.seq ? undefined : seq;
+  }
+
+  /** Up to `limit` events after `seq`, or undefined when some of them have left the window. */
+  afterSeq(seq: number, limit = Infinity): LoggedEvent[] | undefined {
     const oldest = this.window[0]?.seq ?? this.seq + 1;
     if (seq < oldest - 1) return undefined;
-    return this.window.filter((event) => event.seq > seq);
+    const start = seq - oldest + 1;
+    return this.window.slice(start, Math.min(this.window.length, start + limit));
   }
 
   subscribe(listener: EventLogListener): () => void {
@@ -60,4 +81,8 @@ export class EventLog {
   private idOf(seq: number): string {
     return `${this.run}-${seq}`;
   }
+}
+
+export function sseFrame(id: string, type: string, data: unknown): string {
+  return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }

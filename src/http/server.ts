@@ -6,6 +6,8 @@ import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HOST,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_EVENT_BUFFER_BYTES,
+  DEFAULT_MAX_EVENT_STREAMS,
   DEFAULT_MAX_JSON_BYTES,
   DEFAULT_PORT,
   DEFAULT_REPLAY_EVENTS,
@@ -19,7 +21,7 @@ import { fileRoutes } from './routes/files.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { syncRoutes } from './routes/sync.js';
 import { subscribeScopeEvents } from './scope-events.js';
-import { streamEvents } from './sse.js';
+import { SseHub, type SseStats } from './sse.js';
 
 export interface HttpServerOptions {
   scope: ScopeHandle;
@@ -38,6 +40,10 @@ export interface HttpServerOptions {
   heartbeatMs?: number;
   /** How many recent events a reconnecting SSE client can get back. Default 1000. */
   replayEvents?: number;
+  /** SSE streams open at once; more are refused with 503. Default 512. */
+  maxEventStreams?: number;
+  /** Bytes waiting to be sent, summed over every SSE stream; over it the slowest streams are closed. Default 32 MiB. */
+  maxEventBufferBytes?: number;
   /** Where unexpected (500) errors are reported. Default: stderr. */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -46,6 +52,8 @@ export interface HttpServerHandle {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** The SSE streams open now and the bytes they hold. */
+  eventStreams(): SseStats;
   /** Stops accepting, ends event streams, lets requests in flight finish (bounded), then closes. */
   close(): Promise<void>;
 }
@@ -58,14 +66,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   assertAuthAllowed(options.auth, host);
   const log = new EventLog(options.replayEvents ?? DEFAULT_REPLAY_EVENTS);
   const unsubscribe = subscribeScopeEvents(options.scope, (event) => log.append(event.type, event));
-  const streams = new Set<ServerResponse>();
-  const routes = buildRoutes(options, log, streams);
+  const hub = new SseHub(log, {
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    maxStreams: options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS,
+    maxBufferedBytes: options.maxEventBufferBytes ?? DEFAULT_MAX_EVENT_BUFFER_BYTES,
+  });
+  const routes = buildRoutes(options, hub);
   const onError = options.onError ?? ((err: unknown) => console.error('scopefs: request failed:', err));
   const server = createServer((req, res) => void handle(req, res, { routes, host, auth: options.auth, onError }));
   try {
     await listen(server, host, options.port ?? DEFAULT_PORT);
   } catch (err) {
     unsubscribe();
+    hub.close();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -73,32 +86,24 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     host,
     port,
+    eventStreams: () => hub.stats(),
     close: () => {
       unsubscribe();
-      return closeServer(server, streams);
+      return closeServer(server, hub);
     },
   };
 }
 
-function buildRoutes(options: HttpServerOptions, log: EventLog, streams: Set<ServerResponse>): Route[] {
+function buildRoutes(options: HttpServerOptions, hub: SseHub): Route[] {
   const { scope } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
-  const sse = { heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, maxBufferedBytes: 4 * 1024 * 1024 };
   const version = options.version ?? '0.0.0';
   return [
     ...fileRoutes({ fs: scope.fs, maxBodyBytes, maxJsonBytes }),
     ...syncRoutes({ scope, maxJsonBytes }),
     ...mcpRoutes({ createServer: () => createMcpServer(scope, { version }), maxBodyBytes }),
-    {
-      method: 'GET',
-      path: '/v1/events',
-      handler: ({ req, res }) => {
-        streams.add(res);
-        res.on('close', () => streams.delete(res));
-        streamEvents(req, res, log, sse);
-      },
-    },
+    { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res) },
   ];
 }
 
@@ -137,9 +142,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function closeServer(server: Server, streams: Set<ServerResponse>): Promise<void> {
+async function closeServer(server: Server, hub: SseHub): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  for (const stream of streams) stream.end();
+  hub.close();
   server.closeIdleConnections();
   const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
   await closed;

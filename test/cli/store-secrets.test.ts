@@ -47,7 +47,7 @@ describePostgres('store secrets', () => {
     expect(JSON.parse(serveJson).store).toBe(serve.info.store);
     expect(serveJson).not.toContain(secret);
 
-    await expect.poll(async () => (await (await get('/v1/status')).json()).sync.state, { timeout: 30_000 }).toBe('live');
+    await expect.poll(async () => ((await (await get('/v1/status')).json()) as { sync: { state: string } }).sync.state, { timeout: 30_000 }).toBe('live');
     const status = await (await get('/v1/status')).text();
     expect(JSON.parse(status).sync.store).toBe(serve.info.store);
     expect(status).not.toContain(secret);

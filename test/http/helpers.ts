@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startScope, type RunningScope } from '../../supervisors/scopes.js';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from '../../src/http/server.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
+import type { Durability } from '../../src/types.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -23,14 +24,14 @@ let counter = 0;
 
 /** A scope on a fresh temp root, served over HTTP on a free loopback port. */
 export async function startTestServer(
-  options: Partial<Omit<HttpServerOptions, 'scope'>> & { sync?: (dir: string) => SyncOptions } = {},
+  options: Partial<Omit<HttpServerOptions, 'scope'>> & { sync?: (dir: string) => SyncOptions; durability?: Durability } = {},
 ): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'scopefs-http-'));
   const root = join(dir, 'root');
   const scope = await startScope({
     scopeKey: `http-test-${process.pid}-${++counter}`,
     root,
-    durability: 'journal',
+    durability: options.durability ?? 'journal',
     sync: options.sync?.(dir),
   });
   const http = await startHttpServer({ auth: { mode: 'token', token: TOKEN }, port: 0, onError: () => undefined, ...options, scope });

@@ -24,6 +24,8 @@ interface ServeOptions extends ScopeCliOptions {
   instance?: string;
   user?: string;
   maxBody?: number;
+  maxEventStreams?: number;
+  maxEventBuffer?: number;
   debounceMs?: number;
 }
 
@@ -42,6 +44,8 @@ export function serveCommand(): Command {
     .option('--instance <id>', 'this instance\'s id in the store (default: generated once per root)')
     .option('--user <id>', 'owner id for privateSyncFilePatterns')
     .option('--max-body <bytes>', 'largest request body (default 64 MiB)', parseCount)
+    .option('--max-event-streams <n>', 'event streams (SSE) open at once; more get 503 (default 512)', parseCount)
+    .option('--max-event-buffer <bytes>', 'bytes waiting to be sent, summed over every event stream; over it the slowest are closed (default 32 MiB)', parseCount)
     .option('--debounce-ms <ms>', 'how long an updated file may wait before it is written to disk (default 500)', parseCount)
     .action((options: ServeOptions) => serve(options));
 }
@@ -86,7 +90,16 @@ async function startServing(options: ServeOptions, root: string): Promise<{ scop
   });
   let http: HttpServerHandle;
   try {
-    http = await startHttpServer({ scope, auth, host: options.host, port: options.port, version: packageVersion(), maxBodyBytes: options.maxBody });
+    http = await startHttpServer({
+      scope,
+      auth,
+      host: options.host,
+      port: options.port,
+      version: packageVersion(),
+      maxBodyBytes: options.maxBody,
+      maxEventStreams: options.maxEventStreams,
+      maxEventBufferBytes: options.maxEventBuffer,
+    });
   } catch (err) {
     await scope.stop();
     throw err;
