@@ -1,8 +1,10 @@
 /**
  * Hostile inputs around what gets synced: denylist evasions
- * (corpus/denylist.json), malformed sync-config.json (corpus/sync-configs.json)
- * and links leading out of the root (corpus/links.json). No secret may reach
- * the store, nothing outside the root may change, no actor may crash.
+ * (corpus/denylist.json), malformed sync-config.json (corpus/sync-configs.json),
+ * links leading out of the root (corpus/links.json) and hostile contents
+ * edited on both sides at once (the `concurrent` cases of corpus/contents.json).
+ * No secret may reach the store, nothing outside the root may change, no
+ * actor may crash, and a concurrent edit ends merged or in a conflict copy.
  *
  * A corpus case with a `knownBug` field documents an open engine bug (named
  * there and listed in docs/reliability.md): it runs as `it.fails`, so it
@@ -42,9 +44,22 @@ interface LinkCase {
   knownBug?: string;
 }
 
+interface ConcurrentCase {
+  name: string;
+  path: string;
+  content: string | Uint8Array;
+  concurrent?: {
+    local: string | Uint8Array;
+    remote: string | Uint8Array;
+    expect: 'merged' | 'conflict';
+    merged?: string | Uint8Array;
+  };
+  knownBug?: string;
+}
+
 const INCLUDE_ALL = '{"syncFilePatterns": ["**"]}';
 const WAIT_MS = 15_000;
-const figures = { denylistInputs: 0, configInputs: 0, linkInputs: 0 };
+const figures = { denylistInputs: 0, configInputs: 0, linkInputs: 0, concurrentEdits: 0 };
 afterAll(() => printFigures('hostile-sync', figures));
 
 /** Polls a condition with a deadline (for state that no event announces). */
@@ -200,5 +215,47 @@ describe('links out of the root', () => {
     await work.catch((err: unknown) => {
       if (!isScopeFsError(err)) throw err;
     });
+  }
+});
+
+describe('hostile contents edited on both sides at once', () => {
+  const bytes = (content: string | Uint8Array) => Buffer.from(content);
+
+  for (const testCase of loadCorpus<ConcurrentCase>('contents.json').filter((c) => c.concurrent)) {
+    (testCase.knownBug ? it.fails : it)(testCase.name, async () => {
+      figures.concurrentEdits++;
+      const { path, content, concurrent } = testCase;
+      const { local, remote, expect: outcome, merged } = concurrent!;
+      const sandbox = await Sandbox.create();
+      try {
+        const [a, b] = [await sandbox.start('a'), await sandbox.start('b')];
+        await a.fs.writeFile(path, content);
+        await a.sync!.idle({ timeoutMs: WAIT_MS });
+        await b.sync!.idle({ timeoutMs: WAIT_MS });
+        await a.sync!.pause();
+        await a.fs.writeFile(path, local);
+        await b.fs.writeFile(path, remote);
+        await b.sync!.idle({ timeoutMs: WAIT_MS });
+        await a.sync!.resume();
+        for (const scope of [a, b, a, b]) await scope.sync!.idle({ timeoutMs: WAIT_MS });
+        const status = await a.sync!.status();
+        expect(status.failedPaths, JSON.stringify(status)).toEqual([]);
+        const onA = bytes(await a.fs.readFile(path, { encoding: 'bytes' }));
+        if (outcome === 'merged') {
+          expect(status.conflicts).toEqual([]);
+          expect(onA.equals(bytes(merged!)), `merged ${path}: ${onA.toString('utf8').slice(0, 300)}`).toBe(true);
+          expect(bytes(await b.fs.readFile(path, { encoding: 'bytes' })).equals(onA)).toBe(true);
+        } else {
+          expect(status.conflicts).toEqual([path]);
+          const [conflict] = await a.sync!.conflicts();
+          expect(onA.equals(bytes(local))).toBe(true);
+          expect(bytes(await a.fs.readFile(conflict!.copyPath, { encoding: 'bytes' })).equals(bytes(remote))).toBe(true);
+        }
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(await sandbox.violations()).toEqual([]);
+      } finally {
+        await sandbox.remove();
+      }
+    }, 60_000);
   }
 });

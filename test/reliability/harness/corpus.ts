@@ -11,7 +11,9 @@
  *   {"$many": [template, n]}              n strings, `$i` replaced by the index
  *   {"$concat": [list, ...]}              the expanded lists, concatenated
  *   {"$json": value}                      the JSON text of the expanded value
- *   {"$nest": n}                          JSON text of n nested arrays
+ *   {"$join": [part, ...]}                the expanded strings, concatenated
+ *   {"$nest": n, "leaf"?: t, "open"?: o, "close"?: c}
+ *                                         JSON text of n nested arrays (or o/c) around the text t
  */
 import { readFileSync } from 'node:fs';
 import { sha256 } from '../../../src/content.js';
@@ -60,7 +62,9 @@ function generate(record: Record<string, unknown>): unknown {
   if ('$json' in record) return JSON.stringify(expand(record.$json));
   if ('$nest' in record) {
     const depth = record.$nest as number;
-    return `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const [open, close, leaf] = [record.open ?? '[', record.close ?? ']', record.leaf ?? ''] as string[];
+    return `${open!.repeat(depth)}${leaf}${close!.repeat(depth)}`;
   }
+  if ('$join' in record) return (record.$join as unknown[]).map((part) => expand(part) as string).join('');
   return NOT_A_GENERATOR;
 }
