@@ -15,6 +15,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { SyncStore } from '../persistence/store-types.js';
 import { startScope, type RunningScope } from '../supervisors/scopes.js';
 import { defaultStoreUrl } from './cli/store-url.js';
+import { redactSecrets } from './redact.js';
 import { errorMessage, ScopeFsError } from './errors.js';
 import { subscribeScopeEvents, type ScopeEvent, type ScopeEventType } from './http/scope-events.js';
 import type { ScopeKey } from './types.js';
@@ -67,7 +68,8 @@ export async function createFileSync(options: FileSyncOptions): Promise<FileSync
     });
     return ready(scope, store);
   } catch (err) {
-    return { status: 'error', reason: errorMessage(err) };
+    // An app may log or show the reason: a driver's message may quote the store URL.
+    return { status: 'error', reason: redactSecrets(errorMessage(err)) };
   }
 }
 
