@@ -24,8 +24,9 @@ import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import { ScopeFsError, errorMessage, fsErrors, isScopeFsError } from '../src/errors.js';
 import { MAX_PATH_BYTES, normalizePath, normalizePrefix } from '../src/paths.js';
+import { makePrivateDir } from '../src/private-files.js';
 import { isEngineStatusFile } from '../src/sync/engine-files.js';
-import type { StoredFileMeta, VersionCondition, VersionTag, VersionedDriver, VersionedFile } from './types.js';
+import type { ReadLimit, StoredFileMeta, VersionCondition, VersionTag, VersionedDriver, VersionedFile } from './types.js';
 
 export interface DiskDriverOptions {
   /** Directory holding the files; created when missing. */
@@ -100,11 +101,11 @@ export class DiskDriver implements VersionedDriver {
     return (await this.read(path))?.content ?? null;
   }
 
-  async read(path: string): Promise<VersionedFile | null> {
+  async read(path: string, options: ReadLimit = {}): Promise<VersionedFile | null> {
     const at = await this.locate(path);
     return this.guard('read', at.virtual, async (root) => {
       if ((await this.refuseLinks(root, at, { leaf: false })) === 'missing') return null;
-      return readNoFollow(at);
+      return readNoFollow(at, options.maxBytes ?? Number.POSITIVE_INFINITY);
     });
   }
 
@@ -201,7 +202,7 @@ export class DiskDriver implements VersionedDriver {
     try {
       await mkdir(this.configuredRoot, { recursive: true });
       const root = await realpath(this.configuredRoot);
-      await mkdir(join(root, TEMP_DIR), { recursive: true });
+      makePrivateDir(join(root, TEMP_DIR));
       await sweepDeadTempFiles(join(root, TEMP_DIR));
       this.preparedRoot = root;
       return root;
@@ -370,14 +371,14 @@ function changedOnDisk(virtual: string): Error {
  * Reads a file and its version without following a link at the leaf; null
  * when missing. A file rewritten in place while being read is read again.
  */
-async function readNoFollow(at: Located): Promise<VersionedFile | null> {
+async function readNoFollow(at: Located, maxBytes: number): Promise<VersionedFile | null> {
   for (let attempt = 1; ; attempt++) {
-    const read = await readOnce(at);
+    const read = await readOnce(at, maxBytes);
     if (read === null || read.stable || attempt === READ_ATTEMPTS) return read && { content: read.content, version: read.version };
   }
 }
 
-async function readOnce(at: Located): Promise<(VersionedFile & { stable: boolean }) | null> {
+async function readOnce(at: Located, maxBytes: number): Promise<(VersionedFile & { stable: boolean }) | null> {
   let handle;
   try {
     handle = await open(at.real, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -393,6 +394,7 @@ async function readOnce(at: Located): Promise<(VersionedFile & { stable: boolean
     if (before.isDirectory()) throw fsErrors.invalidPath(at.virtual, 'is a directory on disk');
     if (!before.isFile()) throw fsErrors.invalidPath(at.virtual, 'is not a regular file on disk');
     if (before.nlink > 1) throw hardLinkError(at.virtual);
+    if (before.size > maxBytes) throw fsErrors.tooBig(at.virtual, Number(before.size), maxBytes);
     const content = await handle.readFile();
     const version = versionOf(await handle.stat({ bigint: true }));
     return { content, version, stable: version === versionOf(before) };
@@ -481,7 +483,7 @@ async function openTemp(root: string, temp: string) {
     return await open(temp, 'wx');
   } catch (err) {
     if (!hasCode(err, 'ENOENT')) throw err;
-    await mkdir(join(root, TEMP_DIR), { recursive: true });
+    makePrivateDir(join(root, TEMP_DIR));
     return open(temp, 'wx');
   }
 }

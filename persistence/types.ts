@@ -34,6 +34,10 @@ export interface VersionCondition {
   ifVersion: VersionTag | null;
 }
 
+export interface ReadLimit {
+  maxBytes?: number;
+}
+
 /** What a versioned driver reads: the bytes and the version they came from. */
 export interface VersionedFile {
   content: Uint8Array;
@@ -72,9 +76,10 @@ export interface VersionedDriver extends PersistenceDriver {
   delete(path: string, condition?: VersionCondition): Promise<void>;
   /**
    * The file and its version; null when absent. Throws EINVAL for what can
-   * never be read as a file there (a link, a directory, a device).
+   * never be read as a file there (a link, a directory, a device), EFBIG
+   * (before reading) for a file over `maxBytes`.
    */
-  read(path: string): Promise<VersionedFile | null>;
+  read(path: string, options?: ReadLimit): Promise<VersionedFile | null>;
   /** The version alone (no content read); null when absent. Throws like `read`. */
   version(path: string): Promise<VersionTag | null>;
   /**

@@ -27,6 +27,9 @@ import { dirname } from 'node:path';
 import { ScopeFsError, errorMessage } from '../errors.js';
 import { JOURNAL_MAGIC, decodeJournal, encodeRecord, type DecodedJournal, type JournalOp } from './journal-codec.js';
 
+/** How often, at most, an append checks that the journal is still at its path. */
+const CHECK_INTERVAL_MS = 1;
+
 export interface JournalOptions {
   /** fsync after every append (power-cut durability; slower). Default false. */
   fsyncEachRecord?: boolean;
@@ -38,6 +41,9 @@ export class Journal {
   private fd: number;
   /** The inode the fd writes to: the file at `path` must still be it. */
   private inode: number;
+  /** When `intact` last looked (performance.now()), and whether that was in this turn of the event loop. */
+  private checkedAt = Number.NEGATIVE_INFINITY;
+  private checkedThisTurn = false;
   private length: number;
 
   private constructor(path: string, fd: number, length: number, options: JournalOptions) {
@@ -80,9 +86,18 @@ export class Journal {
    * Whether the file at `path` is still the one this journal appends to. It
    * is not when the file, its directory or the whole root was removed,
    * replaced or moved away: records appended then would never be replayed.
-   * One stat per append; far cheaper than the write it guards.
+   * A stat costs about as much as the append it guards, so it runs once per
+   * turn of the event loop, and at least every CHECK_INTERVAL_MS within a
+   * long one; records appended in between are rewritten from memory into
+   * the new journal, so only a kill inside that interval after a removal
+   * can lose them.
    */
   intact(): boolean {
+    const now = performance.now();
+    if (this.checkedThisTurn && now - this.checkedAt < CHECK_INTERVAL_MS) return true;
+    if (!this.checkedThisTurn) setImmediate(() => (this.checkedThisTurn = false)).unref();
+    this.checkedThisTurn = true;
+    this.checkedAt = now;
     return statSync(this.path, { throwIfNoEntry: false })?.ino === this.inode;
   }
 

@@ -152,9 +152,10 @@ export class Persister {
           const version = await driver.version(location.driverPath);
           if (version !== null && version === this.deps.bases.get(path).version) return;
           const generation = this.deps.bases.generation(path);
-          result = { found: 'file', file: await driver.read(location.driverPath), generation };
+          result = { found: 'file', file: await driver.read(location.driverPath, { maxBytes: location.config.maxFileBytes }), generation };
         } catch (err) {
-          if (!isScopeFsError(err, 'EINVAL')) throw err;
+          // What can never be taken in is left alone on disk, with its base unchanged, so no write replaces it.
+          if (!isScopeFsError(err, 'EINVAL') && !isScopeFsError(err, 'EFBIG')) throw err;
           result = { found: 'refused', reason: err.message };
         }
       },
