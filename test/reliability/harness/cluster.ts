@@ -168,7 +168,19 @@ export class Cluster {
   }
 
   statuses(): Promise<SyncStatus[]> {
-    return Promise.all(this.workers.map((_, i) => this.call<SyncStatus>(i, 'status')));
+    return Promise.all(this.workers.map((_, i) => this.statusOf(i)));
+  }
+
+  /** Status of instance i; a sync actor restarting (after an injected crash) is waited for, not reported as a failure. */
+  async statusOf(i: number): Promise<SyncStatus> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.call<SyncStatus>(i, 'status');
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ESTOPPED' || attempt >= 3) throw err;
+        await this.idleWithin(i, SETTLE_IDLE_SLICE_MS); // idle() waits across the restart
+      }
+    }
   }
 
   /**
@@ -218,7 +230,7 @@ export class Cluster {
     return Promise.all(
       this.workers.map(async (_, i) => ({
         name: name(i),
-        status: await this.call<SyncStatus>(i, 'status'),
+        status: await this.statusOf(i),
         digests: await this.call<Record<string, string>>(i, 'digests'),
       })),
     );
