@@ -213,7 +213,9 @@ describe('many concurrent library writers on one file, watcher on', () => {
         // A marker another program writes: once taken in, every older disk event was handled.
         const marker = `/marker-${round}.md`;
         const seen = new Promise<void>((resolve) => {
-          const off = scope.fs.subscribe((e) => e.type === 'file_updated' && e.path === marker && e.origin === 'disk' && (off(), resolve()));
+          const off = scope.fs.subscribe((e) => {
+            if (e.type === 'file_updated' && e.path === marker && e.origin === 'disk') off(), resolve();
+          });
         });
         await writeFile(join(root, marker), 'marker\n');
         await seen;
