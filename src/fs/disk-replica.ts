@@ -18,6 +18,7 @@ import { setContent, toMeta } from './entries.js';
 import { planDisk, type DiskPlan, type DiskSide, type MemorySide } from './disk-plan.js';
 import { mimeTypeFor } from './mime.js';
 import { applyContent, newEntry } from './mutations.js';
+import type { JournalOp } from './journal-codec.js';
 import type { DiskCheck } from './persister.js';
 import type { ServerCore } from './server-core.js';
 
@@ -267,5 +268,34 @@ export class DiskReplica {
       const copyPath = conflictCopyPath(path, at, n === 1 ? DISK_CONFLICT_LABEL : `${DISK_CONFLICT_LABEL}-${n}`);
       if (!this.core.entries.has(copyPath)) return copyPath;
     }
+  }
+}
+
+/**
+ * After a journal replay, for every path whose disk file is no longer the
+ * version its last journaled change was made against: was that this
+ * server's own persist before the crash (the disk holds one of the journaled
+ * contents), or an outside edit made while it was down? Ours becomes the
+ * base; an outside edit keeps the old base, so the first persist finds it
+ * and reconciles instead of replacing it.
+ */
+export async function rebaseReplayed(core: ServerCore, records: readonly JournalOp[][]): Promise<void> {
+  const last = new Map<string, JournalOp>();
+  const journaled = new Map<string, Set<string>>();
+  for (const op of records.flat()) {
+    last.set(op.path, op);
+    if (op.op === 'put') journaled.set(op.path, (journaled.get(op.path) ?? new Set()).add(sha256(op.content)));
+  }
+  for (const [path, op] of last) {
+    if (op.diskBase === undefined) continue; // journaled by an older version, or not on a versioned driver
+    const indexed = core.bases.get(path).version;
+    if (indexed === op.diskBase || indexed === null) continue; // unchanged, or gone: the plan handles a gone file
+    const location = core.configs.locate(path);
+    const driver = location?.config.driver;
+    if (!location || !driver || !isVersioned(driver)) continue;
+    const file = await driver.read(location.driverPath).catch(() => null);
+    const hash = file && sha256(file.content);
+    if (file && hash && journaled.get(path)?.has(hash)) core.bases.learn(path, file.version, hash, file.content);
+    else core.bases.set(path, { version: op.diskBase });
   }
 }

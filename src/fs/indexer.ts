@@ -81,7 +81,8 @@ export interface ReplayDeps extends IndexDeps {
 /**
  * Applies journal operations onto the indexed state. Every op states the
  * final state of its path, so ops already persisted change nothing. Replayed
- * puts are dirty (to be persisted); replayed deletes start their delete.
+ * puts are dirty (to be persisted); replayed deletes are pending deletes.
+ * Nothing is written yet: the caller settles the disk bases first.
  */
 export function replayOps(deps: ReplayDeps, ops: readonly JournalOp[]): void {
   for (const op of ops) {
@@ -91,7 +92,7 @@ export function replayOps(deps: ReplayDeps, ops: readonly JournalOp[]): void {
     if (op.op === 'delete') {
       deps.entries.remove(path);
       deps.scheduler.forget(path);
-      if (location) void deps.persister.remove(path, location);
+      if (location) deps.persister.planRemove(path, location);
       continue;
     }
     deps.persister.cancelRemove(location);

@@ -16,24 +16,34 @@
 import { crc32 } from 'node:zlib';
 import { asBuffer } from '../content.js';
 
+/**
+ * `diskBase`: on a versioned driver, the version on disk the change was made
+ * against (null: no file). A replay after a crash uses it to tell an outside
+ * edit made while the server was down from its own earlier writes.
+ */
+interface DiskBaseField {
+  diskBase?: string | null;
+}
+
 export type JournalOp =
-  | { op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number }
-  | { op: 'delete'; path: string };
+  | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField)
+  | ({ op: 'delete'; path: string } & DiskBaseField);
 
 type HeaderOp =
-  | { op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number }
-  | { op: 'delete'; path: string };
+  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField)
+  | ({ op: 'delete'; path: string } & DiskBaseField);
 
 export const JOURNAL_MAGIC = Buffer.from('SFSJRNL1', 'latin1');
 const FRAME_BYTES = 8;
 const LENGTH_BYTES = 4;
 
 export function encodeRecord(ops: readonly JournalOp[]): Buffer {
-  const header: HeaderOp[] = ops.map((op) =>
-    op.op === 'put'
+  const header: HeaderOp[] = ops.map((op) => ({
+    ...(op.op === 'put'
       ? { op: 'put', path: op.path, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, bytes: op.content.byteLength }
-      : { op: 'delete', path: op.path },
-  );
+      : { op: 'delete', path: op.path }),
+    ...(op.diskBase === undefined ? {} : { diskBase: op.diskBase }),
+  }));
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const contents = ops.flatMap((op) => (op.op === 'put' ? [asBuffer(op.content)] : []));
   const payload = Buffer.concat([u32(json.byteLength), json, ...contents]);
@@ -103,13 +113,14 @@ function parsePayload(payload: Buffer): JournalOp[] | undefined {
   let cursor = headerEnd;
   const ops: JournalOp[] = [];
   for (const op of header) {
+    const diskBase = op.diskBase === undefined ? {} : { diskBase: op.diskBase };
     if (op.op === 'delete') {
-      ops.push({ op: 'delete', path: op.path });
+      ops.push({ op: 'delete', path: op.path, ...diskBase });
       continue;
     }
     const content = new Uint8Array(payload.subarray(cursor, cursor + op.bytes)); // a copy, detached from the file buffer
     cursor += op.bytes;
-    ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt });
+    ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, ...diskBase });
   }
   return cursor === payload.byteLength ? ops : undefined;
 }
@@ -118,6 +129,7 @@ function isHeaderOp(value: unknown): value is HeaderOp {
   if (!value || typeof value !== 'object') return false;
   const op = value as Record<string, unknown>;
   if (typeof op.path !== 'string') return false;
+  if (op.diskBase !== undefined && op.diskBase !== null && typeof op.diskBase !== 'string') return false;
   if (op.op === 'delete') return true;
   return (
     op.op === 'put' &&

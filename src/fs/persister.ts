@@ -118,9 +118,15 @@ export class Persister {
    */
   remove(path: string, location: Location, after?: Location): Outcome {
     if (location.config.readonly) return Promise.resolve(undefined);
-    const key = locationKey(location);
-    this.tombstones.set(key, { path, location, after: after && locationKey(after) });
+    const key = this.planRemove(path, location, after);
     return this.runDelete(key);
+  }
+
+  /** Records a pending delete without starting it (a flush or a timer runs it). Returns its location key. */
+  planRemove(path: string, location: Location, after?: Location): string {
+    const key = locationKey(location);
+    if (!location.config.readonly) this.tombstones.set(key, { path, location, after: after && locationKey(after) });
+    return key;
   }
 
   /** A new file at `location` supersedes a pending delete there (its write is queued after the delete). */

@@ -14,7 +14,7 @@ import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
 import type { Durability, EntryMeta, FlushResult, FsEvent, FsStats, PersistenceConfig } from '../types.js';
 import { ConfigTable, type Location } from './configs.js';
 import { DiskBases } from './disk-bases.js';
-import { DiskReplica } from './disk-replica.js';
+import { DiskReplica, rebaseReplayed } from './disk-replica.js';
 import { EntryTable, putOp, setContent, toMeta, type Entry } from './entries.js';
 import { indexConfig, replayOps } from './indexer.js';
 import { Journal } from './journal.js';
@@ -97,7 +97,7 @@ export class ServerCore {
   /** Indexes every config, replays the journal, and starts persisting what the journal held. */
   async init(): Promise<void> {
     for (const config of this.configs.all()) await indexConfig(this, config);
-    this.recoverJournal();
+    await this.recoverJournal();
   }
 
   /** Flushes everything, then leaves the journal holding only what could not be persisted. */
@@ -184,7 +184,7 @@ export class ServerCore {
     if (!this.journal || ops.length === 0) return;
     try {
       if (!this.journal.intact()) this.recreateJournal();
-      this.journal.append(ops);
+      this.journal.append(this.withDiskBases(ops));
     } catch (err) {
       throw fsErrors.io(path, err);
     }
@@ -200,7 +200,7 @@ export class ServerCore {
   private recreateJournal(): void {
     const old = this.journal!;
     old.abandon();
-    this.journal = Journal.create(old.path, this.persister.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
+    this.journal = Journal.create(old.path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
     this.replica.alert(
       '/',
       'journal_recreated',
@@ -287,7 +287,7 @@ export class ServerCore {
         if (this.durability === 'journal') journal.truncate();
         else this.dropJournal(); // a recovery journal in a non-journal mode is done once everything is persisted
       } else if (journal.bytes >= this.compactAtBytes) {
-        journal.rewrite(this.persister.pendingOps());
+        journal.rewrite(this.pendingOps());
         // Rewrite again only once the journal has doubled: amortised O(1) per append.
         this.compactAtBytes = Math.max(COMPACT_MIN_BYTES, journal.bytes * 2);
       }
@@ -378,22 +378,35 @@ export class ServerCore {
 
   // ---- journal -----------------------------------------------------------
 
-  private recoverJournal(): void {
+  private async recoverJournal(): Promise<void> {
     const path = this.options.journalPath;
     if (!path) return;
     const decoded = Journal.read(path);
     for (const record of decoded.records) replayOps(this, record);
+    await rebaseReplayed(this, decoded.records);
     // A journal left by a journal-mode run is honoured in every mode until it is fully persisted.
     if (this.durability === 'journal' || decoded.records.length > 0) {
-      this.journal = Journal.create(path, this.persister.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
+      this.journal = Journal.create(path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
     }
-    for (const dirtyPath of this.entries.dirty()) void this.persister.persist(dirtyPath);
+    void this.persister.flush(); // every replayed write and delete, conditional on the bases just settled
+  }
+
+  /** What a fresh journal must hold, each change with the disk version it was made against. */
+  private pendingOps(): JournalOp[] {
+    return this.withDiskBases(this.persister.pendingOps());
+  }
+
+  private withDiskBases(ops: readonly JournalOp[]): JournalOp[] {
+    return ops.map((op) => {
+      const location = this.configs.locate(op.path);
+      return location && isVersioned(location.config.driver) ? { ...op, diskBase: this.bases.get(op.path).version } : op;
+    });
   }
 
   private closeJournal(): void {
     const journal = this.journal;
     if (!journal) return;
-    if (this.persister.hasPending) journal.rewrite(this.persister.pendingOps());
+    if (this.persister.hasPending) journal.rewrite(this.pendingOps());
     else if (this.durability !== 'journal') return this.dropJournal();
     else journal.truncate();
     journal.close();

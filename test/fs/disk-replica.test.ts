@@ -8,7 +8,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiskDriver } from '../../persistence/disk.js';
+import { DiskDriver, versionOf } from '../../persistence/disk.js';
 import type { FileSystemServer, FileSystemServerOptions } from '../../src/fs/file-system-server.js';
 import { Journal } from '../../src/fs/journal.js';
 import { isConflictCopy } from '../../src/sync/conflict-copy.js';
@@ -243,5 +243,37 @@ describe('losing the root', () => {
     await fs.flushAll();
     expect(await onDiskText('before.md')).toBe('acknowledged, not yet on disk\n');
     expect(await onDiskText('after.md')).toBe('written after the removal\n');
+  });
+});
+
+describe('a replay after a crash', () => {
+  /** The journal a process killed right after acknowledging `content` at `path` leaves behind. */
+  function crashedWith(path: string, content: string, diskBase: string | null): void {
+    Journal.create(journalPath(), [{ op: 'put', path, content: Buffer.from(content), mimeType: 'text/markdown', createdAt: 1, modifiedAt: 2, diskBase }]).close();
+  }
+  const versionAt = (name: string) => versionOf(lstatSync(join(root, name), { bigint: true }));
+
+  it('does not replay over an outside edit made while the server was down: both are kept', async () => {
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'notes.md'), 'as persisted\n');
+    crashedWith('/notes.md', 'acknowledged before the crash\n', versionAt('notes.md'));
+    await writeFile(join(root, 'notes.md'), 'edited while the server was down\n');
+    const fs = await servers.start(onDisk());
+    await fs.flushAll();
+    expect(await fs.readFile('/notes.md')).toBe('acknowledged before the crash\n');
+    const copies = (await fs.listFiles()).filter(isConflictCopy);
+    expect(copies).toHaveLength(1);
+    expect(await fs.readFile(copies[0]!)).toBe('edited while the server was down\n');
+  });
+
+  it("recognises its own persist that landed before the crash: no conflict", async () => {
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'notes.md'), 'as persisted\n');
+    crashedWith('/notes.md', 'acknowledged and persisted\n', versionAt('notes.md'));
+    await writeFile(join(root, 'notes.md'), 'acknowledged and persisted\n'); // the persist, before the journal was emptied
+    const fs = await servers.start(onDisk());
+    await fs.flushAll();
+    expect(await fs.listFiles()).toEqual(['/notes.md']);
+    expect(await onDiskText('notes.md')).toBe('acknowledged and persisted\n');
   });
 });
