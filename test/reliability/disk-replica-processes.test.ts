@@ -315,3 +315,32 @@ describe('the root removed while serving', () => {
     }
   }, 120_000);
 });
+
+describe('an outside edit made while the server is down, over a write only the journal holds', () => {
+  // The journal keeps an acknowledged update that was not on disk yet when the process was killed;
+  // another program edits the file before the restart. Replayed blindly, the journaled version
+  // would be persisted over the edit (the index takes the edited file as the disk base): each
+  // journal record must carry the disk version it was made against, so the replay sees the edit.
+  it('keeps the outside edit: merged, or as a recorded conflict copy', async () => {
+    const root = join(dir, 'replay', 'ws');
+    let served = await Served.start(root, ['--no-sync', '--debounce-ms', '60000']);
+    try {
+      await served.put('/f.md', 'created\n');
+      await served.flush();
+      await served.put('/f.md', 'acknowledged, journaled, not yet on disk\n');
+    } finally {
+      await served.stop('SIGKILL');
+    }
+    await writeFile(join(root, 'f.md'), 'saved by an editor while scopefs was down\n');
+    served = await Served.start(root, ['--no-sync']);
+    try {
+      await served.flush();
+      const texts = [await readFile(join(root, 'f.md'), 'utf8')];
+      for (const copy of await conflictCopiesOnDisk(root)) texts.push(await readFile(join(root, copy), 'utf8'));
+      expect(texts.join('')).toContain('acknowledged, journaled, not yet on disk');
+      expect(texts.join('')).toContain('saved by an editor while scopefs was down');
+    } finally {
+      await served.stop();
+    }
+  }, 60_000);
+});
