@@ -67,10 +67,27 @@ export class ConflictBook {
   }): Promise<ConflictRecord> {
     const copyPath = this.newest(input.path)?.copyPath ?? conflictCopyPath(input.path, input.at, this.instanceId);
     await this.fs.writeFile(copyPath, input.remote, { origin: 'sync', source: input.remoteInstance });
+    return this.adopt({ ...input, copyPath });
+  }
+
+  /**
+   * Records a conflict whose copy is already written: an outside edit on
+   * disk that the FileSystemServer could not merge kept itself beside the
+   * file (remote instance `disk`, revision 0).
+   */
+  async adopt(input: {
+    path: string;
+    copyPath: string;
+    local: Uint8Array;
+    remote: Uint8Array;
+    remoteRevision: number;
+    remoteInstance: string;
+    at: Date;
+  }): Promise<ConflictRecord> {
     const record: ConflictRecord = {
       type: 'conflict-needs-llm',
       path: input.path,
-      copyPath,
+      copyPath: input.copyPath,
       localSnippet: snippet(input.local),
       remoteSnippet: snippet(input.remote),
       remoteRevision: input.remoteRevision,

@@ -58,6 +58,7 @@ type Cast =
   | { type: 'store_failed'; reason: string }
   | { type: 'config_changed' }
   | { type: 'copy_deleted'; path: string }
+  | { type: 'disk_conflict'; path: string; copyPath: string }
   | { type: 'moved'; from: string; to: string }
   | { type: 'retry_due' };
 
@@ -159,6 +160,8 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
         return this.reloadConfig();
       case 'copy_deleted':
         return this.onCopyDeleted(message.path);
+      case 'disk_conflict':
+        return this.onDiskConflict(message.path, message.copyPath);
       case 'moved':
         return this.engine.conflicts.followMove(message.from, message.to);
       case 'retry_due':
@@ -299,12 +302,32 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     if (event.type === 'file_deleted' && this.engine.conflicts.byCopyPath(event.path)) {
       this.actor.cast({ type: 'copy_deleted', path: event.path });
     }
+    // Cast before the path's own change below, so the path is held before a pass could push it.
+    if (event.type === 'disk_conflict') this.actor.cast({ type: 'disk_conflict', path: event.path, copyPath: event.copyPath });
     for (const path of paths) {
       if (path === SYNC_CONFIG_PATH) this.actor.cast({ type: 'config_changed' });
       this.engine.failures.wake(path);
     }
     const synced = paths.filter((p) => this.engine.syncs(p));
     if (synced.length > 0) this.actor.cast({ type: 'local', paths: synced });
+  }
+
+  /**
+   * An outside edit the FileSystemServer could not merge is a conflict like
+   * one with another instance: the path is held, agents see it in the
+   * conflict report, and resolving it (by API or by deleting the copy)
+   * pushes the outcome. Paths sync does not carry keep the copy and the
+   * failure-log note only.
+   */
+  private async onDiskConflict(path: string, copyPath: string): Promise<void> {
+    if (!this.engine.syncs(path) || this.engine.conflicts.byCopyPath(copyPath)) return;
+    const read = (p: string) => this.deps.fs.readFile(p, { encoding: 'bytes' }).catch(() => null);
+    const remote = await read(copyPath);
+    if (remote === null) return; // the copy is gone already: resolved before it was recorded
+    const local = (await read(path)) ?? new Uint8Array(0);
+    const conflict = await this.engine.conflicts.adopt({ path, copyPath, local, remote, remoteRevision: 0, remoteInstance: 'disk', at: new Date() });
+    this.deps.emit({ type: 'conflict', conflict });
+    await this.writeStatus();
   }
 
   private async reloadConfig(): Promise<void> {

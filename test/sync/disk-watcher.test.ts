@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../persistence/memory-store.js';
 import type { FsEvent } from '../../src/types.js';
-import { SyncLab, type SyncedScope } from '../helpers/sync-scopes.js';
+import { SyncLab, nextEvent, type SyncedScope } from '../helpers/sync-scopes.js';
 
 function nextFsEvent(scope: SyncedScope, predicate: (e: FsEvent) => boolean): Promise<FsEvent> {
   return new Promise((resolve) => {
@@ -56,7 +56,7 @@ describe('disk watcher: edits by other programs enter through the FileSystemServ
     expect(await a.fs.fileExists('/old.md')).toBe(false);
   });
 
-  it("the engine's own writes are never re-detected as edits (decided by hash)", async () => {
+  it("the engine's own writes are never re-detected as edits (decided by the disk base's version)", async () => {
     const a = await lab.start('a', {}, { watch: true });
     const b = await lab.start('b');
     const diskOrigins: string[] = [];
@@ -74,6 +74,26 @@ describe('disk watcher: edits by other programs enter through the FileSystemServ
     await marker;
     expect(diskOrigins).toEqual(['file_updated']);
     expect(await readFile(join(a.dir, 'remote-3.md'), 'utf8')).toBe('from b 3');
+  });
+
+  it('an outside edit that cannot be merged is a recorded conflict: listed, held, resolvable', async () => {
+    const a = await lab.start('a');
+    const b = await lab.start('b');
+    await a.fs.writeFile('/doc.md', 'one\n');
+    await lab.settle(a, b);
+    await a.fs.flushAll();
+    await a.fs.writeFile('/doc.md', 'through the api\n'); // acknowledged; its persist is debounced
+    await writeFile(join(a.dir, 'doc.md'), 'saved by an editor\n');
+    const recorded = nextEvent(a, 'conflict');
+    await a.fs.flushAll(); // the persist finds the editor's version on disk
+    const { conflict } = await recorded;
+    expect(conflict).toMatchObject({ path: '/doc.md', remoteInstance: 'disk', remoteSnippet: 'saved by an editor\n', localSnippet: 'through the api\n' });
+    expect((await a.sync!.status()).conflicts).toEqual(['/doc.md']);
+    await a.sync!.resolveConflict('/doc.md', 'remote');
+    await lab.settle(a, b);
+    expect(await a.fs.readFile('/doc.md')).toBe('saved by an editor\n');
+    expect(await b.fs.readFile('/doc.md')).toBe('saved by an editor\n');
+    expect(await a.fs.fileExists(conflict.copyPath)).toBe(false);
   });
 
   it('ignores the engine state directory', async () => {
