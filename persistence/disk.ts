@@ -26,7 +26,7 @@ import { ScopeFsError, errorMessage, fsErrors, isScopeFsError } from '../src/err
 import { MAX_PATH_BYTES, normalizePath, normalizePrefix } from '../src/paths.js';
 import { makePrivateDir } from '../src/private-files.js';
 import { isEngineStatusFile } from '../src/sync/engine-files.js';
-import type { ReadLimit, StoredFileMeta, VersionCondition, VersionTag, VersionedDriver, VersionedFile } from './types.js';
+import type { ListOptions, ReadLimit, StoredFileMeta, VersionCondition, VersionTag, VersionedDriver, VersionedFile } from './types.js';
 
 export interface DiskDriverOptions {
   /** Directory holding the files; created when missing. */
@@ -181,14 +181,14 @@ export class DiskDriver implements VersionedDriver {
     });
   }
 
-  async list(prefix?: string): Promise<StoredFileMeta[]> {
+  async list(prefix?: string, options: ListOptions = {}): Promise<StoredFileMeta[]> {
     const under = normalizePrefix(prefix);
     const segments = under === '/' ? [] : under.slice(1, -1).split('/');
     refuseInternal(under, segments);
     return this.guard('list', under, async (root) => {
       const dir: Located = { virtual: under, segments, real: join(root, ...segments) };
       if ((await this.refuseLinks(root, dir, { leaf: true })) === 'missing') return [];
-      return listTree(dir.real, under);
+      return listTree(dir.real, under, options.onSkipped ?? (() => undefined));
     });
   }
 
@@ -418,14 +418,14 @@ function hardLinkError(virtual: string): Error {
  * and the internal directory at the root. A few directories are visited at a
  * time, so reading one directory overlaps with stat work on another.
  */
-async function listTree(dir: string, virtualDir: string): Promise<StoredFileMeta[]> {
+async function listTree(dir: string, virtualDir: string, onSkipped: SkipReporter): Promise<StoredFileMeta[]> {
   const out: StoredFileMeta[] = [];
   const queue = new PQueue({ concurrency: LIST_DIR_CONCURRENCY });
   let failure: unknown;
   const visit = (real: string, virtual: string): void => {
     queue
       .add(async () => {
-        const subdirs = await listDirectory(real, virtual, out);
+        const subdirs = await listDirectory(real, virtual, out, onSkipped);
         for (const sub of subdirs) visit(sub.real, sub.virtual);
       })
       .catch((err: unknown) => (failure ??= err));
@@ -437,14 +437,25 @@ async function listTree(dir: string, virtualDir: string): Promise<StoredFileMeta
 }
 
 /** Stats the files of one directory into `out`; returns its subdirectories. */
-async function listDirectory(dir: string, virtualDir: string, out: StoredFileMeta[]): Promise<Array<{ real: string; virtual: string }>> {
+async function listDirectory(
+  dir: string,
+  virtualDir: string,
+  out: StoredFileMeta[],
+  onSkipped: SkipReporter,
+): Promise<Array<{ real: string; virtual: string }>> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(ignoreCode('ENOENT', 'ENOTDIR'));
   if (!entries) return [];
   const files: Array<{ real: string; virtual: string }> = [];
   const dirs: Array<{ real: string; virtual: string }> = [];
+  let names: Set<string> | undefined; // built only when a name is refused
   for (const entry of entries) {
     if (virtualDir === '/' && (entry.name.toLowerCase() === INTERNAL_DIR || isEngineStatusFile(`/${entry.name}`))) continue;
-    if (!isValidName(virtualDir, entry.name)) continue;
+    const invalid = invalidName(virtualDir, entry.name);
+    if (invalid !== undefined) {
+      names ??= new Set(entries.map((e) => `/${e.name}`));
+      onSkipped(`${virtualDir}${entry.name}`, invalid, names.has(canonicalName(entry.name) ?? ''));
+      continue;
+    }
     const item = { real: join(dir, entry.name), virtual: `${virtualDir}${entry.name}` };
     if (entry.isFile()) files.push(item);
     else if (entry.isDirectory()) dirs.push({ real: item.real, virtual: `${item.virtual}/` });
@@ -469,11 +480,24 @@ function statInto(file: { real: string; virtual: string }, out: StoredFileMeta[]
  * canonical virtual path. Checks only the new segment and the total length,
  * since the directory part was checked on the way down.
  */
-function isValidName(virtualDir: string, name: string): boolean {
+function invalidName(virtualDir: string, name: string): string | undefined {
+  let canonical: string;
   try {
-    return normalizePath(`/${name}`) === `/${name}` && Buffer.byteLength(virtualDir) + Buffer.byteLength(name) <= MAX_PATH_BYTES;
+    canonical = normalizePath(`/${name}`);
+  } catch (err) {
+    return errorMessage(err);
+  }
+  if (canonical !== `/${name}`) return `the name is not in Unicode NFC form (${JSON.stringify(canonical.slice(1))} is)`;
+  if (Buffer.byteLength(virtualDir) + Buffer.byteLength(name) > MAX_PATH_BYTES) return `the path is longer than ${MAX_PATH_BYTES} bytes`;
+  return undefined;
+}
+
+/** The name's canonical form, or undefined when it has none. */
+function canonicalName(name: string): string | undefined {
+  try {
+    return normalizePath(`/${name}`);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -487,6 +511,8 @@ async function openTemp(root: string, temp: string) {
     return open(temp, 'wx');
   }
 }
+
+type SkipReporter = NonNullable<ListOptions['onSkipped']>;
 
 /** Deletes temp files whose writing process no longer exists. */
 async function sweepDeadTempFiles(tempDir: string): Promise<void> {

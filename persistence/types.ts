@@ -34,6 +34,15 @@ export interface VersionCondition {
   ifVersion: VersionTag | null;
 }
 
+export interface ListOptions {
+  /**
+   * Told about each file left out because its name is not a valid virtual
+   * path (control characters, not NFC, too long); `collides` when its
+   * canonical name is listed beside it.
+   */
+  onSkipped?: (name: string, reason: string, collides: boolean) => void;
+}
+
 export interface ReadLimit {
   maxBytes?: number;
 }
@@ -54,7 +63,7 @@ export interface PersistenceDriver {
   /** Removes the file; removing a missing file is not an error. */
   delete(path: string, condition?: VersionCondition): Promise<void>;
   /** Metadata of every file under `prefix` (default `/`), without reading content. */
-  list(prefix?: string): Promise<StoredFileMeta[]>;
+  list(prefix?: string, options?: ListOptions): Promise<StoredFileMeta[]>;
   /** Optional cheap rename; the server falls back to write + delete. */
   move?(from: string, to: string): Promise<void>;
   /** Optional batch write. */

@@ -43,6 +43,14 @@ export type FsEvent =
  */
 export type DiskAlert = 'refused' | 'unreadable' | 'collision' | 'journal_recreated';
 
+export interface DiskAlertRecord {
+  alert: DiskAlert;
+  path: string;
+  message: string;
+  /** ISO 8601. */
+  at: string;
+}
+
 export type FsListener = (event: FsEvent) => void | Promise<void>;
 
 /** `journal`: acknowledged = in the write-ahead journal. `debounced`: memory until the timer fires. `immediate`: write-through. */
@@ -101,6 +109,8 @@ export interface FsStats {
   dirty: number;
   totalSize: number;
   pendingTimers: number;
+  /** The most recent problems with the disk (at most 20, oldest first), including any found while indexing. */
+  diskAlerts: DiskAlertRecord[];
 }
 
 export interface FlushResult {

@@ -12,7 +12,7 @@
 import { sha256 } from '../content.js';
 import { normalizePath } from '../paths.js';
 import { conflictCopyPath } from '../sync/conflict-copy.js';
-import type { DiskAlert } from '../types.js';
+import type { DiskAlert, DiskAlertRecord } from '../types.js';
 import { isVersioned } from '../../persistence/types.js';
 import { setContent, toMeta } from './entries.js';
 import { planDisk, type DiskPlan, type DiskSide, type MemorySide } from './disk-plan.js';
@@ -31,6 +31,9 @@ interface Ticket {
   settled: boolean;
 }
 
+/** How many alerts `stats()` keeps. */
+const RECENT_ALERTS = 20;
+
 /** How many rounds `drain` settles before it gives up on a disk that keeps changing under it. */
 const MAX_DRAIN_ROUNDS = 100;
 
@@ -41,6 +44,7 @@ export class DiskReplica {
   private readonly recheck = new Set<string>();
   /** Callers waiting for a path's check to be carried out. */
   private readonly waiters = new Map<string, Array<() => void>>();
+  private readonly recent: DiskAlertRecord[] = [];
 
   constructor(private readonly core: ServerCore) {}
 
@@ -54,19 +58,21 @@ export class DiskReplica {
     try {
       path = normalizePath(name);
     } catch (err) {
-      this.alert(name, 'refused', `the file ${JSON.stringify(name)} on disk is not taken in: ${err instanceof Error ? err.message : String(err)}; rename it`);
+      this.skipped(name, err instanceof Error ? err.message : String(err), false);
       return Promise.resolve();
     }
     if (path === name) return this.check(path);
-    const twin = this.core.entries.has(path);
-    this.alert(
-      name,
-      twin ? 'collision' : 'refused',
-      twin
-        ? `${JSON.stringify(name)} and ${JSON.stringify(path)} on disk differ only in Unicode normalisation and would be one file; only ${JSON.stringify(path)} is served, and neither file is changed: rename or remove one of them`
-        : `the file ${JSON.stringify(name)} on disk is not taken in: its name is not in Unicode NFC form; rename it to ${JSON.stringify(path)}`,
-    );
+    this.skipped(name, `its name is not in Unicode NFC form (${JSON.stringify(path)} is)`, this.core.entries.has(path));
     return Promise.resolve();
+  }
+
+  /** A file on disk not taken in because of its name; `collides` when its canonical twin is there too. */
+  skipped(name: string, reason: string, collides: boolean): void {
+    if (collides) {
+      const message = `${JSON.stringify(name)} on disk differs from a file beside it only in Unicode normalisation; only the NFC name is served, and neither file is changed: rename or remove one of them`;
+      return this.alert(name, 'collision', message);
+    }
+    this.alert(name, 'refused', `the file ${JSON.stringify(name)} on disk is not taken in: ${reason}; rename it`);
   }
 
   /**
@@ -111,9 +117,16 @@ export class DiskReplica {
     }
   }
 
-  /** Tells subscribers about a problem with the disk that nobody asked about. */
+  /** Tells subscribers (and `stats()`) about a problem with the disk that nobody asked about. */
   alert(path: string, alert: DiskAlert, message: string): void {
+    this.recent.push({ alert, path, message, at: new Date().toISOString() });
+    if (this.recent.length > RECENT_ALERTS) this.recent.shift();
     this.core.emit({ type: 'disk_alert', alert, path, message, origin: 'disk' });
+  }
+
+  /** The most recent alerts, oldest first: what status shows, including those raised before anyone subscribed. */
+  get alerts(): DiskAlertRecord[] {
+    return this.recent.map((record) => ({ ...record }));
   }
 
   private async settle(path: string, ticket: Ticket): Promise<void> {

@@ -17,6 +17,8 @@ export interface IndexDeps {
   configs: ConfigTable;
   bases: DiskBases;
   nextRevision: () => number;
+  /** A file the driver left out because of its name (see ListOptions). */
+  onSkipped: (name: string, reason: string, collides: boolean) => void;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface IndexDeps {
 export async function indexConfig(deps: IndexDeps, config: ResolvedConfig): Promise<number> {
   let files;
   try {
-    files = await config.driver.list('/');
+    files = await config.driver.list('/', { onSkipped: (name, reason, collides) => deps.onSkipped(deps.configs.virtualPath(config, name), reason, collides) });
   } catch (err) {
     throw fsErrors.io(config.base, err);
   }

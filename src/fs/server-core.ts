@@ -143,6 +143,11 @@ export class ServerCore {
     return result;
   }
 
+  /** Indexing left a file out because of its name: reported, never served under another one. */
+  onSkipped(name: string, reason: string, collides: boolean): void {
+    this.replica.skipped(name, reason, collides);
+  }
+
   nextRevision(): number {
     return ++this.clock;
   }
@@ -319,6 +324,7 @@ export class ServerCore {
       dirty: this.entries.dirtyCount,
       totalSize: 0,
       pendingTimers: this.scheduler.size,
+      diskAlerts: this.replica.alerts,
     };
     for (const entry of this.entries.values()) {
       if (entry.memoryOnly) stats.memoryOnly++;

@@ -133,7 +133,7 @@ describe('FileSystemServer: files and metadata', () => {
     const fs = await servers.start();
     await fs.writeFile('/a', '12345');
     await fs.writeFile('/b', '1');
-    expect(await fs.stats()).toEqual({ total: 2, memoryOnly: 2, persisted: 0, loaded: 2, notLoaded: 0, dirty: 0, totalSize: 6, pendingTimers: 0 });
+    expect(await fs.stats()).toEqual({ total: 2, memoryOnly: 2, persisted: 0, loaded: 2, notLoaded: 0, dirty: 0, totalSize: 6, pendingTimers: 0, diskAlerts: [] });
   });
 
   it('applies calls in the order they were made', async () => {

@@ -178,6 +178,8 @@ describe('checkDisk: what the watcher reports', () => {
     await writeFile(join(root, nfd), 'decomposed\n');
     const fs = await servers.start(onDisk());
     expect(await fs.listFiles()).toEqual([`/${nfc}`]);
+    // Found while indexing, before anyone subscribed: status shows it.
+    expect((await fs.stats()).diskAlerts).toMatchObject([{ alert: 'collision', path: `/${nfd}` }]);
     const alert = next(fs, (e) => e.type === 'disk_alert');
     await fs.checkDisk(`/${nfd}`);
     expect(await alert).toMatchObject({ alert: 'collision', path: `/${nfd}` });
