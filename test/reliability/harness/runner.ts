@@ -7,7 +7,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Mutation } from '../fixtures/mutations.js';
 import type { Cluster } from './cluster.js';
 import { token } from './content.js';
-import { describeOp, INSTANCES, type OpStep, type Step } from './model.js';
+import { editOnDisk } from './disk-edit.js';
+import { describeOp, INSTANCES, name, type OpStep, type Step } from './model.js';
 import type { Oracle } from './oracle.js';
 
 const SYNC_POINT_MS = 5_000;
@@ -15,6 +16,8 @@ const SYNC_POINT_MS = 5_000;
 export class ProgramRunner {
   private tokenCount = 0;
   private opCount = 0;
+  /** Edits made on disk by "another program" so far. */
+  diskEdits = 0;
   /** Steps finished so far (a stuck run reports where it stopped). */
   stepsDone = 0;
   private aborted = false;
@@ -62,6 +65,8 @@ export class ProgramRunner {
         return cluster.crashSync(step.inst);
       case 'kill':
         return this.kill(step);
+      case 'diskEdit':
+        return this.diskEdit(step);
       case 'resolve':
         // A sync actor that is restarting (an injected crash) cannot answer; the final resolution catches up.
         await cluster.call(step.inst, step.how === 'api' ? 'resolveUnion' : 'resolveByEditing').catch((err: { code?: string }) => {
@@ -91,6 +96,21 @@ export class ProgramRunner {
       await cluster.kill(step.inst);
     }
     await cluster.restart(step.inst);
+  }
+
+  /**
+   * Another program edits the instance's disk. The edit is acknowledged once
+   * it is on disk (its tokens must survive from then on); the instance is
+   * then asked to look at the path, as its watcher does, so the next steps
+   * find it seen. A watcher event may well have done so already.
+   */
+  private async diskEdit(step: Extract<Step, { type: 'diskEdit' }>): Promise<void> {
+    const tokens = Array.from({ length: step.adds }, () => token(++this.tokenCount));
+    const log = this.oracle.begin(`disk${++this.diskEdits} ${name(step.inst)} ${step.how} ${step.path} ${tokens.join(' ')}`.trim(), tokens);
+    const result = await editOnDisk(this.cluster.rootOf(step.inst), step.path, step.how, tokens);
+    if (!result.applied) return log.failed();
+    log.acked(result.removed);
+    await this.cluster.call(step.inst, 'checkDisk', { path: step.path });
   }
 
   private async operate(op: OpStep): Promise<void> {

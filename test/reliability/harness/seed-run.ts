@@ -31,6 +31,7 @@ export interface SeedRunContext {
 export class Figures {
   seeds = 0;
   operations = 0;
+  diskEdits = 0;
   acknowledged = 0;
   unanswered = 0;
   tokensChecked = 0;
@@ -39,8 +40,8 @@ export class Figures {
   selfConflicts = 0;
 
   asRecord(cluster: Cluster): Record<string, number> {
-    const { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts } = this;
-    return { seeds, operations, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts, ...cluster.counters };
+    const { seeds, operations, diskEdits, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts } = this;
+    return { seeds, operations, diskEdits, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts, ...cluster.counters };
   }
 }
 
@@ -70,6 +71,7 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
     }
   } finally {
     figures.operations += runner.operations;
+    figures.diskEdits += runner.diskEdits;
     await cluster.end();
   }
   const counts = oracle.counts();
