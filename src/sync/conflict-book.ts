@@ -8,6 +8,16 @@ export const SNIPPET_CHARS = 500;
 /** Where agents look for conflicts they can help resolve. */
 export const CONFLICT_REPORT_PATH = '/application-state/sync-conflict.json';
 
+/** What a conflict is recorded from: both sides, and where the other one came from. */
+export interface ConflictInput {
+  path: string;
+  local: Uint8Array;
+  remote: Uint8Array;
+  remoteRevision: number;
+  remoteInstance: string;
+  at: Date;
+}
+
 /**
  * The open conflicts of a scope: the conflict copies beside the files, the
  * records in the state database, and the report file agents read. A conflict
@@ -57,14 +67,7 @@ export class ConflictBook {
    * Records a conflict: writes the remote version beside the local file (or
    * refreshes the newest copy when the path is already in conflict).
    */
-  async record(input: {
-    path: string;
-    local: Uint8Array;
-    remote: Uint8Array;
-    remoteRevision: number;
-    remoteInstance: string;
-    at: Date;
-  }): Promise<ConflictRecord> {
+  async record(input: ConflictInput): Promise<ConflictRecord> {
     const copyPath = this.newest(input.path)?.copyPath ?? conflictCopyPath(input.path, input.at, this.instanceId);
     await this.fs.writeFile(copyPath, input.remote, { origin: 'sync', source: input.remoteInstance });
     return this.adopt({ ...input, copyPath });
@@ -75,15 +78,7 @@ export class ConflictBook {
    * disk that the FileSystemServer could not merge kept itself beside the
    * file (remote instance `disk`, revision 0).
    */
-  async adopt(input: {
-    path: string;
-    copyPath: string;
-    local: Uint8Array;
-    remote: Uint8Array;
-    remoteRevision: number;
-    remoteInstance: string;
-    at: Date;
-  }): Promise<ConflictRecord> {
+  async adopt(input: ConflictInput & { copyPath: string }): Promise<ConflictRecord> {
     const record: ConflictRecord = {
       type: 'conflict-needs-llm',
       path: input.path,
