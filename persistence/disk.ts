@@ -16,16 +16,31 @@
  *   links. (The root itself may be a link; it is resolved once at start.)
  * - `/.scopefs/` is reserved for engine state (journal, temp files) and is
  *   neither listed nor writable through the driver.
+ * - It is a versioned driver: every file has a version tag (inode, size,
+ *   mtime in ns), and writes and deletes can be conditional on it, so the
+ *   FileSystemServer never replaces a file another program changed (see
+ *   disk-io.ts for the checked rename and its remaining window).
  */
-import { constants, lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
-import { lstat, mkdir, open, opendir, readdir, realpath, rmdir, unlink } from 'node:fs/promises';
+import { lstatSync, unlinkSync } from 'node:fs';
+import { lstat, mkdir, open, opendir, realpath, rmdir, unlink } from 'node:fs/promises';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import { ScopeFsError, errorMessage, fsErrors, isScopeFsError } from '../src/errors.js';
-import { MAX_PATH_BYTES, normalizePath, normalizePrefix } from '../src/paths.js';
+import { normalizePath, normalizePrefix } from '../src/paths.js';
 import { makePrivateDir } from '../src/private-files.js';
-import { isEngineStatusFile } from '../src/sync/engine-files.js';
+import {
+  checkedRename,
+  expectVersion,
+  fsyncDir,
+  hardLinkError,
+  hasCode,
+  ignoreCode,
+  readNoFollow,
+  versionOf,
+  type Located,
+} from './disk-io.js';
+import { listTree } from './disk-listing.js';
 import type { ListOptions, ReadLimit, StoredFileMeta, VersionCondition, VersionTag, VersionedDriver, VersionedFile } from './types.js';
 
 export interface DiskDriverOptions {
@@ -40,25 +55,6 @@ export interface DiskDriverOptions {
 export const INTERNAL_DIR = '.scopefs';
 const TEMP_DIR = join(INTERNAL_DIR, 'tmp');
 const WRITE_MANY_CONCURRENCY = 8;
-/**
- * Listing stats files synchronously, this many at a time, yielding to the
- * event loop between chunks. On Node 20 a sync lstat costs about a third of
- * the CPU of an async one (no thread-pool round trip), which decides whether
- * 100k files index in well under a second on a small machine; a chunk of 512
- * blocks the loop for about 2 ms on a local disk. (On a hung network mount a
- * sync stat would stall the loop; the async alternative would stall the
- * thread pool, which is not much better.)
- */
-const LIST_STAT_CHUNK = 512;
-const LIST_DIR_CONCURRENCY = 4;
-
-/** A validated virtual path and where it lives on disk. */
-interface Located {
-  virtual: string;
-  segments: string[];
-  real: string;
-}
-
 export class DiskDriver implements VersionedDriver {
   readonly name: string;
   private readonly configuredRoot: string;
@@ -330,177 +326,6 @@ function refuseInternal(virtual: string, segments: string[]): void {
  * most Unixes; macOS uses 1024, where longer paths fail at write time).
  */
 const PATH_MAX = 4096;
-/** How often a read is retried when the file changes while it is read. */
-const READ_ATTEMPTS = 5;
-
-/** A version tag from lstat/fstat: inode, size and mtime in nanoseconds. */
-export function versionOf(stats: BigIntStats): VersionTag {
-  return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
-}
-
-/** The version at `at` now (lstat, synchronous); null when absent. */
-function currentVersion(at: Located): VersionTag | null {
-  const stats = lstatSync(at.real, { bigint: true, throwIfNoEntry: false });
-  return stats ? versionOf(stats) : null;
-}
-
-/** False when the file is not the expected version; for a delete, nothing to do then but report. */
-function expectVersion(at: Located, condition: VersionCondition): boolean {
-  const found = currentVersion(at);
-  if (found === condition.ifVersion) return true;
-  if (found === null) return false; // already gone: a conditional delete has nothing left to do
-  throw changedOnDisk(at.virtual);
-}
-
-/**
- * The rename of a write, after checking its condition. The check and the
- * rename are synchronous and back to back: an outside write landing between
- * them (a few microseconds) is the one that can still be replaced; POSIX has
- * no compare-and-rename.
- */
-function checkedRename(from: string, at: Located, condition: VersionCondition | undefined): void {
-  if (condition && currentVersion(at) !== condition.ifVersion) throw changedOnDisk(at.virtual);
-  renameSync(from, at.real);
-}
-
-function changedOnDisk(virtual: string): Error {
-  return new ScopeFsError('ESTALE', `${JSON.stringify(virtual)} changed on disk since scopefs last wrote or read it`, { path: virtual });
-}
-
-/**
- * Reads a file and its version without following a link at the leaf; null
- * when missing. A file rewritten in place while being read is read again.
- */
-async function readNoFollow(at: Located, maxBytes: number): Promise<VersionedFile | null> {
-  for (let attempt = 1; ; attempt++) {
-    const read = await readOnce(at, maxBytes);
-    if (read === null || read.stable || attempt === READ_ATTEMPTS) return read && { content: read.content, version: read.version };
-  }
-}
-
-async function readOnce(at: Located, maxBytes: number): Promise<(VersionedFile & { stable: boolean }) | null> {
-  let handle;
-  try {
-    handle = await open(at.real, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    if (hasCode(err, 'ENOENT')) return null;
-    if (hasCode(err, 'ELOOP')) {
-      throw fsErrors.invalidPath(at.virtual, 'is a symbolic link, which the disk driver never follows');
-    }
-    throw err;
-  }
-  try {
-    const before = await handle.stat({ bigint: true });
-    if (before.isDirectory()) throw fsErrors.invalidPath(at.virtual, 'is a directory on disk');
-    if (!before.isFile()) throw fsErrors.invalidPath(at.virtual, 'is not a regular file on disk');
-    if (before.nlink > 1) throw hardLinkError(at.virtual);
-    if (before.size > maxBytes) throw fsErrors.tooBig(at.virtual, Number(before.size), maxBytes);
-    const content = await handle.readFile();
-    const version = versionOf(await handle.stat({ bigint: true }));
-    return { content, version, stable: version === versionOf(before) };
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * A hard link may share its content with a file outside the root, and
- * nothing on the file says where the other names are; such files are never
- * indexed or read.
- */
-function hardLinkError(virtual: string): Error {
-  return fsErrors.invalidPath(virtual, 'has more than one hard link, which could lead outside the root');
-}
-
-/**
- * Collects metadata of every regular file under `dir` (lstat only, content
- * never read). Skips links, non-files, names that are not valid virtual paths,
- * and the internal directory at the root. A few directories are visited at a
- * time, so reading one directory overlaps with stat work on another.
- */
-async function listTree(dir: string, virtualDir: string, onSkipped: SkipReporter): Promise<StoredFileMeta[]> {
-  const out: StoredFileMeta[] = [];
-  const queue = new PQueue({ concurrency: LIST_DIR_CONCURRENCY });
-  let failure: unknown;
-  const visit = (real: string, virtual: string): void => {
-    queue
-      .add(async () => {
-        const subdirs = await listDirectory(real, virtual, out, onSkipped);
-        for (const sub of subdirs) visit(sub.real, sub.virtual);
-      })
-      .catch((err: unknown) => (failure ??= err));
-  };
-  visit(dir, virtualDir);
-  await queue.onIdle();
-  if (failure !== undefined) throw failure;
-  return out;
-}
-
-/** Stats the files of one directory into `out`; returns its subdirectories. */
-async function listDirectory(
-  dir: string,
-  virtualDir: string,
-  out: StoredFileMeta[],
-  onSkipped: SkipReporter,
-): Promise<Array<{ real: string; virtual: string }>> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(ignoreCode('ENOENT', 'ENOTDIR'));
-  if (!entries) return [];
-  const files: Array<{ real: string; virtual: string }> = [];
-  const dirs: Array<{ real: string; virtual: string }> = [];
-  let names: Set<string> | undefined; // built only when a name is refused
-  for (const entry of entries) {
-    if (virtualDir === '/' && (entry.name.toLowerCase() === INTERNAL_DIR || isEngineStatusFile(`/${entry.name}`))) continue;
-    const invalid = invalidName(virtualDir, entry.name);
-    if (invalid !== undefined) {
-      names ??= new Set(entries.map((e) => `/${e.name}`));
-      onSkipped(`${virtualDir}${entry.name}`, invalid, names.has(canonicalName(entry.name) ?? ''));
-      continue;
-    }
-    const item = { real: join(dir, entry.name), virtual: `${virtualDir}${entry.name}` };
-    if (entry.isFile()) files.push(item);
-    else if (entry.isDirectory()) dirs.push({ real: item.real, virtual: `${item.virtual}/` });
-  }
-  for (let i = 0; i < files.length; i += LIST_STAT_CHUNK) {
-    for (const file of files.slice(i, i + LIST_STAT_CHUNK)) statInto(file, out);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return dirs;
-}
-
-function statInto(file: { real: string; virtual: string }, out: StoredFileMeta[]): void {
-  const stats = lstatSync(file.real, { bigint: true, throwIfNoEntry: false }); // undefined: deleted while listing
-  if (!stats?.isFile() || stats.nlink > 1n) return; // see hardLinkError
-  const modifiedAt = Number(stats.mtimeMs);
-  const createdAt = stats.birthtimeMs > 0n ? Number(stats.birthtimeMs) : modifiedAt;
-  out.push({ path: file.virtual, size: Number(stats.size), modifiedAt, createdAt, version: versionOf(stats) });
-}
-
-/**
- * Whether `name` inside the (already valid) `virtualDir` forms a valid,
- * canonical virtual path. Checks only the new segment and the total length,
- * since the directory part was checked on the way down.
- */
-function invalidName(virtualDir: string, name: string): string | undefined {
-  let canonical: string;
-  try {
-    canonical = normalizePath(`/${name}`);
-  } catch (err) {
-    return errorMessage(err);
-  }
-  if (canonical !== `/${name}`) return `the name is not in Unicode NFC form (${JSON.stringify(canonical.slice(1))} is)`;
-  if (Buffer.byteLength(virtualDir) + Buffer.byteLength(name) > MAX_PATH_BYTES) return `the path is longer than ${MAX_PATH_BYTES} bytes`;
-  return undefined;
-}
-
-/** The name's canonical form, or undefined when it has none. */
-function canonicalName(name: string): string | undefined {
-  try {
-    return normalizePath(`/${name}`);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Creates a temp file; the temp directory is made again when someone removed it (or the whole root). */
 async function openTemp(root: string, temp: string) {
   try {
@@ -511,8 +336,6 @@ async function openTemp(root: string, temp: string) {
     return open(temp, 'wx');
   }
 }
-
-type SkipReporter = NonNullable<ListOptions['onSkipped']>;
 
 /** Deletes temp files whose writing process no longer exists. */
 async function sweepDeadTempFiles(tempDir: string): Promise<void> {
@@ -532,23 +355,3 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function hasCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
-
-/** A catch handler that turns the given error codes into `undefined` and rethrows the rest. */
-function ignoreCode(...codes: string[]): (err: unknown) => undefined {
-  return (err) => {
-    if (codes.some((code) => hasCode(err, code))) return undefined;
-    throw err;
-  };
-}
