@@ -168,12 +168,17 @@ export class DiskReplica {
     const { core } = this;
     const entry = core.entries.get(path);
     const memory: MemorySide | null = entry ? { hash: entry.content ? entry.checksum : undefined, content: entry.content } : null;
-    const plan = planDisk(path, memory, core.bases.get(path), disk);
+    const previous = core.bases.get(path);
+    const plan = planDisk(path, memory, previous, disk);
     core.bases.set(path, plan.base);
     const applied = await this.applyMemory(path, plan, disk);
+    // The outside version is journaled as a copy before anything may replace it on disk.
+    const beside = plan.conflict ?? (applied.ok ? undefined : { content: disk!.content, reason: applied.reason });
+    if (beside && !(await this.keepBeside(path, beside.content, beside.reason))) {
+      core.bases.set(path, previous); // not kept: the next write finds it again instead of replacing it
+      return;
+    }
     this.applyDisk(path, plan);
-    if (plan.conflict) await this.keepBeside(path, plan.conflict.content, plan.conflict.reason);
-    else if (!applied.ok) await this.keepBeside(path, disk!.content, applied.reason);
   }
 
   /** Carries out the memory side; a merged version memory refuses (too big, say) leaves the disk's to be kept beside. */
@@ -261,17 +266,18 @@ export class DiskReplica {
   }
 
   /** The outside version that could not be merged becomes a file of its own beside the original, and is reported. */
-  private async keepBeside(path: string, content: Uint8Array, reason: string): Promise<void> {
+  private async keepBeside(path: string, content: Uint8Array, reason: string): Promise<boolean> {
     const { core } = this;
     const copyPath = this.freeCopyPath(path);
     try {
       await applyContent(core, copyPath, { bytes: content }, { origin: 'disk' });
     } catch (err) {
-      // Unreachable in practice (the copy is as big as a file the disk already holds); still never silent.
-      this.alert(path, 'refused', `an outside edit could not be kept as ${copyPath}: ${err instanceof Error ? err.message : String(err)}`);
-      return;
+      // Unlikely (the copy is no bigger than a file the disk already holds); never silent, and the disk file stays.
+      this.alert(path, 'refused', `an outside edit could not be kept as ${copyPath}, so it is left on disk: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
     }
     core.emit({ type: 'disk_conflict', path, copyPath, reason, origin: 'disk' });
+    return true;
   }
 
   /** A copy name no file has yet: two conflicts within one second get `disk`, `disk-2`, ... */
