@@ -7,6 +7,10 @@
  * An operation whose process was killed before it answered may or may not
  * have happened: its tokens are not required, and what it announced it would
  * replace is excused.
+ *
+ * A disk edit (another program saving or deleting a file on an instance's
+ * disk, harness/disk-edit.ts) is an operation like any other: acknowledged
+ * once it is on disk, with exactly the tokens a delete took away replaced.
  */
 
 export interface OperationLog {
