@@ -135,8 +135,8 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
       previous = state;
       this.onStateEntered(state);
     });
-    await this.repairConflicts();
     const configError = await this.engine.loadConfig();
+    await this.repairConflicts(); // adopting a copy asks whether its path syncs: after the config
     if (configError) this.lifecycle.send({ type: 'PAUSE', reason: configError });
     else this.lifecycle.send({ type: 'START' });
   }
@@ -376,10 +376,10 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
   /** Catches the conflict records up with copies deleted or moved while this actor was not watching. */
   private async repairConflicts(): Promise<void> {
     const records = this.engine.conflicts.list();
-    if (records.length === 0) return;
     const files = new Set(await this.deps.fs.listFiles('/'));
     for (const repair of conflictRepairs(records, files)) {
       if (repair.kind === 'gone') await this.onCopyDeleted(repair.copyPath);
+      else if (repair.kind === 'adopt') await this.onDiskConflict(repair.path, repair.copyPath);
       else await this.engine.conflicts.followMove(repair.from, repair.to);
     }
   }

@@ -52,10 +52,19 @@ const ROWS: Row[] = [
     [{ kind: 'gone', copyPath: COPY }],
   ],
   [
-    'an untracked copy of another name (an -unpersisted copy) is not adopted',
+    'a copy no record names, beside its file (killed between writing and recording it), is adopted',
     [record('/docs/a.md', COPY)],
-    ['/docs/a.md', '/docs/a.sync-conflict-20260101-000000-unpersisted.md'],
-    [{ kind: 'gone', copyPath: COPY }],
+    ['/docs/a.md', '/docs/a.sync-conflict-20260101-000000-disk.md'],
+    [
+      { kind: 'gone', copyPath: COPY },
+      { kind: 'adopt', path: '/docs/a.md', copyPath: '/docs/a.sync-conflict-20260101-000000-disk.md' },
+    ],
+  ],
+  [
+    'a copy whose file is gone is only a file',
+    [],
+    ['/docs/b.sync-conflict-20260101-000000-x.md'],
+    [],
   ],
 ];
 

@@ -75,6 +75,23 @@ describe('persisted sync state', () => {
     expect(await restarted.fs.fileExists(movedCopy)).toBe(true);
   });
 
+  it('a copy no conflict names (killed between writing it and recording it) is adopted at the next start', async () => {
+    const a = await lab.start('a');
+    await a.fs.writeFile('/notes.md', 'kept in place\n');
+    await lab.settle(a);
+    await a.stop();
+    const copyPath = '/notes.sync-conflict-20260101-000000-disk.md';
+    await writeFile(join(lab.dir, 'a', copyPath), 'the version beside it\n');
+    const restarted = await lab.start('a');
+    await restarted.sync!.idle();
+    expect(await restarted.sync!.conflicts()).toEqual([
+      expect.objectContaining({ path: '/notes.md', copyPath, remoteSnippet: 'the version beside it\n', localSnippet: 'kept in place\n' }),
+    ]);
+    await restarted.fs.deleteFile(copyPath); // resolved the way an agent does it
+    await restarted.sync!.idle();
+    expect(await restarted.sync!.conflicts()).toEqual([]);
+  });
+
   /** b ends up with an open conflict on /docs/blob.bin: a's side in the copy, b's in the file. */
   async function binaryConflict() {
     const a = await lab.start('a');
