@@ -11,6 +11,11 @@
  * Completion bookkeeping (clearing `dirty`, scheduling a retry) is
  * synchronous and checks the revision it wrote, so it is safe to run between
  * actor handlers: a newer change is never marked clean by an older write.
+ *
+ * On a versioned driver (the disk) every write and delete is conditional on
+ * the path's disk base, read when the operation runs; one that finds another
+ * version there is not retried but reported (`onDiverged`), and the server
+ * reconciles the path (disk-replica.ts).
  */
 import PQueue from 'p-queue';
 import { isVersioned, type VersionedFile } from '../../persistence/types.js';
@@ -135,11 +140,6 @@ export class Persister {
     const key = locationKey(location);
     this.tombstones.delete(key);
     this.deps.scheduler.forget(DELETE_KEY + key);
-  }
-
-  /** Whether a delete of the file at `path` is pending. */
-  removing(location: Location): boolean {
-    return this.tombstones.has(locationKey(location));
   }
 
   /**
