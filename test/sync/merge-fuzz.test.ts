@@ -55,6 +55,13 @@ function applyEdits(entries: Array<[string, Doc]>, edits: Edit[]): Array<[string
   return out;
 }
 
+/** Whether an object anywhere in the document repeats a key (JSON.parse would keep only the last). */
+function duplicatesKeys(value: Doc): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if ('arr' in value) return value.arr.some(duplicatesKeys);
+  return new Set(value.obj.map(([k]) => k)).size !== value.obj.length || value.obj.some(([, v]) => duplicatesKeys(v));
+}
+
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
 const text = (content: Uint8Array) => Buffer.from(content).toString('utf8');
 
@@ -101,7 +108,7 @@ describe('JSON merges of hostile documents', () => {
         if (result.status !== 'merged') return;
         const out = text(result.content);
         const parsed = JSON.parse(out) as unknown;
-        const hasDuplicates = [base, applyEdits(base, l), applyEdits(base, r)].some((obj) => new Set(obj.map(([k]) => k)).size !== obj.length);
+        const hasDuplicates = [base, applyEdits(base, l), applyEdits(base, r)].some((obj) => duplicatesKeys({ obj }));
         if (hasDuplicates) {
           // Only a line merge takes these (the structure would keep one value per key): its lines must be there.
           expectLinesKept(b, lo, out);
