@@ -38,12 +38,14 @@ const FRAME_BYTES = 8;
 const LENGTH_BYTES = 4;
 
 export function encodeRecord(ops: readonly JournalOp[]): Buffer {
-  const header: HeaderOp[] = ops.map((op) => ({
-    ...(op.op === 'put'
-      ? { op: 'put', path: op.path, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, bytes: op.content.byteLength }
-      : { op: 'delete', path: op.path }),
-    ...(op.diskBase === undefined ? {} : { diskBase: op.diskBase }),
-  }));
+  const header: HeaderOp[] = ops.map((op) => {
+    const entry: HeaderOp =
+      op.op === 'put'
+        ? { op: 'put', path: op.path, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, bytes: op.content.byteLength }
+        : { op: 'delete', path: op.path };
+    if (op.diskBase !== undefined) entry.diskBase = op.diskBase;
+    return entry;
+  });
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const contents = ops.flatMap((op) => (op.op === 'put' ? [asBuffer(op.content)] : []));
   const payload = Buffer.concat([u32(json.byteLength), json, ...contents]);

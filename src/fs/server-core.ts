@@ -402,11 +402,13 @@ export class ServerCore {
     return this.withDiskBases(this.persister.pendingOps());
   }
 
-  private withDiskBases(ops: readonly JournalOp[]): JournalOp[] {
-    return ops.map((op) => {
+  /** Stamps ops made for this append (in place: a copy costs more than the append) with their disk version. */
+  private withDiskBases(ops: JournalOp[]): JournalOp[] {
+    for (const op of ops) {
       const location = this.configs.locate(op.path);
-      return location && isVersioned(location.config.driver) ? { ...op, diskBase: this.bases.get(op.path).version } : op;
-    });
+      if (location && isVersioned(location.config.driver)) op.diskBase = this.bases.get(op.path).version;
+    }
+    return ops;
   }
 
   private closeJournal(): void {
