@@ -32,6 +32,7 @@ export class Figures {
   seeds = 0;
   operations = 0;
   diskEdits = 0;
+  diskEditsOverwritten = 0;
   acknowledged = 0;
   unanswered = 0;
   tokensChecked = 0;
@@ -40,8 +41,8 @@ export class Figures {
   selfConflicts = 0;
 
   asRecord(cluster: Cluster): Record<string, number> {
-    const { seeds, operations, diskEdits, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts } = this;
-    return { seeds, operations, diskEdits, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts, ...cluster.counters };
+    const { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts } = this;
+    return { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts, ...cluster.counters };
   }
 }
 
@@ -72,6 +73,7 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
   } finally {
     figures.operations += runner.operations;
     figures.diskEdits += runner.diskEdits;
+    figures.diskEditsOverwritten += runner.diskEditsOverwritten;
     await cluster.end();
   }
   const counts = oracle.counts();
