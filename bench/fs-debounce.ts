@@ -4,7 +4,7 @@
  * write counter, in each durability mode that debounces.
  */
 import { join } from 'node:path';
-import { MemoryDriver } from '../persistence/memory.js';
+import { MemoryDriver } from '../persistence/drivers/memory.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
 import type { Durability } from '../src/types.js';
 import { fmt, goalRow, runIfMain, waitFor, withTempDir, type BenchRow } from './lib.js';

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DiskDriver } from '../persistence/disk.js';
+import { DiskDriver } from '../persistence/drivers/disk.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
 import { collectGarbage, fmt, goalRow, isMain, percentile, printRows, type BenchRow } from './lib.js';
 

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { Volume } from 'memfs';
-import { MemoryDriver } from '../persistence/memory.js';
+import { MemoryDriver } from '../persistence/drivers/memory.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
 import { fmt, goalRow, measurePipelined, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
 

@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Volume } from 'memfs';
-import { DiskDriver } from '../persistence/disk.js';
+import { DiskDriver } from '../persistence/drivers/disk.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
 import { fmt, goalRow, measurePipelined, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
 

@@ -15,8 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { sha256 } from '../src/content.js';
-import { PostgresStore } from '../persistence/postgres-store.js';
-import { SHARED_OWNER, type PushChange } from '../persistence/store-types.js';
+import { PostgresStore } from '../persistence/stores/postgres-store.js';
+import { SHARED_OWNER, type PushChange } from '../persistence/stores/types.js';
 import { fmt, goalRow, isMain, markdownTable, percentile, printRows, type BenchRow } from './lib.js';
 
 const ADMIN_URL = process.env.SCOPEFS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

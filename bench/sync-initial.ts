@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startScope } from '../supervisors/scopes.js';
+import { startScope } from '../supervisors/scope/scopes.js';
 import { fmt, goalRow, runIfMain, withTempDir, type BenchRow } from './lib.js';
 
 export interface InitialOptions {

@@ -2,6 +2,8 @@
  * Typed errors. Every failure a caller can provoke surfaces as a ScopeFsError
  * with a stable `code` and a message naming the offending path.
  */
+import { RuntimeError, errorMessage, type RuntimeErrorCode } from '../supervisors/runtime/errors.js';
+
 export type ErrorCode =
   | 'ENOENT' // no such file
   | 'EEXIST' // target already exists
@@ -18,20 +20,17 @@ export type ErrorCode =
   | 'EPAUSED' // sync paused by the safety gate
   | 'ESCHEMA'; // store schema unknown or newer than this build
 
-export class ScopeFsError extends Error {
-  readonly code: ErrorCode;
-  readonly path: string | undefined;
+export class ScopeFsError extends RuntimeError {
+  declare readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options: { path?: string; cause?: unknown } = {}) {
-    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ScopeFsError';
-    this.code = code;
-    this.path = options.path;
+    super(code as RuntimeErrorCode, message, options);
   }
 }
 
+/** True for every typed error, including the actor runtime's own (ETIMEDOUT, ESTOPPED, ...). */
 export function isScopeFsError(err: unknown, code?: ErrorCode): err is ScopeFsError {
-  return err instanceof ScopeFsError && (code === undefined || err.code === code);
+  return err instanceof RuntimeError && (code === undefined || err.code === code);
 }
 
 const describe = (path: string) => JSON.stringify(path);
@@ -64,7 +63,4 @@ function describePathInput(path: unknown): string {
   return JSON.stringify(shown);
 }
 
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
+export { errorMessage };

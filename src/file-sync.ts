@@ -12,8 +12,8 @@
  */
 import { resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import type { SyncStore } from '../persistence/store-types.js';
-import { startScope, type RunningScope } from '../supervisors/scopes.js';
+import type { SyncStore } from '../persistence/stores/types.js';
+import { startScope, type RunningScope } from '../supervisors/scope/scopes.js';
 import { defaultStoreUrl } from './cli/store-url.js';
 import { redactSecrets } from './redact.js';
 import { errorMessage, ScopeFsError } from './errors.js';
@@ -122,7 +122,7 @@ async function storeFor(backend: FileSyncBackend, env: Record<string, string | u
       if (!url || !key) {
         throw new ScopeFsError('EINVAL', 'FILE_SYNC_BACKEND=supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY');
       }
-      const { SupabaseStore } = await import('../persistence/supabase-store.js');
+      const { SupabaseStore } = await import('../persistence/stores/supabase-store.js');
       return new SupabaseStore({ url, key, env });
     }
   }

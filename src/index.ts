@@ -1,8 +1,8 @@
 // Public API of scopefs.
 
 // Scopes: the supervised per-scope tree and its handle.
-export { startScope, getScope, stopAllScopes, type RunningScope, type ScopeOptions } from '../supervisors/scopes.js';
-export type { AgentSpec, AgentContext } from '../supervisors/agent.js';
+export { startScope, getScope, stopAllScopes, type RunningScope, type ScopeOptions } from '../supervisors/scope/scopes.js';
+export type { AgentSpec, AgentContext } from '../supervisors/scope/agent.js';
 
 // The filesystem actor.
 export { FileSystemServer, type FileSystemServerOptions } from './fs/file-system-server.js';
@@ -12,23 +12,23 @@ export { normalizePath, normalizePrefix, MAX_PATH_BYTES, MAX_SEGMENT_BYTES } fro
 export { sha256 } from './content.js';
 
 // Actor runtime and supervision.
-export * from '../supervisors/actor.js';
-export { Supervisor, type SupervisorOptions, type Strategy, type ChildEvent } from '../supervisors/supervisor.js';
-export type { ChildSpec, RestartType } from '../supervisors/child.js';
-export { DynamicSupervisor, type DynamicSupervisorOptions } from '../supervisors/dynamic-supervisor.js';
-export { Registry } from '../supervisors/registry.js';
-export { canonicalScopeKey } from '../supervisors/scope-key.js';
+export * from '../supervisors/runtime/actor.js';
+export { Supervisor, type SupervisorOptions, type Strategy, type ChildEvent } from '../supervisors/runtime/supervisor.js';
+export type { ChildSpec, RestartType } from '../supervisors/runtime/child.js';
+export { DynamicSupervisor, type DynamicSupervisorOptions } from '../supervisors/runtime/dynamic-supervisor.js';
+export { Registry } from '../supervisors/runtime/registry.js';
+export { canonicalScopeKey, ScopeRegistry } from '../supervisors/scope/scope-key.js';
 
 // Persistence drivers.
-export type * from '../persistence/types.js';
-export { MemoryDriver, type MemoryDriverOptions } from '../persistence/memory.js';
-export { DiskDriver, type DiskDriverOptions } from '../persistence/disk.js';
+export type * from '../persistence/drivers/types.js';
+export { MemoryDriver, type MemoryDriverOptions } from '../persistence/drivers/memory.js';
+export { DiskDriver, type DiskDriverOptions } from '../persistence/drivers/disk.js';
 
 // Sync stores.
-export * from '../persistence/store-types.js';
-export { MemoryStore, sharedMemoryStore, type MemoryStoreOptions } from '../persistence/memory-store.js';
-export { SqliteStore, type SqliteStoreOptions } from '../persistence/sqlite-store.js';
-export { openStore, registerStoreScheme, type StoreFactory } from '../persistence/open-store.js';
+export * from '../persistence/stores/types.js';
+export { MemoryStore, sharedMemoryStore, type MemoryStoreOptions } from '../persistence/stores/memory-store.js';
+export { SqliteStore, type SqliteStoreOptions } from '../persistence/stores/sqlite-store.js';
+export { openStore, registerStoreScheme, type StoreFactory } from '../persistence/stores/open-store.js';
 
 // Sync engine: options, status types and the pure decision functions.
 export type { SyncOptions } from './sync/sync-actor.js';
@@ -54,6 +54,6 @@ export { createMcpServer, type McpServerInfo } from './mcp/server.js';
 export { serveStdio, bridgeStdioToHttp } from './mcp/stdio.js';
 
 // Stores over SQL (loaded on demand by openStore for postgres:// and supabase: URLs).
-export { migrate } from '../persistence/migrate.js';
-export { PostgresStore } from '../persistence/postgres-store.js';
-export { SupabaseStore } from '../persistence/supabase-store.js';
+export { migrate } from '../persistence/sql/migrate.js';
+export { PostgresStore } from '../persistence/stores/postgres-store.js';
+export { SupabaseStore } from '../persistence/stores/supabase-store.js';

@@ -1,4 +1,5 @@
-import type { PersistenceDriver } from '../persistence/types.js';
+import type { ChildInfo } from '../supervisors/runtime/child.js';
+import type { PersistenceDriver } from '../persistence/drivers/types.js';
 
 /** File content: text (stored as UTF-8) or bytes (stored exactly). */
 export type Content = string | Uint8Array;
@@ -158,15 +159,7 @@ export interface FileSystem {
 /** A scope key: a string, a number, or a tuple of them (`['user', 123]`). */
 export type ScopeKey = string | number | ReadonlyArray<string | number>;
 
-/** One node of the supervision tree, for introspection. */
-export interface ChildInfo {
-  id: string;
-  type: 'worker' | 'supervisor';
-  status: 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'restarting';
-  restarts: number;
-  restartType: 'permanent' | 'transient' | 'temporary';
-  children?: ChildInfo[];
-}
+export type { ChildInfo };
 
 /** What startScope returns. */
 export interface ScopeHandle {

@@ -2,7 +2,7 @@ import { isScopeFsError } from '../errors.js';
 import { scopeStatus } from '../http/status.js';
 import { requireSync } from '../http/routes/sync.js';
 import type { ScopeHandle } from '../types.js';
-import { startScope } from '../../supervisors/scopes.js';
+import { startScope } from '../../supervisors/scope/scopes.js';
 import { showSyncProgress } from './progress.js';
 import type { ScopeTarget } from './target.js';
 

@@ -6,7 +6,7 @@
 import { fsErrors } from '../errors.js';
 import { normalizePrefix } from '../paths.js';
 import type { PersistenceConfig, PersistenceConfigInfo } from '../types.js';
-import type { PersistenceDriver } from '../../persistence/types.js';
+import type { PersistenceDriver } from '../../persistence/drivers/types.js';
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_DEBOUNCE_MS = 500;

@@ -5,7 +5,7 @@
  * "is this file on disk ours?" is an identity check, never a guess from
  * timing or from a window of recent contents.
  */
-import type { VersionTag } from '../../persistence/types.js';
+import type { VersionTag } from '../../persistence/drivers/types.js';
 
 export interface DiskBase {
   /** The version scopefs last wrote or read at the path; null: it left no file there. */

@@ -7,7 +7,7 @@
  * turns the table's action into concrete changes. Applying a plan makes no
  * further choices (disk-replica.ts does the I/O).
  */
-import type { VersionTag } from '../../persistence/types.js';
+import type { VersionTag } from '../../persistence/drivers/types.js';
 import { mergeContent } from '../sync/merge/index.js';
 import { reconcile, type BaseSide, type ReconcileAction, type ReconcileCase } from '../sync/reconcile.js';
 import type { DiskBase } from './disk-bases.js';

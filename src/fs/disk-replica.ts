@@ -13,7 +13,7 @@ import { sha256 } from '../content.js';
 import { normalizePath } from '../paths.js';
 import { conflictCopyPath } from '../sync/conflict-copy.js';
 import type { DiskAlert, DiskAlertRecord } from '../types.js';
-import { isVersioned } from '../../persistence/types.js';
+import { isVersioned } from '../../persistence/drivers/types.js';
 import { setContent, toMeta } from './entries.js';
 import { planDisk, type DiskPlan, type DiskSide, type MemorySide } from './disk-plan.js';
 import { mimeTypeFor } from './mime.js';

@@ -5,7 +5,7 @@
  * answered at once, which is exactly what handling it as the next message
  * would return.
  */
-import { Actor, type ExitReason, type Process, type ProcessStatus } from '../../supervisors/actor.js';
+import { Actor, type ExitReason, type Process, type ProcessStatus } from '../../supervisors/runtime/actor.js';
 import { fsErrors } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type {

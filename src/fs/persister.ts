@@ -18,7 +18,7 @@
  * reconciles the path (disk-replica.ts).
  */
 import PQueue from 'p-queue';
-import { isVersioned, type VersionedFile } from '../../persistence/types.js';
+import { isVersioned, type VersionedFile } from '../../persistence/drivers/types.js';
 import { errorMessage, isScopeFsError } from '../errors.js';
 import type { FlushResult } from '../types.js';
 import { locationKey, type ConfigTable, type Location } from './configs.js';

@@ -9,7 +9,7 @@
  * file at once, an update on its debounce timer, `immediate` awaited), then
  * emit the event.
  */
-import { isVersioned, type VersionTag } from '../../persistence/types.js';
+import { isVersioned, type VersionTag } from '../../persistence/drivers/types.js';
 import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
 import type { Durability, EntryMeta, FlushResult, FsEvent, FsStats, PersistenceConfig } from '../types.js';
 import { ConfigTable, type Location } from './configs.js';

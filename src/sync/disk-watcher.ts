@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
-import { Actor, type ActorCallbacks } from '../../supervisors/actor.js';
+import { Actor, type ActorCallbacks } from '../../supervisors/runtime/actor.js';
 import type { FileSystem } from '../types.js';
 import { isEngineStatusFile } from './engine-files.js';
 

@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import type { StoreRow, SyncStore } from '../../persistence/store-types.js';
+import type { StoreRow, SyncStore } from '../../persistence/stores/types.js';
 import { errorMessage, isScopeFsError } from '../errors.js';
 import type { FileSystem } from '../types.js';
 import { ConflictBook } from './conflict-book.js';

@@ -1,4 +1,4 @@
-import type { PushChange, PushOutcome, StoreRow } from '../../persistence/store-types.js';
+import type { PushChange, PushOutcome, StoreRow } from '../../persistence/stores/types.js';
 import { isUtf8, sha256 } from '../content.js';
 import { fsErrors } from '../errors.js';
 import type { FileSystem } from '../types.js';

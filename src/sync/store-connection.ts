@@ -1,5 +1,5 @@
-import { openStore } from '../../persistence/open-store.js';
-import type { StoreHint, SyncStore } from '../../persistence/store-types.js';
+import { openStore } from '../../persistence/stores/open-store.js';
+import type { StoreHint, SyncStore } from '../../persistence/stores/types.js';
 import { ScopeFsError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 

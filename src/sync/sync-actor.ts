@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { SyncStore } from '../../persistence/store-types.js';
-import { Actor, type ActorCallbacks } from '../../supervisors/actor.js';
+import type { SyncStore } from '../../persistence/stores/types.js';
+import { Actor, type ActorCallbacks } from '../../supervisors/runtime/actor.js';
 import { ScopeFsError, errorMessage } from '../errors.js';
 import { normalizePath } from '../paths.js';
 import type { FileSystem, FsEvent } from '../types.js';

@@ -1,4 +1,4 @@
-import { SHARED_OWNER, type StoreRow } from '../../persistence/store-types.js';
+import { SHARED_OWNER, type StoreRow } from '../../persistence/stores/types.js';
 import { isUtf8 } from '../content.js';
 import { normalizePath } from '../paths.js';
 import { isConflictCopy } from './conflict-copy.js';

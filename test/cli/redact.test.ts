@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactConnectionString } from '../../persistence/pg-connection.js';
+import { redactConnectionString } from '../../persistence/sql/pg-connection.js';
 import { checkStoreUrl } from '../../src/cli/store-url.js';
 import { holdsSecret, redactSecrets } from '../../src/redact.js';
 import { StoreConnection } from '../../src/sync/store-connection.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiskDriver } from '../../persistence/disk.js';
+import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { sha256 } from '../../src/content.js';
 import type { FileSystemServerOptions } from '../../src/fs/file-system-server.js';
 import { Servers, tempDir } from './helpers.js';

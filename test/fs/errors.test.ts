@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryDriver } from '../../persistence/memory.js';
+import { MemoryDriver } from '../../persistence/drivers/memory.js';
 import { ScopeFsError } from '../../src/errors.js';
 import { Servers } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryDriver } from '../../persistence/memory.js';
+import { MemoryDriver } from '../../persistence/drivers/memory.js';
 import { FileSystemServer, type FileSystemServerOptions } from '../../src/fs/file-system-server.js';
 import type { FsEvent } from '../../src/types.js';
 

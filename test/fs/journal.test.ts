@@ -1,7 +1,7 @@
 import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryDriver } from '../../persistence/memory.js';
+import { MemoryDriver } from '../../persistence/drivers/memory.js';
 import { JOURNAL_MAGIC, decodeJournal, encodeRecord, type JournalOp } from '../../src/fs/journal-codec.js';
 import { Journal } from '../../src/fs/journal.js';
 import { Servers, tempDir, until } from './helpers.js';

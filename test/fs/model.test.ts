@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryDriver } from '../../persistence/memory.js';
+import { MemoryDriver } from '../../persistence/drivers/memory.js';
 import { isScopeFsError } from '../../src/errors.js';
 import type { FileSystem } from '../../src/types.js';
 import { Servers, tempDir } from './helpers.js';

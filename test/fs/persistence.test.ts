@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryDriver } from '../../persistence/memory.js';
+import { MemoryDriver } from '../../persistence/drivers/memory.js';
 import { Servers, tempDir, until } from './helpers.js';
 
 const servers = new Servers();

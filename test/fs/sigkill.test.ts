@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiskDriver } from '../../persistence/disk.js';
+import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { APPENDED, bytesFor, contentFor } from './fixtures/stream-content.js';
 import { Servers, tempDir } from './helpers.js';
 

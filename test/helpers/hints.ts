@@ -1,5 +1,5 @@
 /** Collects store hints so a test can await the next one (with a deadline) instead of sleeping. */
-import type { StoreHint } from '../../persistence/store-types.js';
+import type { StoreHint } from '../../persistence/stores/types.js';
 
 export interface HintCollector {
   /** Every hint received, accepted or not. */

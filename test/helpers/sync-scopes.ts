@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStore } from '../../persistence/memory-store.js';
-import type { SyncStore } from '../../persistence/store-types.js';
-import { startScope, type RunningScope } from '../../supervisors/scopes.js';
+import { MemoryStore } from '../../persistence/stores/memory-store.js';
+import type { SyncStore } from '../../persistence/stores/types.js';
+import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
 import type { SyncEvent } from '../../src/sync/types.js';
 

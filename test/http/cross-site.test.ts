@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossSiteRefusal } from '../../src/http/origin.js';
-import { startScope, type RunningScope } from '../../supervisors/scopes.js';
+import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { call as callTool } from '../mcp/scenario.js';
 import { rawRequest, startTestServer, TOKEN, type TestServer } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startScope, type RunningScope } from '../../supervisors/scopes.js';
+import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { startHttpServer, type HttpServerHandle, type HttpServerOptions } from '../../src/http/server.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
 import type { Durability } from '../../src/types.js';

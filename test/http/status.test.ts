@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScope } from '../../supervisors/scopes.js';
+import { startScope } from '../../supervisors/scope/scopes.js';
 import { JSON_TYPE, startTestServer, TOKEN, type TestServer } from './helpers.js';
 import { SseClient } from './sse-client.js';
 

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startScope, type RunningScope } from '../../supervisors/scopes.js';
+import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { call, exerciseAllTools } from './scenario.js';
 

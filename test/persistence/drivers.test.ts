@@ -5,9 +5,9 @@ import { mkdtemp, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DiskDriver } from '../../persistence/disk.js';
-import { MemoryDriver } from '../../persistence/memory.js';
-import type { PersistenceDriver } from '../../persistence/types.js';
+import { DiskDriver } from '../../persistence/drivers/disk.js';
+import { MemoryDriver } from '../../persistence/drivers/memory.js';
+import type { PersistenceDriver } from '../../persistence/drivers/types.js';
 import { isScopeFsError, type ErrorCode } from '../../src/errors.js';
 
 // Pass-through wrapper so a test can prove `list` never opens a file.

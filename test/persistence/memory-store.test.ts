@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import { MemoryStore, sharedMemoryStore } from '../../persistence/memory-store.js';
-import { SHARED_OWNER, type StoreHint } from '../../persistence/store-types.js';
+import { MemoryStore, sharedMemoryStore } from '../../persistence/stores/memory-store.js';
+import { SHARED_OWNER, type StoreHint } from '../../persistence/stores/types.js';
 import { describeStoreContract } from './store-contract.js';
 
 const change = (path: string, text: string, baseRevision = 0) => ({

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import { MemoryStore, sharedMemoryStore } from '../../persistence/memory-store.js';
-import { openStore, registerStoreScheme } from '../../persistence/open-store.js';
-import { SqliteStore } from '../../persistence/sqlite-store.js';
-import type { SyncStore } from '../../persistence/store-types.js';
+import { MemoryStore, sharedMemoryStore } from '../../persistence/stores/memory-store.js';
+import { openStore, registerStoreScheme } from '../../persistence/stores/open-store.js';
+import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
+import type { SyncStore } from '../../persistence/stores/types.js';
 
 let dir: string;
 

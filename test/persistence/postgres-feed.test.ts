@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
-import { migrate } from '../../persistence/migrate.js';
-import { PostgresStore } from '../../persistence/postgres-store.js';
-import { SHARED_OWNER, type PushChange } from '../../persistence/store-types.js';
+import { migrate } from '../../persistence/sql/migrate.js';
+import { PostgresStore } from '../../persistence/stores/postgres-store.js';
+import { SHARED_OWNER, type PushChange } from '../../persistence/stores/types.js';
 import { adminQuery, connectClient, describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';
 
 const WRITERS = 8;

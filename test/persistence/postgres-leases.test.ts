@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import { PostgresStore } from '../../persistence/postgres-store.js';
+import { PostgresStore } from '../../persistence/stores/postgres-store.js';
 import { adminQuery, describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';
 
 let leases = 0;

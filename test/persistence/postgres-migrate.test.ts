@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import { listMigrations, migrate } from '../../persistence/migrate.js';
-import { PostgresStore } from '../../persistence/postgres-store.js';
-import { SCHEMA_VERSION } from '../../persistence/sql-store-mapping.js';
+import { listMigrations, migrate } from '../../persistence/sql/migrate.js';
+import { PostgresStore } from '../../persistence/stores/postgres-store.js';
+import { SCHEMA_VERSION } from '../../persistence/sql/sql-store-mapping.js';
 import { adminQuery, describePostgres, useTestDatabase } from '../helpers/postgres.js';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
 import { isScopeFsError, type ErrorCode } from '../../src/errors.js';
-import { openStore } from '../../persistence/open-store.js';
-import { redactConnectionString } from '../../persistence/pg-connection.js';
-import { PostgresStore } from '../../persistence/postgres-store.js';
-import { registerSqlStores } from '../../persistence/register-sql-stores.js';
-import { SHARED_OWNER, type PushChange, type StoreHint, type SyncStore } from '../../persistence/store-types.js';
+import { openStore } from '../../persistence/stores/open-store.js';
+import { redactConnectionString } from '../../persistence/sql/pg-connection.js';
+import { PostgresStore } from '../../persistence/stores/postgres-store.js';
+import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
+import { SHARED_OWNER, type PushChange, type StoreHint, type SyncStore } from '../../persistence/stores/types.js';
 import { hintCollector } from '../helpers/hints.js';
 import { adminQuery, describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

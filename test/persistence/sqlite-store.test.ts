@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import { SqliteStore } from '../../persistence/sqlite-store.js';
-import { SHARED_OWNER, type StoreRow } from '../../persistence/store-types.js';
+import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
+import { SHARED_OWNER, type StoreRow } from '../../persistence/stores/types.js';
 import { describeStoreContract } from './store-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scopefs-sqlite-store-'));

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { sha256 } from '../../src/content.js';
 import { isScopeFsError } from '../../src/errors.js';
-import { SHARED_OWNER, type PushChange, type PushOutcome, type StoreRow, type SyncStore } from '../../persistence/store-types.js';
+import { SHARED_OWNER, type PushChange, type PushOutcome, type StoreRow, type SyncStore } from '../../persistence/stores/types.js';
 
 export const INSTANCE = 'instance-a';
 const HINT_DEADLINE_MS = 10_000;

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
-import { SHARED_OWNER, type SyncStore } from '../../persistence/store-types.js';
+import { SHARED_OWNER, type SyncStore } from '../../persistence/stores/types.js';
 import { INSTANCE, bytes, change, expectEinval, freshApp, readAll, revisionOf, text, withDeadline } from './store-contract-helpers.js';
 
 export interface StoreContractOptions {

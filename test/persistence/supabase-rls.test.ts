@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type pg from 'pg';
-import { migrate } from '../../persistence/migrate.js';
+import { migrate } from '../../persistence/sql/migrate.js';
 import { connectClient, describePostgres, useTestDatabase } from '../helpers/postgres.js';
 
 const APP = 'rls-app';

@@ -8,11 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
 import { isScopeFsError, type ErrorCode } from '../../src/errors.js';
-import { migrate } from '../../persistence/migrate.js';
-import { openStore } from '../../persistence/open-store.js';
-import { registerSqlStores } from '../../persistence/register-sql-stores.js';
-import { SHARED_OWNER, type PushChange } from '../../persistence/store-types.js';
-import { SupabaseStore, type SupabaseStoreOptions } from '../../persistence/supabase-store.js';
+import { migrate } from '../../persistence/sql/migrate.js';
+import { openStore } from '../../persistence/stores/open-store.js';
+import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
+import { SHARED_OWNER, type PushChange } from '../../persistence/stores/types.js';
+import { SupabaseStore, type SupabaseStoreOptions } from '../../persistence/stores/supabase-store.js';
 import { startFakeRealtime, type FakeRealtime } from '../helpers/fake-realtime.js';
 import { hintCollector } from '../helpers/hints.js';
 import { adminQuery, describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import type { ExitReason } from '../../supervisors/actor.js';
-import { RestartIntensityError } from '../../supervisors/restart-intensity.js';
-import { startScope, type RunningScope, type ScopeOptions } from '../../supervisors/scopes.js';
-import type { ChildEvent } from '../../supervisors/supervisor.js';
-import type { AgentSpec } from '../../supervisors/agent.js';
+import type { ExitReason } from '../../supervisors/runtime/actor.js';
+import { RestartIntensityError } from '../../supervisors/runtime/restart-intensity.js';
+import { startScope, type RunningScope, type ScopeOptions } from '../../supervisors/scope/scopes.js';
+import type { ChildEvent } from '../../supervisors/runtime/supervisor.js';
+import type { AgentSpec } from '../../supervisors/scope/agent.js';
 import { printFigures } from './harness/settings.js';
 
 const SYNC_CRASHES = 30;

@@ -8,8 +8,8 @@
  */
 import { join } from 'node:path';
 import { describe } from 'vitest';
-import { openStore } from '../../persistence/open-store.js';
-import { registerSqlStores } from '../../persistence/register-sql-stores.js';
+import { openStore } from '../../persistence/stores/open-store.js';
+import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { DEFAULT_WEIGHTS, type ProgramShape } from './harness/model.js';
 import { LONG, seeds } from './harness/settings.js';

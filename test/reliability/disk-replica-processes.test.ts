@@ -17,7 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConflictCopy } from '../../src/sync/conflict-copy.js';
 import type { EntryMeta, FsEvent } from '../../src/types.js';
-import { startScope } from '../../supervisors/scopes.js';
+import { startScope } from '../../supervisors/scope/scopes.js';
 import { startServe, type ServeProcess } from '../cli/helpers.js';
 import { fileEvent, SseClient, type SseMessage } from '../http/sse-client.js';
 

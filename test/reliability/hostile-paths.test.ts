@@ -8,12 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import type { RunningScope } from '../../supervisors/scopes.js';
+import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { loadCorpus } from './harness/corpus.js';
 import { Sandbox } from './harness/sandbox.js';
 import { printFigures } from './harness/settings.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
-import { registerSqlStores } from '../../persistence/register-sql-stores.js';
+import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 
 registerSqlStores();
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
 import { isScopeFsError } from '../../src/errors.js';
-import type { RunningScope } from '../../supervisors/scopes.js';
+import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { loadCorpus } from './harness/corpus.js';
 import { Sandbox } from './harness/sandbox.js';
 import { printFigures } from './harness/settings.js';

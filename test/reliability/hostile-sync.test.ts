@@ -15,7 +15,7 @@ import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import type { RunningScope } from '../../supervisors/scopes.js';
+import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { loadCorpus } from './harness/corpus.js';
 import { SECRET, Sandbox } from './harness/sandbox.js';
 import { printFigures } from './harness/settings.js';

@@ -23,12 +23,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskDriver } from '../../persistence/disk.js';
-import type { VersionCondition, VersionTag } from '../../persistence/types.js';
+import { DiskDriver } from '../../persistence/drivers/disk.js';
+import type { VersionCondition, VersionTag } from '../../persistence/drivers/types.js';
 import { isScopeFsError } from '../../src/errors.js';
 import { isConflictCopy } from '../../src/sync/conflict-copy.js';
 import type { FsEvent } from '../../src/types.js';
-import { startScope, type RunningScope } from '../../supervisors/scopes.js';
+import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import type { OutsideWriterConfig, SaveRecord } from './fixtures/outside-writer.js';
 import { printFigures } from './harness/settings.js';
 

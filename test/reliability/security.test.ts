@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpServerHandle } from '../../src/http/server.js';
-import type { RunningScope } from '../../supervisors/scopes.js';
+import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { rawRequest } from '../http/helpers.js';
 import { SECRET, Sandbox } from './harness/sandbox.js';
 import { printFigures } from './harness/settings.js';

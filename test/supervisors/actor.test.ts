@@ -1,7 +1,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { fsErrors, isScopeFsError } from '../../src/errors.js';
-import { Actor, isAbnormal, raceTimeout, type ExitReason } from '../../supervisors/actor.js';
+import { Actor, isAbnormal, raceTimeout, type ExitReason } from '../../supervisors/runtime/actor.js';
 import { deferred, exitOf } from './helpers.js';
 
 type Message = { op: 'append'; value: number } | { op: 'wait'; until: Promise<void> } | { op: 'read' };

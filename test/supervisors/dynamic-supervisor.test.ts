@@ -1,13 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import type { Actor } from '../../supervisors/actor.js';
-import { DynamicSupervisor } from '../../supervisors/dynamic-supervisor.js';
+import type { Actor } from '../../supervisors/runtime/actor.js';
+import { DynamicSupervisor } from '../../supervisors/runtime/dynamic-supervisor.js';
+import { canonicalScopeKey } from '../../supervisors/scope/scope-key.js';
+import type { ScopeKey } from '../../src/types.js';
 import { deferred, exitOf, nextEvent, worker, type WorkerMessage } from './helpers.js';
 
-const running: DynamicSupervisor[] = [];
+const running: DynamicSupervisor<ScopeKey>[] = [];
 
-async function startDynamic(): Promise<DynamicSupervisor> {
-  const supervisor = await DynamicSupervisor.start({ name: 'scopes', intensity: { maxRestarts: 100, withinMs: 60_000 } });
+async function startDynamic(): Promise<DynamicSupervisor<ScopeKey>> {
+  const supervisor = await DynamicSupervisor.start<ScopeKey>({
+    name: 'scopes',
+    intensity: { maxRestarts: 100, withinMs: 60_000 },
+    idOf: canonicalScopeKey,
+  });
   running.push(supervisor);
   return supervisor;
 }
@@ -112,7 +118,7 @@ describe('DynamicSupervisor', () => {
 
   it('stops every child in reverse start order', async () => {
     const log: string[] = [];
-    const supervisor = await DynamicSupervisor.start();
+    const supervisor = await DynamicSupervisor.start<ScopeKey>({ idOf: canonicalScopeKey });
     for (const key of ['a', 'b', 'c']) {
       const { id: _id, ...spec } = worker(key, log);
       await supervisor.startChild(key, spec);

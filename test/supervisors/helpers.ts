@@ -1,5 +1,5 @@
-import { Actor, type ExitReason, type Process } from '../../supervisors/actor.js';
-import type { ChildEvent, ChildSpec } from '../../supervisors/supervisor.js';
+import { Actor, type ExitReason, type Process } from '../../supervisors/runtime/actor.js';
+import type { ChildEvent, ChildSpec } from '../../supervisors/runtime/supervisor.js';
 
 export interface Deferred<T> {
   promise: Promise<T>;

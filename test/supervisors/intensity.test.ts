@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isAbnormal, type ExitReason } from '../../supervisors/actor.js';
-import { RestartIntensity, RestartIntensityError } from '../../supervisors/restart-intensity.js';
-import { Supervisor, type ChildSpec, type SupervisorOptions } from '../../supervisors/supervisor.js';
+import { isAbnormal, type ExitReason } from '../../supervisors/runtime/actor.js';
+import { RestartIntensity, RestartIntensityError } from '../../supervisors/runtime/restart-intensity.js';
+import { Supervisor, type ChildSpec, type SupervisorOptions } from '../../supervisors/runtime/supervisor.js';
 import { crashAndAwaitRestart, exitOf, labels, nextEvent, recordEvents, worker, type WorkerMessage } from './helpers.js';
-import type { Actor } from '../../supervisors/actor.js';
+import type { Actor } from '../../supervisors/runtime/actor.js';
 
 const running: Supervisor[] = [];
 

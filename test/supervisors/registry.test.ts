@@ -2,8 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
 import type { ScopeKey } from '../../src/types.js';
-import { Registry } from '../../supervisors/registry.js';
-import { canonicalScopeKey } from '../../supervisors/scope-key.js';
+import { ScopeRegistry, canonicalScopeKey } from '../../supervisors/scope/scope-key.js';
 
 describe('canonicalScopeKey', () => {
   it.each<[ScopeKey, string]>([
@@ -94,7 +93,7 @@ describe('canonicalScopeKey', () => {
 
 describe('Registry', () => {
   it('finds a value under any form of its key', () => {
-    const registry = new Registry<string>();
+    const registry = new ScopeRegistry<string>();
     registry.register(['user', 123], 'user scope');
     registry.register('agent-abc', 'agent scope');
     registry.register(789, 'numeric scope');
@@ -108,14 +107,14 @@ describe('Registry', () => {
   });
 
   it('refuses a taken key with EEXIST', () => {
-    const registry = new Registry<number>();
+    const registry = new ScopeRegistry<number>();
     registry.register(['user', 1], 1);
     expect(() => registry.register('user/1', 2)).toThrow(/EEXIST: scope key "user\/1" is already registered/);
     expect(registry.lookup(['user', 1])).toBe(1);
   });
 
   it('unregisters, and with a value only when it is still the registered one', () => {
-    const registry = new Registry<object>();
+    const registry = new ScopeRegistry<object>();
     const old = {};
     const current = {};
     registry.register('s', old);
@@ -129,7 +128,7 @@ describe('Registry', () => {
   });
 
   it('rejects invalid keys with EINVAL', () => {
-    const registry = new Registry<number>();
+    const registry = new ScopeRegistry<number>();
     expect(() => registry.register('', 1)).toThrow(/EINVAL/);
     expect(() => registry.lookup(['a/b'])).toThrow(/EINVAL/);
     expect(() => registry.unregister(Infinity)).toThrow(/EINVAL/);

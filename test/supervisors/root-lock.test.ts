@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startScope } from 'scopefs';
-import { lockRoot } from '../../supervisors/root-lock.js';
+import { lockRoot } from '../../supervisors/scope/root-lock.js';
 
 let root: string;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
-import { Actor, type Process } from '../../supervisors/actor.js';
-import { Supervisor, type Strategy, type SupervisorOptions } from '../../supervisors/supervisor.js';
+import { Actor, type Process } from '../../supervisors/runtime/actor.js';
+import { Supervisor, type Strategy, type SupervisorOptions } from '../../supervisors/runtime/supervisor.js';
 import {
   crashAndAwaitRestart,
   deferred,

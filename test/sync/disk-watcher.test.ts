@@ -1,7 +1,7 @@
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../persistence/memory-store.js';
+import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import type { FsEvent } from '../../src/types.js';
 import { SyncLab, nextEvent, type SyncedScope } from '../helpers/sync-scopes.js';
 

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startScope, type RunningScope } from '../../supervisors/scopes.js';
+import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { createMcpServer } from '../../src/mcp/server.js';
 import { StatusReport } from '../../src/sync/status-report.js';
 import type { SyncStatus } from '../../src/sync/types.js';

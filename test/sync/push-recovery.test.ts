@@ -7,7 +7,7 @@
  * SIGKILL at that moment: test/reliability/kill9.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../persistence/memory-store.js';
+import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SyncLab, type SyncedScope } from '../helpers/sync-scopes.js';
 import { LostReplyStore } from './fixtures/lost-reply-store.js';
 

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../persistence/memory-store.js';
-import { SHARED_OWNER } from '../../persistence/store-types.js';
+import { MemoryStore } from '../../persistence/stores/memory-store.js';
+import { SHARED_OWNER } from '../../persistence/stores/types.js';
 import { SyncStateDb } from '../../src/sync/state-db.js';
 import { SyncLab, nextEvent } from '../helpers/sync-scopes.js';
 

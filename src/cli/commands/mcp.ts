@@ -33,7 +33,7 @@ async function relayToServe(options: ScopeCliOptions, serve: ServeInfo): Promise
 
 async function serveRoot(options: ScopeCliOptions, root: string, store: string | undefined): Promise<void> {
   const [{ startScope }, { createMcpServer }, { serveStdio }] = await Promise.all([
-    import('../../../supervisors/scopes.js'),
+    import('../../../supervisors/scope/scopes.js'),
     import('../../mcp/server.js'),
     import('../../mcp/stdio.js'),
   ]);

@@ -59,8 +59,8 @@ async function migrateStore(url: string, onProgress?: (done: number, total: numb
   }
   // The embedded stores create or check their schema when opened.
   const [{ openStore }, { SQLITE_SCHEMA_VERSION }] = await Promise.all([
-    import('../../../persistence/open-store.js'),
-    import('../../../persistence/sqlite-schema.js'),
+    import('../../../persistence/stores/open-store.js'),
+    import('../../../persistence/sql/sqlite-schema.js'),
   ]);
   const opened = await openStore(url);
   await opened.close();
@@ -68,6 +68,6 @@ async function migrateStore(url: string, onProgress?: (done: number, total: numb
 }
 
 async function migratePostgres(url: string, onProgress?: (done: number, total: number) => void) {
-  const { migrate } = await import('../../../persistence/migrate.js');
+  const { migrate } = await import('../../../persistence/sql/migrate.js');
   return migrate(url, { onProgress });
 }

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import type { RunningScope } from '../../../supervisors/scopes.js';
+import type { RunningScope } from '../../../supervisors/scope/scopes.js';
 import { isLoopbackHost, loadOrCreateToken, type AuthConfig } from '../../http/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../http/defaults.js';
 import type { HttpServerHandle } from '../../http/server.js';
@@ -79,7 +79,7 @@ async function startServing(options: ServeOptions, root: string): Promise<{ scop
   const { auth, tokenFile } = await resolveAuth(options, root);
   // Loaded here rather than at start: the other commands do not need them.
   const [{ startScope }, { startHttpServer }] = await Promise.all([
-    import('../../../supervisors/scopes.js'),
+    import('../../../supervisors/scope/scopes.js'),
     import('../../http/server.js'),
   ]);
   const scope = await startScope({

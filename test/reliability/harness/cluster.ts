@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { SyncStore } from '../../../persistence/store-types.js';
+import type { SyncStore } from '../../../persistence/stores/types.js';
 import type { SyncStatus } from '../../../src/sync/types.js';
 import type { OpenConfig } from '../fixtures/worker.js';
 import type { Mutation, MutationResult } from '../fixtures/mutations.js';

@@ -11,7 +11,7 @@ import { programFor, name, type Step } from './model.js';
 import { Oracle } from './oracle.js';
 import { ProgramRunner } from './runner.js';
 import { verifyConvergence } from './verify.js';
-import type { SyncStore } from '../../../persistence/store-types.js';
+import type { SyncStore } from '../../../persistence/stores/types.js';
 
 export interface FaultWindowOptions {
   cluster: Cluster;

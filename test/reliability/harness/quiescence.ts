@@ -8,7 +8,7 @@
 import { isConflictCopy } from '../../../src/sync/conflict-copy.js';
 import { deniedReason } from '../../../src/sync/denylist.js';
 import type { SyncStatus } from '../../../src/sync/types.js';
-import { SHARED_OWNER, type SyncStore } from '../../../persistence/store-types.js';
+import { SHARED_OWNER, type SyncStore } from '../../../persistence/stores/types.js';
 
 /** The store's live shared rows of an app: path to hash. */
 export async function liveRows(store: SyncStore, app: string): Promise<Map<string, string>> {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { sha256 } from '../../../src/content.js';
 import type { SyncOptions } from '../../../src/sync/sync-actor.js';
-import { startScope, type RunningScope, type ScopeOptions } from '../../../supervisors/scopes.js';
+import { startScope, type RunningScope, type ScopeOptions } from '../../../supervisors/scope/scopes.js';
 
 /** Content of every secret the sandbox plants; it must never appear in the store. */
 export const SECRET = 'SCOPEFS-HOSTILE-SECRET-7f3a9c';

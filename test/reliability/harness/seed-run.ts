@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { SyncStore } from '../../../persistence/store-types.js';
+import type { SyncStore } from '../../../persistence/stores/types.js';
 import { NoAnswerError, answerWithin, type Cluster } from './cluster.js';
 import { describeProgram, programFor, type ProgramShape } from './model.js';
 import { Oracle } from './oracle.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
-import type { SyncStore } from '../../../persistence/store-types.js';
+import type { SyncStore } from '../../../persistence/stores/types.js';
 import { Cluster } from './cluster.js';
 import { INSTANCES, type ProgramShape } from './model.js';
 import { Figures, runSeed, type SeedRunContext } from './seed-run.js';

@@ -16,7 +16,7 @@ import { sha256 } from '../../../src/content.js';
 import { isConflictCopy } from '../../../src/sync/conflict-copy.js';
 import { deniedReason } from '../../../src/sync/denylist.js';
 import type { ConflictRecord } from '../../../src/sync/types.js';
-import type { SyncStore } from '../../../persistence/store-types.js';
+import type { SyncStore } from '../../../persistence/stores/types.js';
 import type { Cluster } from './cluster.js';
 import { tokensIn } from './content.js';
 import { name } from './model.js';

@@ -1,0 +1,120 @@
+/**
+ * The disk driver's low-level file operations: version tags, the checked
+ * rename of a conditional write, reads that never follow a link and return
+ * the version they read. Synchronous where the gap between a check and the
+ * change it guards must be as small as the OS allows.
+ */
+import { constants, lstatSync, renameSync, type BigIntStats } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { ScopeFsError, fsErrors } from '../../src/errors.js';
+import type { VersionCondition, VersionTag, VersionedFile } from './types.js';
+
+/** A validated virtual path and where it lives on disk. */
+export interface Located {
+  virtual: string;
+  segments: string[];
+  real: string;
+}
+
+/** How often a read is retried when the file changes while it is read. */
+const READ_ATTEMPTS = 5;
+
+/** A version tag from lstat/fstat: inode, size and mtime in nanoseconds. */
+export function versionOf(stats: BigIntStats): VersionTag {
+  return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/** The version at `at` now (lstat, synchronous); null when absent. */
+export function currentVersion(at: Located): VersionTag | null {
+  const stats = lstatSync(at.real, { bigint: true, throwIfNoEntry: false });
+  return stats ? versionOf(stats) : null;
+}
+
+/** False when the file is not the expected version; for a delete, nothing to do then but report. */
+export function expectVersion(at: Located, condition: VersionCondition): boolean {
+  const found = currentVersion(at);
+  if (found === condition.ifVersion) return true;
+  if (found === null) return false; // already gone: a conditional delete has nothing left to do
+  throw changedOnDisk(at.virtual);
+}
+
+/**
+ * The rename of a write, after checking its condition. The check and the
+ * rename are synchronous and back to back: an outside write landing between
+ * them (a few microseconds) is the one that can still be replaced; POSIX has
+ * no compare-and-rename.
+ */
+export function checkedRename(from: string, at: Located, condition: VersionCondition | undefined): void {
+  if (condition && currentVersion(at) !== condition.ifVersion) throw changedOnDisk(at.virtual);
+  renameSync(from, at.real);
+}
+
+function changedOnDisk(virtual: string): Error {
+  return new ScopeFsError('ESTALE', `${JSON.stringify(virtual)} changed on disk since scopefs last wrote or read it`, { path: virtual });
+}
+
+/**
+ * Reads a file and its version without following a link at the leaf; null
+ * when missing. A file rewritten in place while being read is read again.
+ */
+export async function readNoFollow(at: Located, maxBytes: number): Promise<VersionedFile | null> {
+  for (let attempt = 1; ; attempt++) {
+    const read = await readOnce(at, maxBytes);
+    if (read === null || read.stable || attempt === READ_ATTEMPTS) return read && { content: read.content, version: read.version };
+  }
+}
+
+async function readOnce(at: Located, maxBytes: number): Promise<(VersionedFile & { stable: boolean }) | null> {
+  let handle;
+  try {
+    handle = await open(at.real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if (hasCode(err, 'ENOENT')) return null;
+    if (hasCode(err, 'ELOOP')) {
+      throw fsErrors.invalidPath(at.virtual, 'is a symbolic link, which the disk driver never follows');
+    }
+    throw err;
+  }
+  try {
+    const before = await handle.stat({ bigint: true });
+    if (before.isDirectory()) throw fsErrors.invalidPath(at.virtual, 'is a directory on disk');
+    if (!before.isFile()) throw fsErrors.invalidPath(at.virtual, 'is not a regular file on disk');
+    if (before.nlink > 1) throw hardLinkError(at.virtual);
+    if (before.size > maxBytes) throw fsErrors.tooBig(at.virtual, Number(before.size), maxBytes);
+    const content = await handle.readFile();
+    const version = versionOf(await handle.stat({ bigint: true }));
+    return { content, version, stable: version === versionOf(before) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A hard link may share its content with a file outside the root, and
+ * nothing on the file says where the other names are; such files are never
+ * indexed or read.
+ */
+export function hardLinkError(virtual: string): Error {
+  return fsErrors.invalidPath(virtual, 'has more than one hard link, which could lead outside the root');
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function hasCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** A catch handler that turns the given error codes into `undefined` and rethrows the rest. */
+export function ignoreCode(...codes: string[]): (err: unknown) => undefined {
+  return (err) => {
+    if (codes.some((code) => hasCode(err, code))) return undefined;
+    throw err;
+  };
+}

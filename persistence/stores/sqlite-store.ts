@@ -1,0 +1,306 @@
+/**
+ * The embedded SyncStore: one SQLite file (WAL) shared by the instances of a
+ * scope on one machine, in one process or many.
+ *
+ * Gap-free feed: every push runs in a `BEGIN IMMEDIATE` transaction, which
+ * holds SQLite's single write lock from its first statement, and takes its
+ * revisions from the per-app heads table inside that transaction. Writers are
+ * therefore serialised, revision order equals commit order, and a reader whose
+ * snapshot shows head H has already got every change with revision <= H.
+ *
+ * Hints: each open store polls `PRAGMA data_version` (it changes when another
+ * connection commits, and costs no table access) every `pollMs` while someone
+ * watches, reads the watched apps' heads only when it changed, and also hints
+ * its own pushes. Idle cost is one statement per poll, whatever the file count.
+ *
+ * Broken files: a call or poll that fails with anything but "busy" (a WAL
+ * overwritten under us reads as "file is not a database") closes the
+ * connection, and the next call opens a fresh one: an open connection keeps
+ * failing even once the file is repaired. A failing poll sends watchers an
+ * `error` hint (they must not take silence for "nothing changed"), and a
+ * `reconnected` hint once it reads the file again.
+ */
+import { resolve } from 'node:path';
+import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
+import { makeStateDirFor } from '../../src/private-files.js';
+import { SqliteConnection } from '../sql/sqlite-connection.js';
+import { HintListeners } from './store-hints.js';
+import { checkIdentity, checkName, checkPushArgs, checkSinceArgs, type CheckedChange } from './store-input.js';
+import type { PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** How often watchers poll for commits of other connections (default 25 ms). */
+  pollMs?: number;
+  /** How long a call waits for another connection's write lock before failing with EIO (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_POLL_MS = 25;
+const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/**
+ * better-sqlite3 is synchronous, so SQLite's own busy wait blocks the event
+ * loop. It waits at most this long at a time; longer waits retry
+ * asynchronously until busyTimeoutMs has passed.
+ */
+const BLOCKING_WAIT_SLICE_MS = 50;
+/** A since page stops early (with `more`) once its content passes this size. */
+const SINCE_PAGE_BYTES = 16 * 1024 * 1024;
+
+export class SqliteStore implements SyncStore {
+  readonly url: string;
+  private readonly file: string;
+  private readonly pollMs: number;
+  private readonly busyTimeoutMs: number;
+  private readonly hints = new HintListeners();
+  private connection: SqliteConnection | null = null;
+  /** Between open() and close(): a connection dropped after an error is reopened by the next call. */
+  private reopenable = false;
+  /** The last poll failed (watchers got an `error` hint). */
+  private pollFailing = false;
+  private opening: Promise<void> | null = null;
+  private closedQueries = 0;
+  private poller: ReturnType<typeof setInterval> | null = null;
+  private lastDataVersion = 0;
+  private readonly lastHeads = new Map<string, number>();
+
+  constructor(options: SqliteStoreOptions) {
+    if (typeof options?.path !== 'string' || options.path.length === 0) {
+      throw new ScopeFsError('EINVAL', 'sqlite store needs a database file path');
+    }
+    this.file = resolve(options.path);
+    this.url = `sqlite:${this.file}`;
+    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  }
+
+  get queryCount(): number {
+    return this.closedQueries + (this.connection?.queryCount ?? 0);
+  }
+
+  /** Creates the file (and its directory) if needed and checks the schema. Idempotent. */
+  open(): Promise<void> {
+    if (this.connection) return Promise.resolve();
+    this.opening ??= this.connect().finally(() => (this.opening = null));
+    return this.opening;
+  }
+
+  async close(): Promise<void> {
+    await this.opening?.catch(() => undefined);
+    this.stopPolling();
+    this.hints.clear();
+    this.lastHeads.clear();
+    this.reopenable = false;
+    this.dropConnection();
+  }
+
+  async head(app: string): Promise<number> {
+    checkName('app', app);
+    return this.withConnection('head', (db) => db.head(app));
+  }
+
+  async since(app: string, owners: readonly string[], cursor: number, limit?: number): Promise<SincePage> {
+    const pageLimit = checkSinceArgs(app, owners, cursor, limit);
+    return this.withConnection('since', (db) => db.read(() => readPage(db, app, owners, cursor, pageLimit)));
+  }
+
+  async get(app: string, owner: string, path: string): Promise<StoreRow | null> {
+    checkIdentity(app, owner, path);
+    return this.withConnection('get', (db) => db.row(app, owner, path));
+  }
+
+  async push(app: string, instanceId: string, changes: readonly PushChange[]): Promise<PushOutcome[]> {
+    const checked = checkPushArgs(app, instanceId, changes);
+    if (checked.length === 0) return [];
+    const { outcomes, head } = await this.withConnection('push', (db) =>
+      db.write(() => applyChanges(db, app, instanceId, checked)),
+    );
+    if (outcomes.some((outcome) => outcome.status === 'ok')) this.hintOwnCommit(app, head);
+    return outcomes;
+  }
+
+  async watch(app: string, listener: (hint: StoreHint) => void): Promise<() => Promise<void>> {
+    checkName('app', app);
+    const head = await this.withConnection('watch', (db) => db.head(app));
+    if (!this.lastHeads.has(app)) this.lastHeads.set(app, head);
+    const remove = this.hints.add(app, listener);
+    this.startPolling();
+    return async () => {
+      remove();
+      if (!this.hints.apps().includes(app)) this.lastHeads.delete(app);
+      if (this.hints.isEmpty) this.stopPolling();
+    };
+  }
+
+  private async connect(): Promise<void> {
+    try {
+      makeStateDirFor(this.file);
+    } catch (err) {
+      throw this.failure('open', err);
+    }
+    this.connection = await this.retryWhileBusy('open', () => this.newConnection());
+    this.reopenable = true;
+  }
+
+  private newConnection(): SqliteConnection {
+    return new SqliteConnection(this.file, { busyTimeoutMs: Math.min(this.busyTimeoutMs, BLOCKING_WAIT_SLICE_MS) });
+  }
+
+  private dropConnection(): void {
+    const connection = this.connection;
+    this.connection = null;
+    if (!connection) return;
+    this.closedQueries += connection.queryCount;
+    try {
+      if (connection.isOpen) connection.close();
+    } catch {
+      // Closing a connection to a broken file can fail too; it is gone either way.
+    }
+  }
+
+  private withConnection<T>(operation: string, work: (db: SqliteConnection) => T): Promise<T> {
+    return this.retryWhileBusy(operation, () => work(this.openConnection(operation)));
+  }
+
+  private openConnection(operation: string): SqliteConnection {
+    if (this.connection?.isOpen) return this.connection;
+    if (!this.reopenable) throw new ScopeFsError('EIO', `sqlite store ${this.file} is not open (${operation})`);
+    this.connection = this.newConnection();
+    return this.connection;
+  }
+
+  /** Runs `attempt`, retrying asynchronously while another connection holds the lock. */
+  private async retryWhileBusy<T>(operation: string, attempt: () => T): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let tries = 0; ; tries++) {
+      try {
+        return attempt();
+      } catch (err) {
+        if (!isBusy(err)) {
+          if (isBrokenFile(err)) this.dropConnection();
+          throw this.failure(operation, err);
+        }
+        if (Date.now() >= deadline) {
+          throw new ScopeFsError(
+            'EIO',
+            `sqlite store ${this.file}: ${operation} failed: the database stayed locked by another ` +
+              `connection for more than ${this.busyTimeoutMs} ms`,
+            { cause: err },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2 ** tries, 20)));
+      }
+    }
+  }
+
+  private failure(operation: string, err: unknown): ScopeFsError {
+    if (isScopeFsError(err)) return err;
+    return new ScopeFsError('EIO', `sqlite store ${this.file}: ${operation} failed: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+
+  private hintOwnCommit(app: string, head: number): void {
+    // data_version does not change for this connection's own commits.
+    if (this.lastHeads.has(app)) this.lastHeads.set(app, head);
+    this.hints.emit(app, { head });
+  }
+
+  private startPolling(): void {
+    if (this.poller || !this.connection) return;
+    this.lastDataVersion = this.connection.dataVersion();
+    this.poller = setInterval(() => this.poll(), this.pollMs);
+    // Hints alone must not keep a process alive.
+    this.poller.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.poller) clearInterval(this.poller);
+    this.poller = null;
+  }
+
+  /** One statement when nothing changed; a head read per watched app when something did. */
+  private poll(): void {
+    if (!this.reopenable) return;
+    try {
+      const db = this.openConnection('poll');
+      const version = db.dataVersion();
+      if (this.pollFailing) return this.pollRecovered(db, version);
+      if (version === this.lastDataVersion) return;
+      this.lastDataVersion = version;
+      for (const app of this.hints.apps()) this.hintIfMoved(db, app);
+    } catch (err) {
+      if (isBusy(err)) return; // the next poll tries again
+      if (isBrokenFile(err)) this.dropConnection();
+      if (this.pollFailing) return;
+      this.pollFailing = true;
+      this.hints.emitAll({ error: this.failure('poll', err).message });
+    }
+  }
+
+  /** The file reads again after failed polls: watchers catch up by cursor. */
+  private pollRecovered(db: SqliteConnection, version: number): void {
+    for (const app of this.hints.apps()) this.lastHeads.set(app, db.head(app));
+    this.lastDataVersion = version;
+    this.pollFailing = false;
+    this.hints.emitAll({ reconnected: true });
+  }
+
+  private hintIfMoved(db: SqliteConnection, app: string): void {
+    const head = db.head(app);
+    if (head === this.lastHeads.get(app)) return;
+    this.lastHeads.set(app, head);
+    this.hints.emit(app, { head });
+  }
+}
+
+function readPage(db: SqliteConnection, app: string, owners: readonly string[], cursor: number, limit: number): SincePage {
+  // Read the head first: it fixes the snapshot, so the rows below are consistent with it.
+  const head = db.head(app);
+  const rows: StoreRow[] = [];
+  let bytes = 0;
+  let more = false;
+  for (const row of db.feed(app, owners, cursor, limit + 1)) {
+    if (rows.length === limit || bytes >= SINCE_PAGE_BYTES) {
+      more = true;
+      break;
+    }
+    rows.push(row);
+    bytes += row.size;
+  }
+  const last = rows.at(-1);
+  return { rows, cursor: more && last ? last.revision : head, more };
+}
+
+function applyChanges(
+  db: SqliteConnection,
+  app: string,
+  instanceId: string,
+  changes: readonly CheckedChange[],
+): { outcomes: PushOutcome[]; head: number } {
+  const startHead = db.head(app);
+  let head = startHead;
+  const updatedAt = Date.now();
+  const outcomes = changes.map((change): PushOutcome => {
+    const { owner, path } = change;
+    if (db.revision(app, owner, path) !== change.baseRevision) {
+      return { owner, path, status: 'conflict', current: db.row(app, owner, path) };
+    }
+    head += 1;
+    db.upsert({ ...change, app, revision: head, updatedAt, updatedBy: instanceId });
+    return { owner, path, status: 'ok', revision: head };
+  });
+  if (head !== startHead) db.setHead(app, head);
+  return { outcomes, head };
+}
+
+/** An SQLite error that a fresh connection might not have (corrupt or replaced file, I/O error), not a lock or a constraint. */
+function isBrokenFile(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') && !isBusy(err) && !code.startsWith('SQLITE_CONSTRAINT');
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}

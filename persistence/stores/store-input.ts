@@ -1,0 +1,76 @@
+/**
+ * Argument checks shared by every SyncStore implementation, so that bad input
+ * is rejected the same way (EINVAL naming the argument) whatever the backend.
+ */
+import { sha256 } from '../../src/content.js';
+import { ScopeFsError } from '../../src/errors.js';
+import type { PushChange } from './types.js';
+
+/** Rows per `since` page when the caller gives no limit. */
+export const DEFAULT_SINCE_LIMIT = 500;
+
+/** A push change after validation: the hash is filled in for content, null for tombstones. */
+export interface CheckedChange {
+  owner: string;
+  path: string;
+  baseRevision: number;
+  content: Uint8Array | null;
+  hash: string | null;
+  size: number;
+}
+
+const invalid = (message: string, path?: string) => new ScopeFsError('EINVAL', message, { path });
+
+export function checkName(kind: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\u0000')) {
+    throw invalid(`store ${kind} must be a non-empty string without NUL, got ${JSON.stringify(value)}`);
+  }
+}
+
+export function checkRevision(kind: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalid(`store ${kind} must be a non-negative integer, got ${String(value)}`);
+  }
+}
+
+export function checkIdentity(app: unknown, owner: unknown, path: unknown): void {
+  checkName('app', app);
+  checkName('owner', owner);
+  checkName('path', path);
+}
+
+export function checkSinceArgs(app: unknown, owners: unknown, cursor: unknown, limit: unknown): number {
+  checkName('app', app);
+  if (!Array.isArray(owners)) throw invalid('store owners must be an array of owner ids');
+  for (const owner of owners) checkName('owner', owner);
+  checkRevision('cursor', cursor);
+  if (limit === undefined) return DEFAULT_SINCE_LIMIT;
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) {
+    throw invalid(`store since limit must be a positive integer, got ${String(limit)}`);
+  }
+  return limit;
+}
+
+export function checkPushArgs(app: unknown, instanceId: unknown, changes: unknown): CheckedChange[] {
+  checkName('app', app);
+  checkName('instance id', instanceId);
+  if (!Array.isArray(changes)) throw invalid('store push changes must be an array');
+  return changes.map((change: PushChange) => checkChange(change));
+}
+
+function checkChange(change: PushChange): CheckedChange {
+  if (typeof change !== 'object' || change === null) throw invalid('store push change must be an object');
+  checkName('owner', change.owner);
+  checkName('path', change.path);
+  checkRevision(`base revision of ${JSON.stringify(change.path)}`, change.baseRevision);
+  const { content } = change;
+  if (content === null) {
+    return { owner: change.owner, path: change.path, baseRevision: change.baseRevision, content: null, hash: null, size: 0 };
+  }
+  if (!(content instanceof Uint8Array)) {
+    throw invalid(`store push content of ${JSON.stringify(change.path)} must be a Uint8Array or null`, change.path);
+  }
+  // Stores trust a given hash (the engine computed it already) and fill in a missing one.
+  const hash = change.hash ?? sha256(content);
+  return { owner: change.owner, path: change.path, baseRevision: change.baseRevision, content, hash, size: content.byteLength };
+}

@@ -1,0 +1,63 @@
+import type { FileSystem, ScopeKey } from '../../src/types.js';
+import { Actor, raceTimeout, toError, type ActorCallbacks } from '../runtime/actor.js';
+
+/** What an agent's run function receives. */
+export interface AgentContext {
+  fs: FileSystem;
+  /** Aborted when the agent is being stopped; long-running agents should watch it. */
+  signal: AbortSignal;
+  scopeKey: ScopeKey;
+  agentId: string;
+}
+
+export interface AgentSpec {
+  id: string;
+  /** User code. Returning ends the agent normally; throwing crashes it. */
+  run: (context: AgentContext) => unknown;
+  restart?: 'permanent' | 'transient' | 'temporary';
+  /** How long stopping waits for `run` to notice the abort signal. Default 5000 ms. */
+  shutdownMs?: number;
+}
+
+/**
+ * Runs an agent's code as a supervised actor. `run` starts once the actor is
+ * up; when it returns the actor exits `normal`, when it throws the actor
+ * crashes with that error and its supervisor decides what happens next.
+ */
+class AgentRunner implements ActorCallbacks<never, never> {
+  actor!: Actor<never, never>;
+  private readonly abort = new AbortController();
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    private readonly spec: AgentSpec,
+    private readonly fs: FileSystem,
+    private readonly scopeKey: ScopeKey,
+  ) {}
+
+  launch(): void {
+    const context = { fs: this.fs, signal: this.abort.signal, scopeKey: this.scopeKey, agentId: this.spec.id };
+    this.running = (async () => this.spec.run(context))();
+    this.running.then(
+      () => this.actor.exit('normal'),
+      (err) => this.actor.exit(this.abort.signal.aborted ? 'shutdown' : toError(err)),
+    );
+  }
+
+  handleCall(): never {
+    throw new Error(`agent ${this.spec.id} takes no calls`);
+  }
+
+  async terminate(): Promise<void> {
+    this.abort.abort();
+    if (this.running) await raceTimeout(this.running, this.spec.shutdownMs ?? 5_000);
+  }
+}
+
+export async function startAgent(spec: AgentSpec, fs: FileSystem, scopeKey: ScopeKey): Promise<Actor<never, never>> {
+  const runner = new AgentRunner(spec, fs, scopeKey);
+  runner.actor = new Actor<never, never>(runner, { name: `agent:${spec.id}` });
+  await runner.actor.start();
+  runner.launch();
+  return runner.actor;
+}

@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { DiskDriver } from '../../persistence/drivers/disk.js';
+import { FileSystemServer } from '../../src/fs/file-system-server.js';
+import { DiskWatcher } from '../../src/sync/disk-watcher.js';
+import { FailureLog } from '../../src/sync/failure-log.js';
+import { SyncWorker, type SyncOptions } from '../../src/sync/sync-actor.js';
+import { SyncStateDb } from '../../src/sync/state-db.js';
+import type { Durability, PersistenceConfig, ScopeKey } from '../../src/types.js';
+import type { SyncEvent } from '../../src/sync/types.js';
+import type { Process } from '../runtime/actor.js';
+import { startAgent, type AgentSpec } from './agent.js';
+import { StableFileSystem } from './stable-fs.js';
+import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
+
+export interface ScopeOptions {
+  scopeKey: ScopeKey;
+  /** Directory for the default disk persistence, the journal and sync state. Memory-only when absent. */
+  root?: string;
+  /** Extra persistence configs (a `default` one replaces the disk default). */
+  configs?: PersistenceConfig[];
+  durability?: Durability;
+  debounceMs?: number;
+  maxFileBytes?: number;
+  agents?: AgentSpec[];
+  sync?: SyncOptions;
+  /** Pick up edits other programs make under the root. Default: on when syncing a root. */
+  watch?: boolean;
+  /** Restart intensity of the scope tree. Default 3 restarts in 5 s. */
+  intensity?: { maxRestarts: number; withinMs: number };
+  /** Shutdown timeout of the filesystem server (its terminate flushes). Default 30 s. */
+  fsShutdownMs?: number;
+  /** How long to wait for another process that has the root open (its lock). Default 15 s. */
+  lockWaitMs?: number;
+}
+
+/** The running pieces of one scope that its handle needs. */
+export interface ScopeTree {
+  supervisor: Supervisor;
+  fs: StableFileSystem;
+  /** The current sync worker (replaced on every restart), if syncing. */
+  sync(): SyncWorker | undefined;
+}
+
+/**
+ * Builds one scope's supervision tree (rest_for_one): the FileSystemServer
+ * first, then the disk watcher and the sync actor, then the agents'
+ * supervisor (one_for_one). A crash of sync or an agent restarts only what
+ * comes after it; the filesystem keeps its state. Stopping goes in reverse,
+ * so the filesystem stops last and flushes.
+ */
+export async function startScopeTree(
+  options: ScopeOptions,
+  name: string,
+  emitSync: (event: SyncEvent) => void,
+): Promise<ScopeTree> {
+  const fs = new StableFileSystem();
+  let syncWorker: SyncWorker | undefined;
+  const children: ChildSpec[] = [fsChild(options, name, fs)];
+  let sharedState: SyncStateDb | undefined;
+  const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
+  // Failures outlive sync actor restarts, and the watcher reports into them too.
+  const failures = options.sync ? new FailureLog() : undefined;
+  if (failures) noteDiskProblems(fs, failures, () => syncWorker);
+  if (watch && options.root) {
+    const root = options.root;
+    children.push({ id: 'watcher', start: async () => (await DiskWatcher.start(fs, root)).actor });
+  }
+  if (options.sync) {
+    const syncOptions = options.sync;
+    // Without a root (or an explicit state file) the sync state lives in
+    // memory; it must still survive restarts of the sync actor.
+    sharedState =
+      options.root || syncOptions.stateFile ? undefined : SyncStateDb.open(':memory:');
+    children.push({
+      id: 'sync',
+      shutdownMs: 10_000,
+      start: async () => {
+        syncWorker = await SyncWorker.start({ fs, root: options.root, options: syncOptions, emit: emitSync, sharedState, failures });
+        return syncWorker.actor;
+      },
+    });
+  }
+  children.push({
+    id: 'agents',
+    type: 'supervisor',
+    shutdownMs: Infinity,
+    start: () =>
+      Supervisor.start({
+        name: `${name}/agents`,
+        strategy: 'one_for_one',
+        intensity: options.intensity,
+        children: (options.agents ?? []).map((agent) => ({
+          id: agent.id,
+          restart: agent.restart ?? 'permanent',
+          shutdownMs: (agent.shutdownMs ?? 5_000) + 1_000,
+          start: () => startAgent(agent, fs, options.scopeKey),
+        })),
+      }),
+  });
+  const supervisor = await Supervisor.start({ name, strategy: 'rest_for_one', intensity: options.intensity, children });
+  supervisor.onExit(() => {
+    fs.close();
+    sharedState?.close();
+  });
+  return { supervisor, fs, sync: () => syncWorker };
+}
+
+/** Disk conflicts and alerts go to the failure log, so `.sync-failures.json` and status show them. */
+function noteDiskProblems(fs: StableFileSystem, failures: FailureLog, sync: () => SyncWorker | undefined): void {
+  fs.subscribe((event) => {
+    if (event.type === 'disk_conflict') failures.note(event.path, `an outside edit could not be merged (${event.reason}); it is kept as ${event.copyPath}`);
+    else if (event.type === 'disk_alert') failures.note(event.path, `${event.alert}: ${event.message}`);
+    else return;
+    void sync()?.writeStatus();
+  });
+}
+
+function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem): ChildSpec {
+  return {
+    id: 'fs',
+    shutdownMs: options.fsShutdownMs ?? 30_000,
+    start: async (): Promise<Process> => {
+      const server = await FileSystemServer.start({
+        name: `${name}/fs`,
+        configs: persistenceConfigs(options),
+        durability: options.durability,
+        journalPath: options.root ? join(options.root, '.scopefs', 'journal.log') : undefined,
+        debounceMs: options.debounceMs,
+        maxFileBytes: options.maxFileBytes,
+      });
+      fs.attach(server);
+      server.onExit(() => fs.detach(server));
+      return server;
+    },
+  };
+}
+
+function persistenceConfigs(options: ScopeOptions): PersistenceConfig[] {
+  const configs = [...(options.configs ?? [])];
+  if (options.root && !configs.some((c) => c.default)) {
+    configs.push({ base: '/', default: true, driver: new DiskDriver({ root: options.root }) });
+  }
+  return configs;
+}

@@ -1,0 +1,84 @@
+import { ScopeFsError } from '../../src/errors.js';
+import type { FileSystem, FsListener } from '../../src/types.js';
+
+const RESTART_WAIT_MS = 10_000;
+
+/**
+ * The `fs` a scope hands out: it forwards to whichever FileSystemServer is
+ * currently running, so callers keep one reference across restarts. Calls
+ * made while the server restarts wait for it (bounded), and subscriptions are
+ * re-attached to the new server.
+ */
+export class StableFileSystem implements FileSystem {
+  private server: FileSystem | undefined;
+  private waiters: Array<(server: FileSystem) => void> = [];
+  private readonly listeners = new Map<FsListener, () => void>();
+  private closed = false;
+
+  attach(server: FileSystem): void {
+    this.server = server;
+    for (const [listener] of this.listeners) this.listeners.set(listener, server.subscribe(listener));
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(server);
+  }
+
+  detach(server: FileSystem): void {
+    if (this.server !== server) return;
+    this.server = undefined;
+    for (const [listener, unsubscribe] of this.listeners) {
+      unsubscribe();
+      this.listeners.set(listener, () => undefined);
+    }
+  }
+
+  /** After the scope stopped, calls fail at once instead of waiting for a restart. */
+  close(): void {
+    this.closed = true;
+    this.server = undefined;
+  }
+
+  private current(): Promise<FileSystem> {
+    if (this.server) return Promise.resolve(this.server);
+    if (this.closed) return Promise.reject(new ScopeFsError('ESTOPPED', 'the scope is stopped'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new ScopeFsError('ETIMEDOUT', 'the filesystem server did not come back in time')),
+        RESTART_WAIT_MS,
+      );
+      this.waiters.push((server) => {
+        clearTimeout(timer);
+        resolve(server);
+      });
+    });
+  }
+
+  subscribe(listener: FsListener, options?: { snapshot?: boolean }): () => void {
+    this.listeners.set(listener, this.server ? this.server.subscribe(listener, options) : () => undefined);
+    return () => {
+      this.listeners.get(listener)?.();
+      this.listeners.delete(listener);
+    };
+  }
+
+  writeFile: FileSystem['writeFile'] = async (...args) => (await this.current()).writeFile(...args);
+  readFile = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
+    (await this.current()).readFile(path, options as { encoding: 'bytes' })) as FileSystem['readFile'];
+  deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.current()).deleteFile(...args);
+  fileExists: FileSystem['fileExists'] = async (...args) => (await this.current()).fileExists(...args);
+  moveFile: FileSystem['moveFile'] = async (...args) => (await this.current()).moveFile(...args);
+  listFiles: FileSystem['listFiles'] = async (...args) => (await this.current()).listFiles(...args);
+  listEntries: FileSystem['listEntries'] = async (...args) => (await this.current()).listEntries(...args);
+  stat: FileSystem['stat'] = async (...args) => (await this.current()).stat(...args);
+  stats: FileSystem['stats'] = async () => (await this.current()).stats();
+  flushAll: FileSystem['flushAll'] = async () => (await this.current()).flushAll();
+  reset: FileSystem['reset'] = async () => (await this.current()).reset();
+  registerFiles: FileSystem['registerFiles'] = async (...args) => (await this.current()).registerFiles(...args);
+  registerPersistence: FileSystem['registerPersistence'] = async (...args) =>
+    (await this.current()).registerPersistence(...args);
+  getPersistenceConfigs: FileSystem['getPersistenceConfigs'] = async () =>
+    (await this.current()).getPersistenceConfigs();
+  editFile: FileSystem['editFile'] = async (...args) => (await this.current()).editFile(...args);
+  appendFile: FileSystem['appendFile'] = async (...args) => (await this.current()).appendFile(...args);
+  checkDisk: FileSystem['checkDisk'] = async (...args) => (await this.current()).checkDisk(...args);
+}
