@@ -3,9 +3,11 @@
  * a ServerCore. Every call is a message, handled one at a time in order.
  * The one shortcut: a read of a loaded file while the mailbox is idle is
  * answered at once, which is exactly what handling it as the next message
- * would return.
+ * would return. It keeps to the runtime's turn budget like the mailbox does,
+ * so a caller reading in a tight loop cannot starve the event loop.
  */
 import { Actor, type ExitReason, type Process, type ProcessStatus } from '../../supervisors/runtime/actor.js';
+import { nextTurn, overBudget } from '../../supervisors/runtime/turn-budget.js';
 import { fsErrors } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type {
@@ -138,8 +140,18 @@ export class FileSystemServer implements FileSystem, Process {
     if (this.actor.idle && this.actor.status === 'running') {
       // Table keys are normalised paths, so a hit needs no validation.
       const loaded = this.core.peekLoaded(path);
-      if (loaded) return Promise.resolve(contentAs(loaded, bytes));
+      if (loaded) {
+        const content = contentAs(loaded, bytes);
+        if (!overBudget()) return Promise.resolve(content);
+        // A caller reading in a tight loop would otherwise starve timers, I/O and other scopes.
+        // The answer is taken now, so a write sent after this read still cannot show in it.
+        return nextTurn().then(() => content);
+      }
     }
+    return this.readThroughMailbox(path, bytes);
+  }
+
+  private readThroughMailbox(path: string, bytes: boolean): Promise<Content> {
     return this.call((core): ReadAnswer => {
       const target = normalizePath(path);
       const entry = core.entries.get(target);

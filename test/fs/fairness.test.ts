@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TURN_BUDGET_MS, overBudget } from '../../supervisors/runtime/turn-budget.js';
+import { Servers } from './helpers.js';
+
+const servers = new Servers();
+afterEach(() => servers.stopAll());
+
+describe('FileSystemServer: the fast-path read and the event loop', () => {
+  it('lets a timer run while a caller reads a loaded file in a tight loop', async () => {
+    const fs = await servers.start();
+    await fs.writeFile('/hot.md', 'hot');
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    // Every read is answered without the mailbox; without the turn budget the
+    // loop would run on microtasks alone and the timer would never get a turn.
+    let reads = 0;
+    const deadline = performance.now() + 2_000;
+    while (!timerRan && performance.now() < deadline) {
+      expect(await fs.readFile('/hot.md')).toBe('hot');
+      reads++;
+    }
+    expect(timerRan).toBe(true);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('keeps a read that waits for its turn ahead of a write sent after it', async () => {
+    const fs = await servers.start();
+    await fs.writeFile('/f.md', 'before');
+    await new Promise((resolve) => setImmediate(resolve)); // the mailbox is idle again
+    // Spend the budget, so the next read waits for the event loop.
+    overBudget(); // starts the burst, unless one is running
+    const spendUntil = performance.now() + TURN_BUDGET_MS + 1;
+    while (performance.now() < spendUntil);
+    const read = fs.readFile('/f.md');
+    let readDone = false;
+    void read.then(() => (readDone = true));
+    await fs.writeFile('/f.md', 'after'); // handled while the read waits
+    expect(readDone).toBe(false); // it did wait
+    expect(await read).toBe('before');
+    expect(await fs.readFile('/f.md')).toBe('after');
+  });
+});
