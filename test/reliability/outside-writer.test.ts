@@ -23,43 +23,18 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiskDriver } from '../../persistence/drivers/disk.js';
-import type { VersionCondition, VersionTag } from '../../persistence/drivers/types.js';
 import { isScopeFsError } from '../../src/errors.js';
 import { isConflictCopy } from '../../src/sync/conflict-copy.js';
 import type { FsEvent } from '../../src/types.js';
 import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import type { OutsideWriterConfig, SaveRecord } from './fixtures/outside-writer.js';
+import { RecordingDisk, tokensOf } from './fixtures/recording-disk.js';
 import { printFigures } from './harness/settings.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/outside-writer.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const TOKEN = /#[a-z]+\d+#/g;
 const FILES = ['/race/a.jsonl', '/race/b.jsonl', '/race/notes.md'];
 const MARKER = '/outside-done.md';
-/** How long before a disk write returned its check-and-rename may have started (generous: an event loop turn). */
-const WINDOW_NS = 1_000_000n;
-const tokensOf = (text: string): string[] => text.match(TOKEN) ?? [];
-
-interface DiskWrite {
-  path: string;
-  tokens: Set<string>;
-  start: bigint;
-  end: bigint;
-}
-
-/** The real disk driver, remembering when each successful write ran and what it wrote. */
-class RecordingDisk extends DiskDriver {
-  readonly writes: DiskWrite[] = [];
-
-  override async write(path: string, content: Uint8Array, condition?: VersionCondition): Promise<VersionTag> {
-    const start = process.hrtime.bigint();
-    const version = await super.write(path, content, condition);
-    this.writes.push({ path, tokens: new Set(tokensOf(Buffer.from(content).toString('utf8'))), start, end: process.hrtime.bigint() });
-    return version;
-  }
-}
-
 interface Acked {
   token: string;
   path: string;
@@ -174,7 +149,7 @@ describe('an outside writer process racing the persister (watcher on)', () => {
       // The save landed between scopefs's check and its rename (the residual window), which ends its
       // write: the save took effect within the last millisecond before that write returned.
       const overwrittenInWindow = (s: SaveRecord) =>
-        writesOn(s.path).some((w) => !w.tokens.has(s.token) && w.end - WINDOW_NS <= BigInt(s.savedAt) && BigInt(s.savedAt) <= w.end);
+        driver.replacedWithin(s.path, BigInt(s.savedAt), BigInt(s.savedAt), [s.token]).length > 0;
       // An outside save that read the file before scopefs wrote `token` there and wrote over it afterwards.
       const supersededByOutsideSave = (a: Acked) =>
         landed.some(

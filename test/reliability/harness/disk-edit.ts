@@ -26,7 +26,12 @@ export interface DiskEditResult {
   applied: boolean;
   /** Tokens the edit took away (a delete: those of the file it removed). */
   removed: string[];
+  /** CLOCK_MONOTONIC ns (as strings) between which the save took effect at the path. */
+  from?: string;
+  to?: string;
 }
+
+const now = (): string => process.hrtime.bigint().toString();
 
 const ATTEMPTS = 20;
 
@@ -72,11 +77,13 @@ async function saveInPlace(real: string, path: string, tokens: readonly string[]
   }
   try {
     const next = withTokens(path, await handle.readFile(), tokens);
+    const from = now();
     await handle.truncate(0);
     await handle.write(next, 0, next.byteLength, 0);
+    const to = now();
     const ours = (await handle.stat({ bigint: true })).ino;
     const there = await stat(real, { bigint: true }).catch(() => undefined);
-    return { applied: there?.ino === ours, removed: [] };
+    return { applied: there?.ino === ours, removed: [], from, to };
   } finally {
     await handle.close();
   }
@@ -95,8 +102,9 @@ async function saveByRename(real: string, path: string, tokens: readonly string[
       await unlink(temp);
       return 'changed';
     }
+    const from = now();
     renameSync(temp, real);
-    return { applied: true, removed: [] };
+    return { applied: true, removed: [], from, to: now() };
   } finally {
     await handle?.close();
   }

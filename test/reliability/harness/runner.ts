@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Mutation } from '../fixtures/mutations.js';
 import type { Cluster } from './cluster.js';
 import { token } from './content.js';
-import { editOnDisk } from './disk-edit.js';
+import { editOnDisk, type DiskEditResult } from './disk-edit.js';
 import { describeOp, INSTANCES, name, type OpStep, type Step } from './model.js';
 import type { Oracle } from './oracle.js';
 
@@ -112,13 +112,23 @@ export class ProgramRunner {
     const result = await editOnDisk(this.cluster.rootOf(step.inst), step.path, step.how, tokens);
     if (!result.applied) return log.failed();
     await this.cluster.call(step.inst, 'checkDisk', { path: step.path });
-    // A save scopefs renamed over in the microseconds between its compare and its rename (the documented
-    // window of the on-disk compare-and-swap) left no trace: it counts as one that may not have happened.
-    if (tokens.length > 0 && !(await this.anyFileHolds(step.inst, tokens))) {
+    if (await this.replacedInWindow(step, result, tokens)) {
       this.diskEditsOverwritten++;
       return log.unknown();
     }
     log.acked(result.removed);
+  }
+
+  /**
+   * Whether the instance wrote (or deleted) the path within the residual window of its on-disk
+   * compare-and-swap (its check, then its rename, microseconds apart) around the moment the edit took
+   * effect, and the edit left no trace. Only then may the edit be counted as one that did not happen:
+   * any other disappearance of its tokens is a loss the oracle reports.
+   */
+  private async replacedInWindow(step: Extract<Step, { type: 'diskEdit' }>, edit: DiskEditResult, tokens: readonly string[]): Promise<boolean> {
+    if (tokens.length === 0 || edit.from === undefined || (await this.anyFileHolds(step.inst, tokens))) return false;
+    const writes = await this.cluster.call<number>(step.inst, 'replacedWithin', { path: step.path, from: edit.from, to: edit.to, tokens });
+    return writes > 0;
   }
 
   /** Whether a file the instance serves (after a flush, which reconciles the disk) holds any of `tokens`. */
