@@ -1,4 +1,5 @@
 import { RuntimeError, errorMessage, toError } from './errors.js';
+import { nextTurn, overBudget } from './turn-budget.js';
 
 /**
  * Why a process stopped. `normal` and `shutdown` are clean exits (a transient
@@ -74,7 +75,10 @@ let anonymousCounter = 0;
 /**
  * An actor: one mailbox, one message handled at a time, in arrival order,
  * even while a handler awaits I/O. A handler that throws an unexpected error
- * crashes the actor; pending calls reject with ESTOPPED.
+ * crashes the actor; pending calls reject with ESTOPPED. Once the runtime's
+ * turn budget is spent (turn-budget.ts), the next message waits for the
+ * event loop's next turn, so a caller awaiting calls in a tight loop cannot
+ * starve timers, I/O or other actors.
  */
 export class Actor<Call = unknown, Cast = Call> implements Process {
   readonly name: string;
@@ -228,6 +232,14 @@ export class Actor<Call = unknown, Cast = Call> implements Process {
 
   private async drain(): Promise<void> {
     while (this.head < this.mailbox.length && this._status === 'running') {
+      if (overBudget()) {
+        // The process has run long enough without a macrotask turn: let
+        // timers, I/O and other actors go first. The message stays queued
+        // (so order holds and a stop still fails it cleanly) and is handled
+        // first thing in the next turn.
+        await nextTurn();
+        if (this._status !== 'running') break;
+      }
       const envelope = this.mailbox[this.head]!;
       this.mailbox[this.head++] = undefined as unknown as Envelope;
       if (this.head > 1024 && this.head * 2 > this.mailbox.length) this.compactMailbox();
