@@ -12,6 +12,7 @@
  */
 import { resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
+import { storeFromUrl } from '../persistence/stores/store-schemes.js';
 import type { SyncStore } from '../persistence/stores/types.js';
 import { startScope, type RunningScope } from '../supervisors/scope/scopes.js';
 import { defaultStoreUrl } from './cli/store-url.js';
@@ -122,8 +123,8 @@ async function storeFor(backend: FileSyncBackend, env: Record<string, string | u
       if (!url || !key) {
         throw new ScopeFsError('EINVAL', 'FILE_SYNC_BACKEND=supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY');
       }
-      const { SupabaseStore } = await import('../persistence/stores/supabase-store.js');
-      return new SupabaseStore({ url, key, env });
+      // A store object, not a URL: it must read its settings from `env`, not process.env.
+      return storeFromUrl('supabase:', { env: { ...env, SUPABASE_URL: url, SUPABASE_PUBLISHABLE_KEY: key } });
     }
   }
 }

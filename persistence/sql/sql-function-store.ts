@@ -5,7 +5,7 @@
  * how a function is called (node-postgres or Supabase RPC) and how hints
  * arrive.
  */
-import { checkIdentity, checkName, checkPushArgs, checkRevision, checkSinceArgs } from '../stores/store-input.js';
+import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs } from '../stores/store-input.js';
 import {
   changeToJson,
   checkSchemaVersion,
@@ -15,17 +15,15 @@ import {
   rowFromJson,
   rowOrNullFromJson,
   toRevision,
-  type LeaseState,
   type SqlArgs,
   type SqlFunctionName,
 } from './sql-store-mapping.js';
-import type { PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from '../stores/types.js';
-import { ScopeFsError } from '../../src/errors.js';
+import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreLeases, StoreRow, SyncStore } from '../stores/types.js';
 
 /** Rows history() returns when the caller gives no limit. */
 export const DEFAULT_HISTORY_LIMIT = 20;
 
-export abstract class SqlFunctionStore implements SyncStore {
+export abstract class SqlFunctionStore implements SyncStore, StoreLeases {
   abstract readonly url: string;
   private calls = 0;
 
@@ -76,17 +74,12 @@ export abstract class SqlFunctionStore implements SyncStore {
     return (rows as unknown[]).map(rowFromJson);
   }
 
-  /**
-   * Takes the lease `name` for `ttlMs` when it is free or expired (the fencing
-   * token increases), or extends it when `holder` holds it already.
-   * `acquired: false` reports the current holder.
-   */
+  // Leases: see StoreLeases in ../stores/types.ts; expiry is by the database server's clock.
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseState> {
     checkLeaseArgs(name, holder, ttlMs);
     return leaseFromJson(await this.call('scopefs_acquire_lease', { p_name: name, p_holder: holder, p_ttl_ms: ttlMs }));
   }
 
-  /** Extends a lease this holder still holds with this token; a stale token gets `acquired: false`. */
   async renewLease(name: string, holder: string, token: number, ttlMs: number): Promise<LeaseState> {
     checkLeaseArgs(name, holder, ttlMs);
     checkRevision('lease token', token);
@@ -94,7 +87,6 @@ export abstract class SqlFunctionStore implements SyncStore {
     return leaseFromJson(lease);
   }
 
-  /** Gives the lease up; false when this holder and token no longer hold it. */
   async releaseLease(name: string, holder: string, token: number): Promise<boolean> {
     checkLeaseArgs(name, holder, 1);
     checkRevision('lease token', token);
@@ -115,13 +107,5 @@ export abstract class SqlFunctionStore implements SyncStore {
   private call(fn: SqlFunctionName, args: SqlArgs): Promise<unknown> {
     this.calls++;
     return this.callFunction(fn, args);
-  }
-}
-
-function checkLeaseArgs(name: unknown, holder: unknown, ttlMs: unknown): void {
-  checkName('lease name', name);
-  checkName('lease holder', holder);
-  if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs < 1) {
-    throw new ScopeFsError('EINVAL', `a lease TTL must be a positive integer of milliseconds, got ${String(ttlMs)}`);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { ScopeFsError, type ErrorCode } from '../../src/errors.js';
 import type { CheckedChange } from '../stores/store-input.js';
-import type { PushOutcome, SincePage, StoreRow } from '../stores/types.js';
+import type { LeaseState, PushOutcome, SincePage, StoreRow } from '../stores/types.js';
 
 /** The schema version this build needs: the highest file in persistence/sql/migrations. */
 export const SCHEMA_VERSION = 4;
@@ -45,19 +45,6 @@ export interface ChangeJson {
   base_revision: number;
   content: string | null;
   hash: string | null;
-}
-
-/** A lease as the lease functions report it. */
-export interface LeaseState {
-  /** Whether the call got (or kept) the lease. */
-  acquired: boolean;
-  name: string;
-  /** Who holds it now (null when free). */
-  holder: string | null;
-  /** Fencing token: increases every time the lease changes hands. */
-  token: number;
-  /** Milliseconds since the epoch (server clock), null when never taken. */
-  expiresAt: number | null;
 }
 
 export function changeToJson(change: CheckedChange): ChangeJson {

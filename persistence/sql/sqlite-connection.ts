@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { asBuffer } from '../../src/content.js';
 import { SQLITE_SIDECARS, makePrivateFile } from '../../src/private-files.js';
+import type { LeaseRecord } from '../stores/lease-rules.js';
 import type { StoreRow } from '../stores/types.js';
 import { ensureSchema } from './sqlite-schema.js';
 
@@ -40,6 +41,10 @@ const SQL = {
          WHERE app = ? AND revision > ? AND owner IN (SELECT value FROM json_each(?))
          ORDER BY revision LIMIT ?`,
   dataVersion: 'PRAGMA data_version',
+  lease: 'SELECT name, holder, token, expires_at AS expiresAt FROM scopefs_leases WHERE name = ?',
+  saveLease: `INSERT INTO scopefs_leases (name, holder, token, expires_at) VALUES (@name, @holder, @token, @expiresAt)
+              ON CONFLICT (name) DO UPDATE SET
+                holder = excluded.holder, token = excluded.token, expires_at = excluded.expires_at`,
 } as const;
 
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
@@ -136,6 +141,16 @@ export class SqliteConnection {
     for (const raw of this.statements.feed.iterate(app, cursor, JSON.stringify(owners), limit)) {
       yield toStoreRow(raw as RawRow);
     }
+  }
+
+  lease(name: string): LeaseRecord | undefined {
+    this.queryCount++;
+    return this.statements.lease.get(name) as LeaseRecord | undefined;
+  }
+
+  saveLease(lease: LeaseRecord): void {
+    this.queryCount++;
+    this.statements.saveLease.run(lease);
   }
 
   /** Changes whenever another connection commits; cheap (no table access). */

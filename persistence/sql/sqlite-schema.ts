@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { ScopeFsError } from '../../src/errors.js';
 
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** Migrations by the version they produce; each runs inside one write transaction. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -32,6 +32,17 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE TABLE IF NOT EXISTS scopefs_heads (
         app  TEXT    PRIMARY KEY,
         head INTEGER NOT NULL
+      );`,
+  },
+  {
+    version: 2,
+    sql: `
+      -- Leases with fencing tokens (see persistence/stores/lease-rules.ts); times in ms since the epoch.
+      CREATE TABLE IF NOT EXISTS scopefs_leases (
+        name       TEXT    PRIMARY KEY,
+        holder     TEXT,
+        token      INTEGER NOT NULL,
+        expires_at INTEGER
       );`,
   },
 ];

@@ -8,11 +8,12 @@
  * one instance (`memory:NAME`) and one closing it never breaks the others.
  */
 import { ScopeFsError } from '../../src/errors.js';
+import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { HintListeners } from './store-hints.js';
-import { checkIdentity, checkName, checkPushArgs, checkSinceArgs, type CheckedChange } from './store-input.js';
-import type { PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
+import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
+import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreLeases, StoreRow, SyncStore } from './types.js';
 
-export type MemoryStoreOp = 'push' | 'since' | 'get' | 'head';
+export type MemoryStoreOp = 'push' | 'since' | 'get' | 'head' | 'lease';
 
 export interface MemoryStoreOptions {
   name?: string;
@@ -71,11 +72,12 @@ function firstAbove(sorted: readonly number[], value: number): number {
 
 let anonymousStores = 0;
 
-export class MemoryStore implements SyncStore {
+export class MemoryStore implements SyncStore, StoreLeases {
   readonly url: string;
   private readonly latencyMs: number;
   private readonly apps = new Map<string, AppData>();
   private readonly hints = new HintListeners();
+  private readonly leases = new Map<string, LeaseRecord>();
   private readonly injectedFailures = new Map<MemoryStoreOp, number>();
   private offline = false;
   private queries = 0;
@@ -149,6 +151,32 @@ export class MemoryStore implements SyncStore {
     return async () => remove();
   }
 
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseState> {
+    checkLeaseArgs(name, holder, ttlMs);
+    await this.enter('lease');
+    return this.decideLease(name, (current) => decideAcquire(current, { name, holder, ttlMs, now: Date.now() }));
+  }
+
+  async renewLease(name: string, holder: string, token: number, ttlMs: number): Promise<LeaseState> {
+    checkLeaseArgs(name, holder, ttlMs);
+    checkRevision('lease token', token);
+    await this.enter('lease');
+    return this.decideLease(name, (current) => decideRenew(current, { name, holder, token, ttlMs, now: Date.now() }));
+  }
+
+  async releaseLease(name: string, holder: string, token: number): Promise<boolean> {
+    checkLeaseArgs(name, holder, 1);
+    checkRevision('lease token', token);
+    await this.enter('lease');
+    return this.decideLease(name, (current) => decideRelease(current, { holder, token, now: Date.now() }));
+  }
+
+  private decideLease<T>(name: string, decide: (current: LeaseRecord | undefined) => LeaseDecision<T>): T {
+    const { answer, next } = decide(this.leases.get(name));
+    if (next) this.leases.set(name, next);
+    return answer;
+  }
+
   private apply(data: AppData, app: string, instanceId: string, change: CheckedChange): PushOutcome {
     const { owner, path } = change;
     const current = data.current(owner, path);
@@ -205,4 +233,9 @@ export function sharedMemoryStore(name: string): MemoryStore {
   let store = sharedStores.get(name);
   if (!store) sharedStores.set(name, (store = new MemoryStore({ name })));
   return store;
+}
+
+/** The table's entry for `memory:NAME` URLs. */
+export function storeFromUrl(url: string): MemoryStore {
+  return sharedMemoryStore(urlRest(url, 'memory', 'a store name'));
 }

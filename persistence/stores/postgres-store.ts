@@ -33,6 +33,11 @@ export interface PostgresStoreOptions {
 
 const DEFAULT_POOL_SIZE = 10;
 
+/** The table's entry for `postgres://` and `postgresql://` URLs. */
+export function storeFromUrl(url: string): PostgresStore {
+  return new PostgresStore({ connectionString: url });
+}
+
 export class PostgresStore extends SqlFunctionStore {
   readonly url: string;
   private readonly connectionString: string;

@@ -24,9 +24,10 @@ import { resolve } from 'node:path';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { makeStateDirFor } from '../../src/private-files.js';
 import { SqliteConnection } from '../sql/sqlite-connection.js';
+import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { HintListeners } from './store-hints.js';
-import { checkIdentity, checkName, checkPushArgs, checkSinceArgs, type CheckedChange } from './store-input.js';
-import type { PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
+import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
+import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreLeases, StoreRow, SyncStore } from './types.js';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -47,7 +48,7 @@ const BLOCKING_WAIT_SLICE_MS = 50;
 /** A since page stops early (with `more`) once its content passes this size. */
 const SINCE_PAGE_BYTES = 16 * 1024 * 1024;
 
-export class SqliteStore implements SyncStore {
+export class SqliteStore implements SyncStore, StoreLeases {
   readonly url: string;
   private readonly file: string;
   private readonly pollMs: number;
@@ -130,6 +131,34 @@ export class SqliteStore implements SyncStore {
       if (!this.hints.apps().includes(app)) this.lastHeads.delete(app);
       if (this.hints.isEmpty) this.stopPolling();
     };
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseState> {
+    checkLeaseArgs(name, holder, ttlMs);
+    return this.leaseCall('acquire lease', name, (current, now) => decideAcquire(current, { name, holder, ttlMs, now }));
+  }
+
+  async renewLease(name: string, holder: string, token: number, ttlMs: number): Promise<LeaseState> {
+    checkLeaseArgs(name, holder, ttlMs);
+    checkRevision('lease token', token);
+    return this.leaseCall('renew lease', name, (current, now) => decideRenew(current, { name, holder, token, ttlMs, now }));
+  }
+
+  async releaseLease(name: string, holder: string, token: number): Promise<boolean> {
+    checkLeaseArgs(name, holder, 1);
+    checkRevision('lease token', token);
+    return this.leaseCall('release lease', name, (current, now) => decideRelease(current, { holder, token, now }));
+  }
+
+  /** Reads, decides and writes one lease under the write lock, so processes sharing the file agree. */
+  private leaseCall<T>(operation: string, name: string, decide: (current: LeaseRecord | undefined, now: number) => LeaseDecision<T>): Promise<T> {
+    return this.withConnection(operation, (db) =>
+      db.write(() => {
+        const { answer, next } = decide(db.lease(name), Date.now());
+        if (next) db.saveLease(next);
+        return answer;
+      }),
+    );
   }
 
   private async connect(): Promise<void> {
@@ -252,6 +281,11 @@ export class SqliteStore implements SyncStore {
     this.lastHeads.set(app, head);
     this.hints.emit(app, { head });
   }
+}
+
+/** The table's entry for `sqlite:PATH` URLs. */
+export function storeFromUrl(url: string): SqliteStore {
+  return new SqliteStore({ path: urlRest(url, 'sqlite', 'a database file path') });
 }
 
 function readPage(db: SqliteConnection, app: string, owners: readonly string[], cursor: number, limit: number): SincePage {

@@ -33,6 +33,21 @@ export function checkRevision(kind: string, value: unknown): asserts value is nu
   }
 }
 
+export function checkLeaseArgs(name: unknown, holder: unknown, ttlMs: unknown): void {
+  checkName('lease name', name);
+  checkName('lease holder', holder);
+  if (typeof ttlMs !== 'number' || !Number.isSafeInteger(ttlMs) || ttlMs < 1) {
+    throw invalid(`a lease TTL must be a positive integer of milliseconds, got ${String(ttlMs)}`);
+  }
+}
+
+/** What follows `scheme:` in a store URL; EINVAL naming `what` when nothing does. */
+export function urlRest(url: string, scheme: string, what: string): string {
+  const rest = url.slice(scheme.length + 1);
+  if (rest.length === 0) throw invalid(`store URL "${scheme}:" needs ${what}`);
+  return rest;
+}
+
 export function checkIdentity(app: unknown, owner: unknown, path: unknown): void {
   checkName('app', app);
   checkName('owner', owner);

@@ -8,6 +8,7 @@
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { ScopeFsError, errorMessage } from '../../src/errors.js';
+import { redactSecrets } from '../../src/redact.js';
 import { SqlFunctionStore } from '../sql/sql-function-store.js';
 import { sqlError, type SqlArgs, type SqlFunctionName } from '../sql/sql-store-mapping.js';
 import { HintListeners } from './store-hints.js';
@@ -40,6 +41,27 @@ export interface SupabaseStoreOptions {
 
 const KEY_VARIABLES = ['SUPABASE_PUBLISHABLE_KEY', 'SUPABASE_ANON_KEY', 'SUPABASE_SECRET_KEY', 'SUPABASE_SERVICE_ROLE_KEY'];
 const DEFAULT_POLL_INTERVAL_MS = 2_000;
+
+/**
+ * The table's entry for `supabase:` URLs: `supabase:` (project URL from
+ * SUPABASE_URL), `supabase://PROJECT.supabase.co` or `supabase:https://HOST`;
+ * the key always comes from `env`.
+ */
+export function storeFromUrl(url: string, env: Record<string, string | undefined>): SupabaseStore {
+  return new SupabaseStore({ url: supabaseProjectUrl(url), env });
+}
+
+/** The project URL a `supabase:` store URL names, or undefined for "from SUPABASE_URL". */
+export function supabaseProjectUrl(storeUrl: string): string | undefined {
+  const rest = storeUrl.slice('supabase:'.length);
+  if (rest === '') return undefined;
+  if (rest.startsWith('//')) return `https:${rest}`;
+  if (/^https?:\/\//i.test(rest)) return rest;
+  throw new ScopeFsError(
+    'EINVAL',
+    `invalid supabase store URL ${JSON.stringify(redactSecrets(storeUrl))}: use supabase:, supabase://PROJECT.supabase.co or supabase:https://HOST`,
+  );
+}
 
 export class SupabaseStore extends SqlFunctionStore {
   readonly url: string;

@@ -10,6 +10,9 @@
  *   committed after a reader has seen a cursor >= R (gap-free feed).
  * - Deletes are tombstones (deleted = true, content = null).
  * - Hints from watch() say "something changed"; catch-up is always by cursor.
+ * - Leases are named, time-limited and fenced: whoever takes a free or
+ *   expired lease gets a token higher than any before it, so whatever the
+ *   lease guards can refuse a holder that lost it while paused.
  */
 export const SHARED_OWNER = '_shared';
 
@@ -62,6 +65,33 @@ export interface StoreHint {
    * listener must treat the store as unavailable.
    */
   error?: string;
+}
+
+/** A lease as the store reports it after a lease call. */
+export interface LeaseState {
+  /** Whether the call got (or kept) the lease. */
+  acquired: boolean;
+  name: string;
+  /** Who holds it now (null when free). */
+  holder: string | null;
+  /** Fencing token: increases every time the lease changes hands, never goes back (0: never taken). */
+  token: number;
+  /** Milliseconds since the epoch by the store's clock; null when never taken. */
+  expiresAt: number | null;
+}
+
+/** Named leases with fencing tokens; every SyncStore has them. Expiry is by the store's clock. */
+export interface StoreLeases {
+  /**
+   * Takes the lease `name` for `ttlMs` when it is free or expired (the token
+   * increases), or extends it when `holder` holds it already (same token).
+   * `acquired: false` reports the current holder.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseState>;
+  /** Extends an unexpired lease this holder holds with this token; a stale token gets `acquired: false`. */
+  renewLease(name: string, holder: string, token: number, ttlMs: number): Promise<LeaseState>;
+  /** Gives the lease up (free at once); false when this holder and token no longer hold it. */
+  releaseLease(name: string, holder: string, token: number): Promise<boolean>;
 }
 
 export interface SyncStore {

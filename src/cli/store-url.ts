@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { isStoreScheme, schemeOf, supportedSchemes } from '../../persistence/stores/store-schemes.js';
 import { ScopeFsError } from '../errors.js';
 
 /**
@@ -9,19 +10,17 @@ export function defaultStoreUrl(root: string): string {
   return `sqlite:${join(dirname(root), '.scopefs', 'store.db')}`;
 }
 
-const CLI_SCHEMES = ['sqlite', 'postgres', 'postgresql', 'supabase', 'memory'];
-
 /**
  * Fails fast on a store URL the CLI cannot open (a typo would otherwise only
- * show up as sync retrying forever). Reachability is not checked: an
- * unreachable store is something sync rides out.
+ * show up as sync retrying forever): its scheme must be in the store table.
+ * Reachability is not checked: an unreachable store is something sync rides out.
  */
 export function checkStoreUrl(url: string): string {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === undefined || !CLI_SCHEMES.includes(scheme)) {
+  const scheme = schemeOf(url);
+  if (!isStoreScheme(scheme)) {
     // Name only the scheme: the rest of a URL may hold a password.
     const given = scheme === undefined ? 'a store URL needs a scheme' : `unknown store scheme "${scheme}:"`;
-    throw new ScopeFsError('EINVAL', `${given}; use ${CLI_SCHEMES.map((s) => `${s}:`).join(', ')}`);
+    throw new ScopeFsError('EINVAL', `${given}; use ${supportedSchemes()}`);
   }
   return url;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
+import { SQLITE_SCHEMA_VERSION } from '../../persistence/sql/sqlite-schema.js';
 
 let dir: string;
 let root: string;
@@ -89,7 +90,7 @@ describe('CLI without a running serve (opens the scope directly)', () => {
     ]);
     expect(JSON.parse(status.stdout.toString())).toMatchObject({ via: 'direct', sync: { enabled: false }, files: { total: 1 } });
     expect(migrate.code).toBe(0);
-    expect(JSON.parse(migrate.stdout.toString())).toEqual({ store, to: 1 });
+    expect(JSON.parse(migrate.stdout.toString())).toEqual({ store, to: SQLITE_SCHEMA_VERSION });
     expect((await readFile(join(dir, 'store', 'scopefs.db'))).subarray(0, 15).toString()).toBe('SQLite format 3');
   }, 60_000);
 

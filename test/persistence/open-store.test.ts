@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
 import { MemoryStore, sharedMemoryStore } from '../../persistence/stores/memory-store.js';
-import { openStore, registerStoreScheme } from '../../persistence/stores/open-store.js';
+import { openStore } from '../../persistence/stores/open-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import type { SyncStore } from '../../persistence/stores/types.js';
 
@@ -69,16 +69,37 @@ describe('openStore', () => {
     expect(isScopeFsError(error, 'EINVAL')).toBe(true);
   });
 
-  it('uses factories registered for new schemes, case-insensitively', async () => {
+  it('uses the schemes a caller adds for that call only, case-insensitively, over the built-in ones', async () => {
     const made: string[] = [];
-    registerStoreScheme('Custom', (url) => {
-      made.push(url);
-      return new MemoryStore({ name: url });
-    });
-    const store = await openStore('CUSTOM:thing');
+    const schemes = {
+      Custom: (url: string) => {
+        made.push(url);
+        return new MemoryStore({ name: url });
+      },
+      memory: async (url: string) => new MemoryStore({ name: `mine-${url}` }),
+    };
+    const store = await openStore('CUSTOM:thing', { schemes });
     expect(made).toEqual(['CUSTOM:thing']);
     expect(store.url).toBe('memory:CUSTOM:thing');
-    expect(() => registerStoreScheme('bad scheme', () => store)).toThrow(/invalid store scheme/);
+    expect((await openStore('memory:x', { schemes })).url).toBe('memory:mine-memory:x');
+    // Nothing was registered: without the option the scheme is unknown again.
+    const unknown = await rejection(openStore('custom:thing'));
+    expect(unknown.message).toMatch(/unknown store scheme "custom:"/);
+    expect((await rejection(openStore('other:x', { schemes }))).message).toMatch(/supported: custom:, memory:, postgres:/);
+    await expect(openStore('x:y', { schemes: { 'bad scheme': () => store } })).rejects.toThrow(/invalid store scheme/);
+    await expect(openStore('x:y', { schemes: { x: 'nope' as never } })).rejects.toThrow(/needs a factory function/);
+  });
+
+  it('names every built-in scheme, from the one table', async () => {
+    const error = await rejection(openStore('mysql://h/db'));
+    expect(error.message).toMatch(/supported: memory:, postgres:, postgresql:, sqlite:, supabase:$/);
+  });
+
+  it('rejects a supabase URL it cannot read, without echoing a key', async () => {
+    const error = await rejection(openStore('supabase:xyz?apikey=secret-key'));
+    expect(isScopeFsError(error, 'EINVAL')).toBe(true);
+    expect(error.message).toMatch(/invalid supabase store URL/);
+    expect(error.message).not.toContain('secret-key');
   });
 
   it('passes an open failure on as a typed error', async () => {

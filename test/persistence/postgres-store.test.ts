@@ -4,7 +4,6 @@ import { isScopeFsError, type ErrorCode } from '../../src/errors.js';
 import { openStore } from '../../persistence/stores/open-store.js';
 import { redactConnectionString } from '../../persistence/sql/pg-connection.js';
 import { PostgresStore } from '../../persistence/stores/postgres-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import { SHARED_OWNER, type PushChange, type StoreHint, type SyncStore } from '../../persistence/stores/types.js';
 import { hintCollector } from '../helpers/hints.js';
 import { adminQuery, describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';
@@ -252,8 +251,7 @@ describePostgres('PostgresStore', () => {
       expect(redactConnectionString('postgres://u@h/db')).toBe('postgres://u@h/db');
     });
 
-    it('opens postgres:// and postgresql:// URLs once registered', async () => {
-      registerSqlStores();
+    it('opens postgres:// and postgresql:// URLs from the scheme table', async () => {
       for (const scheme of ['postgres', 'postgresql']) {
         const store = await openStore(db.url.replace(/^postgres(ql)?:/, `${scheme}:`));
         stores.push(store);

@@ -183,6 +183,51 @@ describe('SqliteStore', () => {
     expect((late as Error).message).toMatch(/closed\.db is not open \(push\)/);
   });
 
+  it('upgrades a version 1 file in place, keeping its rows, and then holds leases in it', async () => {
+    const path = join(dir, 'v1.db');
+    const raw = new Database(path);
+    raw.exec(`
+      CREATE TABLE scopefs_files (app TEXT NOT NULL, owner TEXT NOT NULL, path TEXT NOT NULL, revision INTEGER NOT NULL,
+        hash TEXT, size INTEGER NOT NULL, deleted INTEGER NOT NULL, content BLOB, updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL, PRIMARY KEY (app, owner, path));
+      CREATE UNIQUE INDEX scopefs_files_feed ON scopefs_files (app, revision);
+      CREATE TABLE scopefs_heads (app TEXT PRIMARY KEY, head INTEGER NOT NULL);
+      INSERT INTO scopefs_files VALUES ('app', '_shared', '/old.md', 1, NULL, 3, 0, x'6f6c64', 0, 'v1');
+      INSERT INTO scopefs_heads VALUES ('app', 1);
+      PRAGMA user_version = 1;`);
+    raw.close();
+    const store = new SqliteStore({ path });
+    await store.open();
+    try {
+      expect(await store.head('app')).toBe(1);
+      expect(Buffer.from((await store.get('app', SHARED_OWNER, '/old.md'))!.content!).toString()).toBe('old');
+      expect(await store.acquireLease('upgraded', 'alice', 60_000)).toMatchObject({ acquired: true, token: 1 });
+    } finally {
+      await store.close();
+    }
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
+  });
+
+  it('holds one lease across connections to the same file', async () => {
+    const path = join(dir, 'leases.db');
+    const [a, b] = [new SqliteStore({ path }), new SqliteStore({ path })];
+    await Promise.all([a.open(), b.open()]);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).acquireLease('shared', `holder-${i}`, 60_000)),
+      );
+      expect(results.filter((lease) => lease.acquired)).toHaveLength(1);
+      const winner = results.find((lease) => lease.acquired)!;
+      const other = winner.holder === 'holder-0' ? b : a;
+      expect(await other.releaseLease('shared', winner.holder!, winner.token)).toBe(true);
+      expect(await (other === a ? b : a).acquireLease('shared', 'next', 60_000)).toMatchObject({ acquired: true, token: winner.token + 1 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('refuses a database with a newer schema version', async () => {
     const path = join(dir, 'future.db');
     const raw = new Database(path);
@@ -190,7 +235,7 @@ describe('SqliteStore', () => {
     raw.close();
     const error = await rejection(new SqliteStore({ path }).open());
     expect(isScopeFsError(error, 'ESCHEMA')).toBe(true);
-    expect((error as Error).message).toMatch(/schema version 99, newer than this build supports \(1\)/);
+    expect((error as Error).message).toMatch(/schema version 99, newer than this build supports \(2\)/);
   });
 
   it('fails a write with EIO after the busy timeout, without blocking the event loop, and keeps serving reads', async () => {

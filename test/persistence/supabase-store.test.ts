@@ -10,7 +10,6 @@ import { sha256 } from '../../src/content.js';
 import { isScopeFsError, type ErrorCode } from '../../src/errors.js';
 import { migrate } from '../../persistence/sql/migrate.js';
 import { openStore } from '../../persistence/stores/open-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import { SHARED_OWNER, type PushChange } from '../../persistence/stores/types.js';
 import { SupabaseStore, type SupabaseStoreOptions } from '../../persistence/stores/supabase-store.js';
 import { startFakeRealtime, type FakeRealtime } from '../helpers/fake-realtime.js';
@@ -238,8 +237,7 @@ describePostgres('SupabaseStore', () => {
       expect(() => new SupabaseStore({ env: { SUPABASE_URL: PROJECT } })).toThrow(/SUPABASE_ANON_KEY/);
     });
 
-    it('opens supabase: URLs with credentials from the environment once registered', async () => {
-      registerSqlStores();
+    it('opens supabase: URLs from the scheme table, with credentials from the environment', async () => {
       const saved = { url: process.env.SUPABASE_URL, key: process.env.SUPABASE_SERVICE_ROLE_KEY, fetch: globalThis.fetch };
       process.env.SUPABASE_URL = PROJECT;
       process.env.SUPABASE_SERVICE_ROLE_KEY = STUB_KEYS.secret;
