@@ -12,21 +12,35 @@
 import { sha256 } from '../content.js';
 import { normalizePath } from '../paths.js';
 import { conflictCopyPath } from '../sync/conflict-copy.js';
-import type { DiskAlert, DiskAlertRecord } from '../types.js';
+import type { DiskAlert, DiskAlertRecord, FsEvent } from '../types.js';
 import { isVersioned } from '../../persistence/drivers/types.js';
-import { setContent, toMeta } from './entries.js';
+import { newChange, type FsCore } from './change.js';
+import type { ConfigTable } from './configs.js';
+import type { DiskBases } from './disk-bases.js';
 import { planDisk, type DiskPlan, type DiskSide, type MemorySide } from './disk-plan.js';
+import type { CastPort } from './messages.js';
 import { mimeTypeFor } from './mime.js';
-import { applyContent, newEntry } from './mutations.js';
+import { planContent } from './mutations.js';
 import type { JournalOp } from './journal-codec.js';
-import type { DiskCheck } from './persister.js';
-import type { ServerCore } from './server-core.js';
+import type { DiskCheck, Persister } from './persister.js';
+
+export interface ReplicaDeps {
+  /** Reads state and applies the changes a plan calls for. */
+  core: FsCore;
+  bases: DiskBases;
+  /** Reads the disk in turn with the location's writes. */
+  persister: Pick<Persister, 'check'>;
+  emit: (event: FsEvent) => void;
+  /** The server's mailbox: a finished disk read comes back as a `disk_read` cast. */
+  cast: CastPort;
+}
 
 /** The instance label of conflict copies made for outside edits. */
 const DISK_CONFLICT_LABEL = 'disk';
 
-/** One check of a path: its disk read (outside the mailbox), settled once, by a posted job or by `drain`. */
+/** One check of a path: its disk read (outside the mailbox), settled once, by its `disk_read` cast or by `drain`. */
 interface Ticket {
+  id: number;
   read: Promise<{ found: DiskCheck } | { error: unknown }>;
   settled: boolean;
 }
@@ -45,8 +59,9 @@ export class DiskReplica {
   /** Callers waiting for a path's check to be carried out. */
   private readonly waiters = new Map<string, Array<() => void>>();
   private readonly recent: DiskAlertRecord[] = [];
+  private lastTicket = 0;
 
-  constructor(private readonly core: ServerCore) {}
+  constructor(private readonly deps: ReplicaDeps) {}
 
   /**
    * `check` for a name as it is on disk. A name that is not a canonical
@@ -62,7 +77,7 @@ export class DiskReplica {
       return Promise.resolve();
     }
     if (path === name) return this.check(path);
-    this.skipped(name, `its name is not in Unicode NFC form (${JSON.stringify(path)} is)`, this.core.entries.has(path));
+    this.skipped(name, `its name is not in Unicode NFC form (${JSON.stringify(path)} is)`, this.deps.core.entry(path) !== undefined);
     return Promise.resolve();
   }
 
@@ -80,7 +95,7 @@ export class DiskReplica {
    * returns at once; the promise resolves once the outcome is applied.
    */
   check(path: string): Promise<void> {
-    const location = this.core.configs.locate(path);
+    const location = this.deps.core.locate(path);
     if (!location || location.config.readonly || !isVersioned(location.config.driver)) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.waiters.set(path, [...(this.waiters.get(path) ?? []), resolve]));
     if (this.inflight.has(path)) {
@@ -88,15 +103,22 @@ export class DiskReplica {
       return done;
     }
     const ticket: Ticket = {
-      read: this.core.persister.check(path, location).then(
+      id: ++this.lastTicket,
+      read: this.deps.persister.check(path, location).then(
         (found) => ({ found }),
         (error: unknown) => ({ error }),
       ),
       settled: false,
     };
     this.inflight.set(path, ticket);
-    void ticket.read.then(() => this.core.post(() => this.settle(path, ticket)));
+    void ticket.read.then(() => this.deps.cast({ type: 'disk_read', path, ticket: ticket.id }));
     return done;
+  }
+
+  /** The `disk_read` cast: applies what check `id` found, unless `drain` already has. */
+  readDone(path: string, id: number): Promise<void> | undefined {
+    const ticket = this.inflight.get(path);
+    return ticket?.id === id ? this.settle(path, ticket) : undefined;
   }
 
   /** Whether any check is under way. */
@@ -106,7 +128,7 @@ export class DiskReplica {
 
   /**
    * Settles every check under way, and those they start, from inside a
-   * handler (flush, stop): the posted jobs would only run after it.
+   * handler (flush, stop): their casts would only be handled after it.
    */
   async drain(): Promise<void> {
     for (let round = 0; round < MAX_DRAIN_ROUNDS && this.inflight.size > 0; round++) {
@@ -121,7 +143,7 @@ export class DiskReplica {
   alert(path: string, alert: DiskAlert, message: string): void {
     this.recent.push({ alert, path, message, at: new Date().toISOString() });
     if (this.recent.length > RECENT_ALERTS) this.recent.shift();
-    this.core.emit({ type: 'disk_alert', alert, path, message, origin: 'disk' });
+    this.deps.emit({ type: 'disk_alert', alert, path, message, origin: 'disk' });
   }
 
   /** The most recent alerts, oldest first: what status shows, including those raised before anyone subscribed. */
@@ -138,7 +160,7 @@ export class DiskReplica {
     const { found } = outcome;
     if (found.found === 'refused') this.alert(path, 'refused', found.reason);
     if (found.found === 'file') {
-      if (found.generation !== this.core.bases.generation(path)) this.recheck.add(path); // overtaken by our own write
+      if (found.generation !== this.deps.bases.generation(path)) this.recheck.add(path); // overtaken by our own write
       else await this.apply(path, found.file && { version: found.file.version, content: found.file.content, hash: sha256(found.file.content) });
     }
     if (this.recheck.delete(path)) this.restart(path);
@@ -165,17 +187,17 @@ export class DiskReplica {
   }
 
   private async apply(path: string, disk: DiskSide | null): Promise<void> {
-    const { core } = this;
-    const entry = core.entries.get(path);
+    const { core, bases } = this.deps;
+    const entry = core.entry(path);
     const memory: MemorySide | null = entry ? { hash: entry.content ? entry.checksum : undefined, content: entry.content } : null;
-    const previous = core.bases.get(path);
+    const previous = bases.get(path);
     const plan = planDisk(path, memory, previous, disk);
-    core.bases.set(path, plan.base);
+    bases.set(path, plan.base);
     const applied = await this.applyMemory(path, plan, disk);
     // The outside version is journaled as a copy before anything may replace it on disk.
     const beside = plan.conflict ?? (applied.ok ? undefined : { content: disk!.content, reason: applied.reason });
     if (beside && !(await this.keepBeside(path, beside.content, beside.reason))) {
-      core.bases.set(path, previous); // not kept: the next write finds it again instead of replacing it
+      bases.set(path, previous); // not kept: the next write finds it again instead of replacing it
       return;
     }
     this.applyDisk(path, plan);
@@ -184,99 +206,88 @@ export class DiskReplica {
   /** Carries out the memory side; a merged version memory refuses (too big, say) leaves the disk's to be kept beside. */
   private async applyMemory(path: string, plan: DiskPlan, disk: DiskSide | null): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (plan.memory.kind !== 'merged') {
-      await this.changeMemory(path, plan, disk);
+      this.changeMemory(path, plan, disk);
       return { ok: true };
     }
     try {
-      await applyContent(this.core, path, { bytes: plan.memory.content }, { origin: 'disk' });
+      const { core } = this.deps;
+      await core.apply(planContent(core, path, { bytes: plan.memory.content }, { origin: 'disk' }));
       return { ok: true };
     } catch (err) {
       return { ok: false, reason: `the merged version was refused: ${err instanceof Error ? err.message : String(err)}` };
     }
   }
 
-  private async changeMemory(path: string, plan: DiskPlan, disk: DiskSide | null): Promise<void> {
-    const { core } = this;
-    const location = core.configs.locate(path);
+  private changeMemory(path: string, plan: DiskPlan, disk: DiskSide | null): void {
+    const { core } = this.deps;
+    const location = core.locate(path);
+    const change = newChange(path, { origin: 'disk' }, core.durability);
+    change.waitForPersist = false;
     switch (plan.memory.kind) {
       case 'keep':
-        if (plan.disk === 'keep' && !core.entries.has(path)) core.persister.cancelRemove(location); // both deleted
-        return;
-      case 'settled': {
-        const entry = core.entries.get(path)!;
-        core.entries.setDirty(entry, false);
-        core.scheduler.cancel(path);
-        return;
+        if (plan.disk !== 'keep' || core.entry(path) || !location) return;
+        change.persist.push({ kind: 'cancel_delete', location }); // both deleted
+        break;
+      case 'settled':
+        change.entries.push({ kind: 'mark', path, dirty: false });
+        change.persist.push({ kind: 'cancel', path });
+        break;
+      case 'take_disk': {
+        // Memory takes the disk's version, clean. It is journaled all the same: a
+        // replay after a crash must not bring back an older journaled version.
+        const existing = core.entry(path);
+        const now = Date.now();
+        const mimeType = existing?.mimeType ?? mimeTypeFor(path);
+        const createdAt = existing?.createdAt ?? now;
+        const content = disk!.content;
+        change.journal.push({ op: 'put', path, content, mimeType, createdAt, modifiedAt: now });
+        change.entries.push({ kind: 'put', path, existing, content: { bytes: content }, mimeType, createdAt, modifiedAt: now, memoryOnly: false, dirty: false });
+        if (!existing && location) change.persist.push({ kind: 'cancel_delete', location });
+        change.persist.push({ kind: 'cancel', path });
+        change.events.push({ type: 'file_updated', path, created: !existing });
+        break;
       }
-      case 'take_disk':
-        return this.takeDisk(path, disk!);
       case 'delete':
-        return this.followDelete(path);
+        // Memory follows a delete made on disk; the disk has nothing left to delete.
+        change.journal.push({ op: 'delete', path });
+        change.entries.push({ kind: 'remove', path });
+        change.persist.push({ kind: 'forget', path });
+        change.events.push({ type: 'file_deleted', path });
+        break;
       case 'merged':
         return; // see applyMemory
     }
+    void core.apply(change);
   }
 
   /** After memory is settled: write it out, or delete the disk file, conditional on the new base. */
   private applyDisk(path: string, plan: DiskPlan): void {
-    const { core } = this;
-    const location = core.configs.locate(path);
-    if (!location) return;
-    if (plan.disk === 'delete') void core.persister.remove(path, location);
+    const { core } = this.deps;
+    const location = core.locate(path);
+    if (!location || plan.disk === 'keep') return;
+    const change = newChange(path, { origin: 'disk' }, core.durability);
+    change.waitForPersist = false;
+    if (plan.disk === 'delete') change.persist.push({ kind: 'delete', path, location, after: undefined });
     if (plan.disk === 'write') {
-      const entry = core.entries.get(path);
-      if (!entry) return;
-      core.entries.setDirty(entry, true);
-      void core.persister.persist(path);
+      if (!core.entry(path)) return;
+      change.entries.push({ kind: 'mark', path, dirty: true });
+      change.persist.push({ kind: 'write', path });
     }
-  }
-
-  /**
-   * Memory takes the disk's version, clean. It is journaled all the same: a
-   * replay after a crash must not bring back an older journaled version.
-   */
-  private takeDisk(path: string, disk: DiskSide): void {
-    const { core } = this;
-    const location = core.configs.locate(path);
-    const existing = core.entries.get(path);
-    const now = Date.now();
-    const entry = existing ?? { ...newEntry(path, now, false), mimeType: mimeTypeFor(path) };
-    core.journalAppend([{ op: 'put', path, content: disk.content, mimeType: entry.mimeType, createdAt: entry.createdAt, modifiedAt: now }], path);
-    setContent(entry, { bytes: disk.content });
-    entry.modifiedAt = now;
-    entry.revision = core.nextRevision();
-    if (!existing) {
-      core.entries.add(entry);
-      core.persister.cancelRemove(location);
-    }
-    core.entries.setDirty(entry, false);
-    core.scheduler.cancel(path);
-    core.emit({ type: 'file_updated', path, meta: toMeta(entry), created: !existing, origin: 'disk' });
-    core.settleJournal();
-  }
-
-  /** Memory follows a delete made on disk; the disk has nothing left to delete. */
-  private followDelete(path: string): void {
-    const { core } = this;
-    core.journalAppend([{ op: 'delete', path }], path);
-    core.entries.remove(path);
-    core.scheduler.forget(path);
-    core.emit({ type: 'file_deleted', path, revision: core.nextRevision(), origin: 'disk' });
-    core.settleJournal();
+    void core.apply(change);
   }
 
   /** The outside version that could not be merged becomes a file of its own beside the original, and is reported. */
   private async keepBeside(path: string, content: Uint8Array, reason: string): Promise<boolean> {
-    const { core } = this;
+    const { core } = this.deps;
     const copyPath = this.freeCopyPath(path);
     try {
-      await applyContent(core, copyPath, { bytes: content }, { origin: 'disk' });
+      await core.apply(planContent(core, copyPath, { bytes: content }, { origin: 'disk' }));
     } catch (err) {
       // Unlikely (the copy is no bigger than a file the disk already holds); never silent, and the disk file stays.
       this.alert(path, 'refused', `an outside edit could not be kept as ${copyPath}, so it is left on disk: ${err instanceof Error ? err.message : String(err)}`);
       return false;
     }
-    core.emit({ type: 'disk_conflict', path, copyPath, reason, origin: 'disk' });
+    this.deps.emit({ type: 'disk_conflict', path, copyPath, reason, origin: 'disk' });
     return true;
   }
 
@@ -285,7 +296,7 @@ export class DiskReplica {
     const at = new Date();
     for (let n = 1; ; n++) {
       const copyPath = conflictCopyPath(path, at, n === 1 ? DISK_CONFLICT_LABEL : `${DISK_CONFLICT_LABEL}-${n}`);
-      if (!this.core.entries.has(copyPath)) return copyPath;
+      if (!this.deps.core.entry(copyPath)) return copyPath;
     }
   }
 }
@@ -298,7 +309,7 @@ export class DiskReplica {
  * base; an outside edit keeps the old base, so the first persist finds it
  * and reconciles instead of replacing it.
  */
-export async function rebaseReplayed(core: ServerCore, records: readonly JournalOp[][]): Promise<void> {
+export async function rebaseReplayed(configs: ConfigTable, bases: DiskBases, records: readonly JournalOp[][]): Promise<void> {
   const last = new Map<string, JournalOp>();
   const journaled = new Map<string, Set<string>>();
   for (const op of records.flat()) {
@@ -307,14 +318,14 @@ export async function rebaseReplayed(core: ServerCore, records: readonly Journal
   }
   for (const [path, op] of last) {
     if (op.diskBase === undefined) continue; // journaled by an older version, or not on a versioned driver
-    const indexed = core.bases.get(path).version;
+    const indexed = bases.get(path).version;
     if (indexed === op.diskBase || indexed === null) continue; // unchanged, or gone: the plan handles a gone file
-    const location = core.configs.locate(path);
+    const location = configs.locate(path);
     const driver = location?.config.driver;
     if (!location || !driver || !isVersioned(driver)) continue;
     const file = await driver.read(location.driverPath).catch(() => null);
     const hash = file && sha256(file.content);
-    if (file && hash && journaled.get(path)?.has(hash)) core.bases.learn(path, file.version, hash, file.content);
-    else core.bases.set(path, { version: op.diskBase });
+    if (file && hash && journaled.get(path)?.has(hash)) bases.learn(path, file.version, hash, file.content);
+    else bases.set(path, { version: op.diskBase });
   }
 }

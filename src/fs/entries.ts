@@ -33,6 +33,23 @@ export interface NewContent {
   text?: string;
 }
 
+/** A new entry for `path` with no content yet. */
+export function newEntry(path: string, createdAt: number, memoryOnly: boolean): Entry {
+  return {
+    path,
+    content: undefined,
+    text: undefined,
+    size: 0,
+    createdAt,
+    modifiedAt: createdAt,
+    mimeType: '',
+    checksum: undefined,
+    revision: 0,
+    dirty: false,
+    memoryOnly,
+  };
+}
+
 /** Sets an entry's content and the metadata derived from it. */
 export function setContent(entry: Entry, content: NewContent): void {
   entry.content = content.bytes;
@@ -56,9 +73,9 @@ export function toMeta(entry: Entry): EntryMeta {
   };
 }
 
-/** The journal operation recording an entry's current state (the entry must be loaded). */
-export function putOp(entry: Entry): JournalOp {
-  const { path, mimeType, createdAt, modifiedAt } = entry;
+/** The journal operation recording an entry's current state (the entry must be loaded), at `path` (its own by default). */
+export function putOp(entry: Entry, path: string = entry.path): JournalOp {
+  const { mimeType, createdAt, modifiedAt } = entry;
   return { op: 'put', path, content: entry.content ?? new Uint8Array(0), mimeType, createdAt, modifiedAt };
 }
 

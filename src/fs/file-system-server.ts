@@ -1,7 +1,9 @@
 /**
- * The per-scope FileSystemServer: the public face of an actor whose state is
- * a ServerCore. Every call is a message, handled one at a time in order.
- * The one shortcut: a read of a loaded file while the mailbox is idle is
+ * The per-scope FileSystemServer, in the shape of an OTP gen_server: the
+ * Actor (supervisors/runtime) owns the mailbox and the loop; this module
+ * holds the client API (the public methods) and, beside it, `handleCall` and
+ * `handleCast`, which take the data messages of messages.ts one at a time,
+ * in order. The state is a ServerCore. The one shortcut: a read of a loaded file while the mailbox is idle is
  * answered at once, which is exactly what handling it as the next message
  * would return. It keeps to the runtime's turn budget like the mailbox does,
  * so a caller reading in a tight loop cannot starve the event loop.
@@ -27,11 +29,12 @@ import type {
 } from '../types.js';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_FILE_BYTES, nonNegative } from './configs.js';
 import { textOf, toMeta, type Entry } from './entries.js';
-import { unloadedEntry, type KnownFile } from './indexer.js';
+import type { LoadedEntry, LoadedFile } from './loads.js';
+import type { FsCall, FsCast, FsMessage } from './messages.js';
 import { moveFile } from './moves.js';
 import { appendFile, deleteFile, editFile, writeFile } from './mutations.js';
 import type { RetryOptions } from './persist-scheduler.js';
-import { ServerCore, type LoadedFile } from './server-core.js';
+import { ServerCore } from './server-core.js';
 
 export interface FileSystemServerOptions {
   /** Actor name, e.g. `fs:user/123`. */
@@ -52,29 +55,24 @@ export interface FileSystemServerOptions {
   retry?: RetryOptions;
   /** Timeout of ordinary calls (default 5 s); flushes and re-indexing get at least two minutes. */
   callTimeoutMs?: number;
+  /** Called with every message as the server takes it from its mailbox (for logging and tracing). */
+  trace?: (message: FsMessage) => void;
 }
-
-type Job = (core: ServerCore) => unknown;
 
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 const SLOW_CALL_TIMEOUT_MS = 120_000;
 
 export class FileSystemServer implements FileSystem, Process {
   private readonly core: ServerCore;
-  private readonly actor: Actor<Job, Job>;
+  private readonly actor: Actor<FsCall, FsCast>;
   private readonly slowCallTimeoutMs: number;
+  private readonly trace: ((message: FsMessage) => void) | undefined;
 
-  private constructor(core: ServerCore, actor: Actor<Job, Job>, callTimeoutMs: number) {
-    this.core = core;
-    this.actor = actor;
-    this.slowCallTimeoutMs = Math.max(callTimeoutMs, SLOW_CALL_TIMEOUT_MS);
-  }
-
-  /** Indexes persistence (metadata only), replays the journal, and starts the actor. */
-  static async start(options: FileSystemServerOptions = {}): Promise<FileSystemServer> {
+  private constructor(options: FileSystemServerOptions) {
     const callTimeoutMs = nonNegative(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
-    let actor: Actor<Job, Job> | undefined;
-    const core = new ServerCore({
+    this.slowCallTimeoutMs = Math.max(callTimeoutMs, SLOW_CALL_TIMEOUT_MS);
+    this.trace = options.trace;
+    this.core = new ServerCore({
       configs: options.configs ?? [],
       durability: durabilityOf(options.durability),
       journalPath: options.journalPath,
@@ -82,20 +80,24 @@ export class FileSystemServer implements FileSystem, Process {
       debounceMs: nonNegative(options.debounceMs, DEFAULT_DEBOUNCE_MS, 'debounceMs'),
       maxFileBytes: nonNegative(options.maxFileBytes, DEFAULT_MAX_FILE_BYTES, 'maxFileBytes'),
       retry: options.retry ?? {},
-      onTimer: (key) => actor?.cast((c) => c.persister.due(key)),
-      post: (job) => actor?.cast(job),
+      cast: (message) => this.actor.cast(message),
     });
-    actor = new Actor<Job, Job>(
+    this.actor = new Actor<FsCall, FsCast>(
       {
-        init: () => core.init(),
-        handleCall: (job) => job(core),
-        handleCast: (job) => void job(core),
-        terminate: () => core.terminate(),
+        init: () => this.core.init(),
+        handleCall: (message) => this.handleCall(message),
+        handleCast: (message) => this.handleCast(message),
+        terminate: () => this.core.terminate(),
       },
       { name: options.name ?? 'fs', callTimeoutMs },
     );
-    await actor.start();
-    return new FileSystemServer(core, actor, callTimeoutMs);
+  }
+
+  /** Indexes persistence (metadata only), replays the journal, and starts the actor. */
+  static async start(options: FileSystemServerOptions = {}): Promise<FileSystemServer> {
+    const server = new FileSystemServer(options);
+    await server.actor.start();
+    return server;
   }
 
   // ---- Process -----------------------------------------------------------
@@ -121,10 +123,10 @@ export class FileSystemServer implements FileSystem, Process {
     return this.actor.onExit(listener);
   }
 
-  // ---- FileSystem --------------------------------------------------------
+  // ---- client API (FileSystem) --------------------------------------------
 
   writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta> {
-    return this.call((core) => writeFile(core, path, content, options));
+    return this.call({ type: 'write', path, content, options });
   }
 
   readFile(path: string, options?: { encoding?: 'utf8' }): Promise<string>;
@@ -148,84 +150,67 @@ export class FileSystemServer implements FileSystem, Process {
         return nextTurn().then(() => content);
       }
     }
-    return this.readThroughMailbox(path, bytes);
-  }
-
-  private readThroughMailbox(path: string, bytes: boolean): Promise<Content> {
-    return this.call((core): ReadAnswer => {
-      const target = normalizePath(path);
-      const entry = core.entries.get(target);
-      if (!entry) throw fsErrors.notFound(target);
-      // A lazy load runs outside the mailbox, so other calls (and other
-      // loads) go on meanwhile; its bytes are installed by a second call.
-      const loaded = core.peekLoaded(target);
-      return loaded ? { content: contentAs(loaded, bytes) } : { entry, loading: core.startLoad(entry) };
-    }).then(async (answer): Promise<Content> => {
+    return this.call<ReadAnswer>({ type: 'read', path, bytes }).then((answer): Content | Promise<Content> => {
       if ('content' in answer) return answer.content;
-      const loaded = await answer.loading;
-      return this.call((core) => contentAs(core.installLoaded(answer.entry, loaded), bytes));
+      // A lazy load runs outside the mailbox, so other calls (and other loads) go on meanwhile.
+      return answer.loading.then((loaded) => this.call({ type: 'install_loaded', entry: answer.entry, loaded, bytes }));
     });
   }
 
   deleteFile(path: string, options?: ChangeOptions): Promise<void> {
-    return this.call((core) => deleteFile(core, path, options));
+    return this.call({ type: 'delete', path, options });
   }
 
   fileExists(path: string): Promise<boolean> {
-    return this.call((core) => core.entries.has(normalizePath(path)));
+    return this.call({ type: 'exists', path });
   }
 
   moveFile(from: string, to: string, options?: ChangeOptions): Promise<MoveResult> {
-    return this.call((core) => moveFile(core, from, to, options));
+    return this.call({ type: 'move', from, to, options });
   }
 
   listFiles(prefix?: string): Promise<string[]> {
-    return this.call((core) => core.entries.under(normalizeListPrefix(prefix)).map((e) => e.path));
+    return this.call({ type: 'list_files', prefix });
   }
 
   listEntries(prefix?: string): Promise<EntryMeta[]> {
-    return this.call((core) => core.entries.under(normalizeListPrefix(prefix)).map(toMeta));
+    return this.call({ type: 'list_entries', prefix });
   }
 
   stat(path: string): Promise<EntryMeta> {
-    return this.call((core) => {
-      const target = normalizePath(path);
-      const entry = core.entries.get(target);
-      if (!entry) throw fsErrors.notFound(target);
-      return toMeta(entry);
-    });
+    return this.call({ type: 'stat', path });
   }
 
   stats(): Promise<FsStats> {
-    return this.call((core) => core.stats());
+    return this.call({ type: 'stats' });
   }
 
   flushAll(): Promise<FlushResult> {
-    return this.call((core) => core.flush(), this.slowCallTimeoutMs);
+    return this.call({ type: 'flush' }, this.slowCallTimeoutMs);
   }
 
   reset(): Promise<void> {
-    return this.call((core) => core.reset(), this.slowCallTimeoutMs);
+    return this.call({ type: 'reset' }, this.slowCallTimeoutMs);
   }
 
   registerFiles(files: Array<{ path: string; size?: number; modifiedAt?: number; mimeType?: string }>): Promise<void> {
-    return this.call((core) => registerFiles(core, files));
+    return this.call({ type: 'register_files', files });
   }
 
   registerPersistence(config: PersistenceConfig): Promise<void> {
-    return this.call((core) => core.registerPersistence(config), this.slowCallTimeoutMs);
+    return this.call({ type: 'register_persistence', config }, this.slowCallTimeoutMs);
   }
 
   getPersistenceConfigs(): Promise<PersistenceConfigInfo[]> {
-    return this.call((core) => core.configs.info());
+    return this.call({ type: 'persistence_configs' });
   }
 
   editFile(path: string, oldStr: string, newStr: string, options?: ChangeOptions): Promise<EntryMeta> {
-    return this.call((core) => editFile(core, path, oldStr, newStr, options));
+    return this.call({ type: 'edit', path, oldStr, newStr, options });
   }
 
   appendFile(path: string, content: Content, options?: ChangeOptions): Promise<EntryMeta> {
-    return this.call((core) => appendFile(core, path, content, options));
+    return this.call({ type: 'append', path, content, options });
   }
 
   /**
@@ -238,42 +223,106 @@ export class FileSystemServer implements FileSystem, Process {
    * conflict copy. Resolves once the outcome is applied.
    */
   checkDisk(path: string): Promise<void> {
-    return this.call((core) => ({ done: core.replica.checkName(path) })).then((answer) => answer.done);
+    return this.call<{ done: Promise<void> }>({ type: 'check_disk', path }).then((answer) => answer.done);
   }
 
   /** The snapshot (when asked for) reflects every change already applied; later changes arrive as events. */
   subscribe(listener: FsListener, options: { snapshot?: boolean } = {}): () => void {
-    return this.core.subscribers.add(listener, options.snapshot ? this.core.snapshot() : undefined);
+    return this.core.subscribe(listener, options.snapshot === true);
   }
 
-  private call<R>(job: (core: ServerCore) => R | Promise<R>, timeoutMs?: number): Promise<R> {
-    return this.actor.call<R>(job, timeoutMs === undefined ? {} : { timeoutMs });
+  private call<R>(message: FsCall, timeoutMs?: number): Promise<R> {
+    return this.actor.call<R>(message, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  // ---- handlers ----------------------------------------------------------
+
+  /** One message from a caller; what it returns (or throws) is the answer. */
+  private handleCall(message: FsCall): unknown {
+    this.trace?.(message);
+    const { core } = this;
+    switch (message.type) {
+      case 'write':
+        return writeFile(core, message.path, message.content, message.options);
+      case 'append':
+        return appendFile(core, message.path, message.content, message.options);
+      case 'edit':
+        return editFile(core, message.path, message.oldStr, message.newStr, message.options);
+      case 'delete':
+        return deleteFile(core, message.path, message.options);
+      case 'move':
+        return moveFile(core, message.from, message.to, message.options);
+      case 'read':
+        return readAnswer(core, message.path, message.bytes);
+      case 'install_loaded':
+        return contentAs(core.installLoaded(message.entry, message.loaded), message.bytes);
+      case 'exists':
+        return core.entry(normalizePath(message.path)) !== undefined;
+      case 'stat':
+        return toMeta(existing(core, normalizePath(message.path)));
+      case 'list_files':
+        return core.under(normalizeListPrefix(message.prefix)).map((e) => e.path);
+      case 'list_entries':
+        return core.under(normalizeListPrefix(message.prefix)).map(toMeta);
+      case 'stats':
+        return core.stats();
+      case 'flush':
+        return core.flush();
+      case 'reset':
+        return core.reset();
+      case 'register_files':
+        return core.registerFiles(message.files);
+      case 'register_persistence':
+        return core.registerPersistence(message.config);
+      case 'persistence_configs':
+        return core.configInfo();
+      case 'check_disk':
+        // Answered at once, so the mailbox goes on while the disk is read.
+        return { done: core.checkDisk(message.path) };
+      default:
+        return unknownMessage(message);
+    }
+  }
+
+  /** One message the server sent itself. */
+  private handleCast(message: FsCast): Promise<void> | undefined {
+    this.trace?.(message);
+    switch (message.type) {
+      case 'persist_due':
+        this.core.persistDue(message.key);
+        return undefined;
+      case 'persist_settled':
+        this.core.persistSettled();
+        return undefined;
+      case 'disk_read':
+        return this.core.diskRead(message.path, message.ticket);
+      default:
+        return unknownMessage(message);
+    }
   }
 }
 
 type ReadAnswer = { content: Content } | { entry: Entry; loading: Promise<LoadedFile | null> };
 
-/** Adds lazily loaded entries for files a driver holds; files already known are left alone. */
-function registerFiles(core: ServerCore, files: Array<{ path: string } & KnownFile>): void {
-  if (!Array.isArray(files)) throw fsErrors.invalid('registerFiles needs an array of files');
-  // Validate everything first: a bad file rejects the call without adding any.
-  const added = new Map<string, Entry>();
-  for (const file of files) {
-    const path = normalizePath(file?.path);
-    if (!core.configs.locate(path)) {
-      throw fsErrors.invalid(`no persistence config covers ${JSON.stringify(path)}, so it cannot be loaded lazily`, path);
-    }
-    if (core.entries.has(path) || added.has(path)) continue;
-    core.entries.assertPlaceable(path);
-    added.set(path, unloadedEntry(path, file, 0));
-  }
-  for (const entry of added.values()) {
-    entry.revision = core.nextRevision();
-    core.entries.add(entry);
-  }
+/** The content of a loaded file, or the entry and its lazy load (which the caller awaits outside the mailbox). */
+function readAnswer(core: ServerCore, path: string, bytes: boolean): ReadAnswer {
+  const target = normalizePath(path);
+  const entry = existing(core, target);
+  const loaded = core.peekLoaded(target);
+  return loaded ? { content: contentAs(loaded, bytes) } : { entry, loading: core.startLoad(entry) };
 }
 
-function contentAs(entry: Entry & { content: Uint8Array }, bytes: boolean): Content {
+function existing(core: ServerCore, path: string): Entry {
+  const entry = core.entry(path);
+  if (!entry) throw fsErrors.notFound(path);
+  return entry;
+}
+
+function unknownMessage(message: never): never {
+  throw fsErrors.invalid(`unknown message ${JSON.stringify((message as { type?: unknown }).type)}`);
+}
+
+function contentAs(entry: LoadedEntry, bytes: boolean): Content {
   // A copy: callers must never be able to change the stored bytes.
   return bytes ? new Uint8Array(entry.content) : textOf(entry);
 }

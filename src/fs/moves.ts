@@ -14,45 +14,37 @@
 import { fsErrors } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type { ChangeOptions, MoveResult } from '../types.js';
-import { putOp, toMeta, type Entry } from './entries.js';
-import type { JournalOp } from './journal-codec.js';
-import { sourceOf } from './mutations.js';
-import type { Outcome } from './persister.js';
-import type { ServerCore } from './server-core.js';
+import { newChange, type Change, type FsCore, type FsView } from './change.js';
+import { putOp, type Entry } from './entries.js';
 
 type Pair = [from: string, to: string];
 
-export async function moveFile(core: ServerCore, from: string, to: string, options: ChangeOptions = {}): Promise<MoveResult> {
-  const pairs = planMove(core, from, to, options);
+export async function moveFile(core: FsCore, from: string, to: string, options: ChangeOptions = {}): Promise<MoveResult> {
+  const pairs = planPairs(core, from, to, options);
   if (pairs.length === 0) return { moved: [] };
   for (const [source, target] of pairs) assertMovable(core, source, target);
   const entries: Entry[] = [];
   for (const [source, target] of pairs) {
-    const entry = await core.ensureLoaded(core.entries.get(source)!); // the journal record needs the content
+    const entry = await core.ensureLoaded(core.entry(source)!); // the journal record needs the content
     core.assertSize(target, entry.size);
     entries.push(entry);
   }
-  core.journalAppend(journalOps(core, pairs, entries), pairs[0]![0]);
-  const outcomes = pairs.map(([source, target], i) => relocate(core, entries[i]!, source, target));
-  for (const [i, [source]] of pairs.entries()) {
-    core.emit({ type: 'file_moved', from: source, to: entries[i]!.path, meta: toMeta(entries[i]!), origin: options.origin ?? 'local', ...sourceOf(options) });
-  }
-  core.settleJournal();
-  if (core.durability === 'immediate') await throwOnFailure(outcomes.flat(), pairs);
+  await core.apply(planMove(core, pairs, entries, options));
   return { moved: pairs };
 }
 
 /** The [from, to] pairs: one for a file, one per file for a prefix. Empty when moving onto itself. */
-function planMove(core: ServerCore, from: string, to: string, options: ChangeOptions): Pair[] {
+function planPairs(view: FsView, from: string, to: string, options: ChangeOptions): Pair[] {
   const file = asFilePath(from);
-  if (file !== undefined && core.entries.has(file)) {
+  const entry = file === undefined ? undefined : view.entry(file);
+  if (file !== undefined && entry) {
     const target = normalizePath(to);
-    core.assertRevision(file, core.entries.get(file), options.ifRevision);
+    view.assertRevision(file, entry, options.ifRevision);
     return file === target ? [] : [[file, target]];
   }
   const fromPrefix = normalizePrefix(from);
   if (fromPrefix === '/') throw fsErrors.invalid('cannot move the root directory', '/');
-  const sources = core.entries.under(fromPrefix);
+  const sources = view.under(fromPrefix);
   if (sources.length === 0) throw fsErrors.notFound(from);
   if (options.ifRevision !== undefined) {
     throw fsErrors.invalid(`ifRevision applies to a single file, and ${JSON.stringify(from)} is a directory`, from);
@@ -62,55 +54,43 @@ function planMove(core: ServerCore, from: string, to: string, options: ChangeOpt
   if (toPrefix.startsWith(fromPrefix)) {
     throw fsErrors.invalid(`cannot move ${JSON.stringify(from)} into itself (${JSON.stringify(to)})`, from);
   }
-  return sources.map((entry) => [entry.path, toPrefix + entry.path.slice(fromPrefix.length)]);
+  return sources.map((e) => [e.path, toPrefix + e.path.slice(fromPrefix.length)]);
 }
 
-function assertMovable(core: ServerCore, source: string, target: string): void {
-  core.writableLocation(source);
-  core.writableLocation(target);
-  if (core.entries.has(target)) throw fsErrors.exists(target);
-  core.entries.assertPlaceable(target);
-  core.assertPersistable(core.configs.locate(target));
+function assertMovable(view: FsView, source: string, target: string): void {
+  view.writableLocation(source);
+  view.writableLocation(target);
+  if (view.entry(target)) throw fsErrors.exists(target);
+  view.assertPlaceable(target);
+  view.assertPersistable(view.locate(target));
 }
 
-/** put(to) then delete(from) per pair, skipping the sides that are memory-only. */
-function journalOps(core: ServerCore, pairs: Pair[], entries: Entry[]): JournalOp[] {
-  return pairs.flatMap(([source, target], i): JournalOp[] => {
-    const ops: JournalOp[] = [];
-    if (core.configs.locate(target)) ops.push({ ...putOp(entries[i]!), path: target });
-    if (core.configs.locate(source)) ops.push({ op: 'delete', path: source });
-    return ops;
-  });
-}
-
-/** Re-keys the entry and schedules the copy (or hands it the pending timer) and the delete. */
-function relocate(core: ServerCore, entry: Entry, source: string, target: string): Outcome[] {
-  const sourceLocation = core.configs.locate(source);
-  const targetLocation = core.configs.locate(target);
-  core.entries.remove(source);
-  entry.path = target;
-  entry.revision = core.nextRevision();
-  entry.memoryOnly = targetLocation === undefined;
-  entry.dirty = false;
-  core.entries.add(entry);
-  core.entries.setDirty(entry, targetLocation !== undefined);
-
-  const outcomes: Outcome[] = [];
-  if (targetLocation) {
-    core.persister.cancelRemove(targetLocation);
-    if (core.scheduler.has(source) && core.durability !== 'immediate') core.scheduler.move(source, target);
-    else outcomes.push(core.persister.persist(target));
+/**
+ * One journal record (put(to) then delete(from) per pair, skipping the
+ * sides that are memory-only); per pair, the entry re-keyed, its copy
+ * written (or its pending timer handed over) and the old copy deleted.
+ */
+function planMove(view: FsView, pairs: Pair[], entries: Entry[], options: ChangeOptions): Change {
+  const change = newChange(pairs[0]![1], options, view.durability);
+  change.failure = 'move';
+  const immediate = view.durability === 'immediate';
+  for (const [i, [source, target]] of pairs.entries()) {
+    const entry = entries[i]!;
+    const sourceLocation = view.locate(source);
+    const targetLocation = view.locate(target);
+    if (targetLocation) change.journal.push(putOp(entry, target));
+    if (sourceLocation) change.journal.push({ op: 'delete', path: source });
+    change.entries.push({ kind: 'move', entry, from: source, to: target, memoryOnly: !targetLocation, dirty: targetLocation !== undefined });
+    if (targetLocation) {
+      change.persist.push({ kind: 'cancel_delete', location: targetLocation });
+      if (view.hasTimer(source) && !immediate) change.persist.push({ kind: 'move_timer', from: source, to: target });
+      else change.persist.push({ kind: 'write', path: target });
+    }
+    change.persist.push({ kind: 'forget', path: source });
+    if (sourceLocation) change.persist.push({ kind: 'delete', path: source, location: sourceLocation, after: targetLocation });
+    change.events.push({ type: 'file_moved', from: source, to: target });
   }
-  core.scheduler.forget(source);
-  if (sourceLocation) outcomes.push(core.persister.remove(source, sourceLocation, targetLocation));
-  return outcomes;
-}
-
-async function throwOnFailure(outcomes: Outcome[], pairs: Pair[]): Promise<void> {
-  const errors = (await Promise.all(outcomes)).filter((e): e is string => e !== undefined);
-  if (errors.length > 0) {
-    throw fsErrors.io(pairs[0]![1], `${errors.length} operation(s) of the move failed: ${errors.join('; ')}`);
-  }
+  return change;
 }
 
 /** The input as a normalised file path, or undefined when it can only be a prefix. */

@@ -1,27 +1,32 @@
 /**
- * The FileSystemServer's state and the steps every handler is built from.
- * Everything here runs inside the actor (one handler at a time), except
- * `peekLoaded`/`snapshot`, which only read, and the persister's completion
- * bookkeeping (see persister.ts).
+ * The FileSystemServer's state: the file table and the services around it
+ * (configs, disk bases, persistence, journal, subscribers, the disk
+ * replica), all private. Handlers reach it through narrow methods: the
+ * FsView a plan reads and `apply` for the change it makes (change.ts), and
+ * one method per query or cast.
  *
- * The durability pipeline of every change is: validate, append the journal
- * record (journal mode), apply to memory, then schedule persistence (a new
- * file at once, an update on its debounce timer, `immediate` awaited), then
- * emit the event.
+ * Everything here runs inside the actor (one handler at a time), except
+ * `peekLoaded`, `snapshot` and `subscribe`, which only read or add a
+ * listener, and the persister's completion bookkeeping (see persister.ts).
+ * What comes back from outside the mailbox (a persist timer, finished driver
+ * I/O, a finished disk read) comes back as a cast to the server's mailbox.
  */
-import { isVersioned, type VersionTag } from '../../persistence/drivers/types.js';
-import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
-import type { Durability, EntryMeta, FlushResult, FsEvent, FsStats, PersistenceConfig } from '../types.js';
+import { isVersioned } from '../../persistence/drivers/types.js';
+import { ScopeFsError, fsErrors } from '../errors.js';
+import type { Durability, EntryMeta, FlushResult, FsListener, FsStats, PersistenceConfig, PersistenceConfigInfo } from '../types.js';
+import { applyChange, type Change, type ChangeTarget, type FsCore } from './change.js';
 import { ConfigTable, type Location } from './configs.js';
 import { DiskBases } from './disk-bases.js';
 import { DiskReplica, rebaseReplayed } from './disk-replica.js';
-import { EntryTable, putOp, setContent, toMeta, type Entry } from './entries.js';
-import { indexConfig, replayOps } from './indexer.js';
-import { Journal } from './journal.js';
-import type { JournalOp } from './journal-codec.js';
+import { EntryTable, toMeta, type Entry } from './entries.js';
+import { Subscribers } from './events.js';
+import { indexConfig, replayOps, type KnownFile, type ReplayDeps } from './indexer.js';
+import { JournalKeeper } from './journal-keeper.js';
+import { Loads, type LoadedEntry, type LoadedFile } from './loads.js';
+import type { CastPort } from './messages.js';
 import { Persister } from './persister.js';
 import { PersistScheduler, type RetryOptions } from './persist-scheduler.js';
-import { Subscribers } from './events.js';
+import { registerFiles, registerPersistence, type RegistrationDeps } from './registration.js';
 
 export interface CoreOptions {
   configs: PersistenceConfig[];
@@ -31,72 +36,93 @@ export interface CoreOptions {
   debounceMs: number;
   maxFileBytes: number;
   retry: RetryOptions;
-  /** Called (outside the actor) when a persist timer fires; should post `due(key)` to the mailbox. */
-  onTimer: (key: string) => void;
-  /** Runs `job` as a message of the actor (the continuation of work that went outside the mailbox). */
-  post: (job: (core: ServerCore) => unknown) => void;
-}
-
-/** What a lazy load brings back: the bytes, and their version on a versioned driver. */
-export interface LoadedFile {
-  content: Uint8Array;
-  version?: VersionTag;
+  /** The server's own mailbox. */
+  cast: CastPort;
 }
 
 /** How often a flush reconciles paths whose disk changed under it and flushes again. */
 const FLUSH_RECONCILE_ROUNDS = 3;
 
-/** Below this size the journal is never rewritten, only truncated when everything is persisted. */
-const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
-
-export class ServerCore {
-  /** Lazy loads in flight, so concurrent first reads share one. */
-  private readonly loads = new Map<Entry, Promise<LoadedFile | null>>();
-  readonly entries = new EntryTable();
-  /** What scopefs last wrote or read on disk, per path. */
-  readonly bases = new DiskBases();
-  /** Reconciles what other programs do to the disk with memory. */
-  readonly replica: DiskReplica;
-  readonly configs: ConfigTable;
-  readonly subscribers = new Subscribers();
-  readonly scheduler: PersistScheduler;
-  readonly persister: Persister;
+export class ServerCore implements FsCore {
   readonly durability: Durability;
-  private readonly options: CoreOptions;
-  private journal: Journal | undefined;
-  private compactAtBytes = COMPACT_MIN_BYTES;
+  private readonly entries = new EntryTable();
+  /** What scopefs last wrote or read on disk, per path. */
+  private readonly bases = new DiskBases();
+  private readonly configs: ConfigTable;
+  private readonly subscribers = new Subscribers();
+  private readonly scheduler: PersistScheduler;
+  private readonly persister: Persister;
+  private readonly journal: JournalKeeper;
+  private readonly loads: Loads;
+  /** Reconciles what other programs do to the disk with memory. */
+  private readonly replica: DiskReplica;
+  /** What a change is applied to. */
+  private readonly target: ChangeTarget;
+  /** What indexing and journal replay build the table with. */
+  private readonly indexing: ReplayDeps;
+  /** What adding files and configs at run time works on. */
+  private readonly registration: RegistrationDeps;
+  private readonly journalPath: string | undefined;
+  private readonly cast: CastPort;
+  /** A `persist_settled` cast is in the mailbox: more finished I/O needs no second one. */
+  private settleQueued = false;
   private clock = 0;
 
   constructor(options: CoreOptions) {
-    this.options = options;
+    const { entries, bases, subscribers } = this;
+    this.cast = options.cast;
+    this.journalPath = options.journalPath;
     // Without a journal file there is nowhere to journal to: journal mode degrades to debounced.
     this.durability = options.durability === 'journal' && !options.journalPath ? 'debounced' : options.durability;
-    this.configs = new ConfigTable({ debounceMs: options.debounceMs, maxFileBytes: options.maxFileBytes });
-    for (const config of options.configs) this.configs.add(config);
-    this.scheduler = new PersistScheduler(options.onTimer, options.retry);
-    this.persister = new Persister({
-      entries: this.entries,
-      configs: this.configs,
-      scheduler: this.scheduler,
-      bases: this.bases,
-      onSettled: () => this.settleJournal(),
+    const configs = new ConfigTable({ debounceMs: options.debounceMs, maxFileBytes: options.maxFileBytes });
+    for (const config of options.configs) configs.add(config);
+    this.configs = configs;
+    const scheduler = new PersistScheduler((key) => this.cast({ type: 'persist_due', key }), options.retry);
+    this.scheduler = scheduler;
+    const persister = new Persister({
+      entries,
+      configs,
+      scheduler,
+      bases,
+      onSettled: () => this.queueSettle(),
       // Safe between handlers: a check only queues a read; its outcome is applied in the mailbox.
+      // Not a cast: a flush waiting for its writes must see the check under way (see flush).
       onDiverged: (path) => void this.replica.check(path),
       onRefused: (path, reason) => this.replica.alert(path, 'refused', reason),
     });
-    this.replica = new DiskReplica(this);
-  }
-
-  /** Runs `job` as a later message of the actor. */
-  post(job: (core: ServerCore) => unknown): void {
-    this.options.post(job);
+    this.persister = persister;
+    const journal = new JournalKeeper({
+      path: options.journalPath,
+      durability: this.durability,
+      fsyncEachRecord: options.fsyncJournal,
+      configs,
+      bases,
+      persister,
+      onRecreated: (path) => this.journalRecreated(path),
+    });
+    this.journal = journal;
+    this.loads = new Loads(entries, configs, bases);
+    this.replica = new DiskReplica({ core: this, bases, persister, emit: (event) => subscribers.emit(event), cast: this.cast });
+    const nextRevision = (): number => this.nextRevision();
+    this.target = { journal, entries, persister, scheduler, subscribers, nextRevision };
+    this.indexing = {
+      entries,
+      configs,
+      bases,
+      persister,
+      scheduler,
+      nextRevision,
+      // Indexing left a file out because of its name: reported, never served under another one.
+      onSkipped: (name, reason, collides) => this.replica.skipped(name, reason, collides),
+    };
+    this.registration = { indexing: this.indexing, journal };
   }
 
   // ---- lifecycle -------------------------------------------------------
 
   /** Indexes every config, replays the journal, and starts persisting what the journal held. */
   async init(): Promise<void> {
-    for (const config of this.configs.all()) await indexConfig(this, config);
+    for (const config of this.configs.all()) await indexConfig(this.indexing, config);
     await this.recoverJournal();
   }
 
@@ -109,7 +135,7 @@ export class ServerCore {
       this.persister.close();
       this.scheduler.clear();
       this.subscribers.clear();
-      this.closeJournal();
+      this.journal.close();
     }
   }
 
@@ -125,8 +151,8 @@ export class ServerCore {
     this.persister.clear();
     this.entries.clear();
     this.bases.clear();
-    for (const config of this.configs.all()) await indexConfig(this, config);
-    this.settleJournal();
+    for (const config of this.configs.all()) await indexConfig(this.indexing, config);
+    this.journal.settle();
   }
 
   /**
@@ -139,29 +165,58 @@ export class ServerCore {
       await this.replica.drain();
       result = await this.persister.flush();
     }
-    this.settleJournal();
+    this.journal.settle();
     return result;
   }
 
-  /** Indexing left a file out because of its name: reported, never served under another one. */
-  onSkipped(name: string, reason: string, collides: boolean): void {
-    this.replica.skipped(name, reason, collides);
+  // ---- casts -------------------------------------------------------------
+
+  /** `persist_due`: a persist timer fired. */
+  persistDue(key: string): void {
+    this.persister.due(key);
   }
 
-  nextRevision(): number {
+  /** `persist_settled`: driver I/O finished, so the journal may shrink. */
+  persistSettled(): void {
+    this.settleQueued = false;
+    this.journal.settle();
+  }
+
+  /** `disk_read`: a disk check's read finished; applies what it found. */
+  diskRead(path: string, ticket: number): Promise<void> | undefined {
+    return this.replica.readDone(path, ticket);
+  }
+
+  private nextRevision(): number {
     return ++this.clock;
   }
 
-  // ---- steps of a change -----------------------------------------------
+  private queueSettle(): void {
+    if (this.settleQueued) return;
+    this.settleQueued = true;
+    this.cast({ type: 'persist_settled' });
+  }
 
-  /** The location a change to `path` persists to; undefined when memory-only. Throws EROFS when readonly. */
+  // ---- what plans read (FsView) -------------------------------------------
+
+  entry(path: string): Entry | undefined {
+    return this.entries.get(path);
+  }
+
+  under(prefix: string): Entry[] {
+    return this.entries.under(prefix);
+  }
+
+  locate(path: string): Location | undefined {
+    return this.configs.locate(path);
+  }
+
   writableLocation(path: string): Location | undefined {
     const location = this.configs.locate(path);
     if (location?.config.readonly) throw fsErrors.readonly(path, location.config.base);
     return location;
   }
 
-  /** EINVAL when a new file at `path` could never be persisted (a link or a directory in the way, too long for the OS). */
   assertPersistable(location: Location | undefined): void {
     const driver = location?.config.driver;
     if (driver && isVersioned(driver)) driver.assertPersistable(location.driverPath);
@@ -172,7 +227,6 @@ export class ServerCore {
     if (bytes > limit) throw fsErrors.tooBig(path, bytes, limit);
   }
 
-  /** ESTALE unless the file is at `expected` (0: must not exist). */
   assertRevision(path: string, entry: Entry | undefined, expected: number | undefined): void {
     if (expected === undefined) return;
     if (!Number.isSafeInteger(expected) || expected < 0) {
@@ -182,136 +236,53 @@ export class ServerCore {
     if (actual !== expected) throw fsErrors.stale(path, expected, actual);
   }
 
-  /** Writes a journal record; when this returns, the change survives a killed process. */
-  journalAppend(ops: JournalOp[], path: string): void {
-    // In other modes a journal is open only while a crashed run's records are being persisted; changes
-    // must be appended to it too, or replaying it after another crash could bring back older content.
-    if (!this.journal || ops.length === 0) return;
-    try {
-      if (!this.journal.intact()) this.recreateJournal();
-      this.journal.append(this.withDiskBases(ops));
-    } catch (err) {
-      throw fsErrors.io(path, err);
-    }
+  assertPlaceable(path: string): void {
+    this.entries.assertPlaceable(path);
   }
 
-  /**
-   * The journal file was removed or replaced under us (the root deleted, a
-   * `.scopefs/` cleaned up): appending to the old file descriptor would
-   * acknowledge writes into a file nobody can replay. A new journal is
-   * written at its path with everything not yet persisted, before the
-   * change that noticed it is acknowledged.
-   */
-  private recreateJournal(): void {
-    const old = this.journal!;
-    old.abandon();
-    this.journal = Journal.create(old.path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
-    this.replica.alert(
-      '/',
-      'journal_recreated',
-      `the journal ${JSON.stringify(old.path)} was removed or replaced while running; it was written again with the ${this.entries.dirtyCount} change(s) not yet on disk`,
-    );
+  hasTimer(path: string): boolean {
+    return this.scheduler.has(path);
   }
 
-  /** Schedules persistence of a changed entry: a new file at once, an update after its debounce. */
-  async schedulePersist(entry: Entry, location: Location | undefined, created: boolean): Promise<void> {
-    if (!entry.dirty || !location) return;
-    if (this.durability === 'immediate') return this.persistNow(entry.path);
-    if (created) void this.persister.persist(entry.path);
-    else this.scheduler.debounce(entry.path, location.config.debounceMs);
+  // ---- changes -----------------------------------------------------------
+
+  /** Journals, updates entries, schedules persistence and emits events (change.ts). */
+  apply(change: Change): Promise<void> | undefined {
+    return applyChange(this.target, change);
   }
 
-  /** Persists `path` now and throws EIO when that fails (the entry stays dirty and is retried). */
-  async persistNow(path: string): Promise<void> {
-    const error = await this.persister.persist(path);
-    if (error !== undefined) throw fsErrors.io(path, error);
-  }
-
-  emit(event: FsEvent): void {
-    this.subscribers.emit(event);
-  }
+  // ---- loads -------------------------------------------------------------
 
   /** Loads an entry's content once; ENOENT (and the entry dropped) when the driver no longer has it. */
-  async ensureLoaded(entry: Entry): Promise<Entry & { content: Uint8Array }> {
-    if (entry.content) return entry as Entry & { content: Uint8Array };
-    return this.installLoaded(entry, await this.startLoad(entry));
+  ensureLoaded(entry: Entry): Promise<LoadedEntry> {
+    return this.loads.ensure(entry);
   }
 
-  /**
-   * Starts loading an entry's content from its driver, or joins the load
-   * already running, so concurrent first reads load once. The promise may be
-   * awaited outside the mailbox; installLoaded (inside) keeps the result.
-   */
+  /** Starts (or joins) a lazy load, which may be awaited outside the mailbox. */
   startLoad(entry: Entry): Promise<LoadedFile | null> {
-    const running = this.loads.get(entry);
-    if (running) return running;
-    const location = this.configs.locate(entry.path);
-    const path = entry.path;
-    const load = (async (): Promise<LoadedFile | null> => {
-      if (!location) return null;
-      const { driver } = location.config;
-      try {
-        if (isVersioned(driver)) return await driver.read(location.driverPath);
-        const content = await driver.load(location.driverPath);
-        return content && { content };
-      } catch (err) {
-        throw new ScopeFsError('EIO', `loading ${JSON.stringify(path)} failed: ${errorMessage(err)}`, { path, cause: err });
-      }
-    })();
-    this.loads.set(entry, load);
-    // Kept until installed, so reads queued behind the install join it; a failed load may be retried.
-    load.catch(() => this.loads.delete(entry));
-    return load;
+    return this.loads.start(entry);
   }
 
-  /**
-   * Keeps loaded bytes unless the entry changed meanwhile: a write since the
-   * load started has set newer content, which wins; a deleted entry is gone.
-   */
-  installLoaded(entry: Entry, loaded: LoadedFile | null): Entry & { content: Uint8Array } {
-    this.loads.delete(entry);
-    if (this.entries.get(entry.path) !== entry) throw fsErrors.notFound(entry.path);
-    if (entry.content) return entry as Entry & { content: Uint8Array };
-    if (!loaded) {
-      this.entries.remove(entry.path);
-      this.bases.set(entry.path, { version: null });
-      throw fsErrors.notFound(entry.path);
-    }
-    setContent(entry, { bytes: loaded.content });
-    // What was read is what memory now holds: the base a later outside edit is merged against.
-    if (loaded.version !== undefined) this.bases.learn(entry.path, loaded.version, entry.checksum!, loaded.content);
-    return entry as Entry & { content: Uint8Array };
-  }
-
-  /** Called after persistence progress and after each change: truncates or compacts the journal. */
-  settleJournal(): void {
-    const journal = this.journal;
-    if (!journal) return;
-    try {
-      if (!this.persister.hasPending) {
-        if (this.durability === 'journal') journal.truncate();
-        else this.dropJournal(); // a recovery journal in a non-journal mode is done once everything is persisted
-      } else if (journal.bytes >= this.compactAtBytes) {
-        journal.rewrite(this.pendingOps());
-        // Rewrite again only once the journal has doubled: amortised O(1) per append.
-        this.compactAtBytes = Math.max(COMPACT_MIN_BYTES, journal.bytes * 2);
-      }
-    } catch {
-      // Shrinking is an optimisation: a failed truncate or rewrite leaves a valid, longer journal
-      // whose replay is idempotent. The next settle tries again.
-    }
+  /** Keeps what a lazy load brought, unless the entry changed meanwhile. */
+  installLoaded(entry: Entry, loaded: LoadedFile | null): LoadedEntry {
+    return this.loads.install(entry, loaded);
   }
 
   // ---- reads -------------------------------------------------------------
 
   /** A loaded entry, for answering a read without the mailbox. Keys of the table are normalised paths. */
-  peekLoaded(path: string): (Entry & { content: Uint8Array }) | undefined {
+  peekLoaded(path: string): LoadedEntry | undefined {
     const entry = this.entries.get(path);
-    return entry?.content ? (entry as Entry & { content: Uint8Array }) : undefined;
+    return entry?.content ? (entry as LoadedEntry) : undefined;
   }
 
   snapshot(): EntryMeta[] {
     return this.entries.under('/').map(toMeta);
+  }
+
+  /** The snapshot (when asked for) reflects every change already applied; later changes arrive as events. */
+  subscribe(listener: FsListener, snapshot: boolean): () => void {
+    return this.subscribers.add(listener, snapshot ? this.snapshot() : undefined);
   }
 
   stats(): FsStats {
@@ -336,93 +307,45 @@ export class ServerCore {
     return stats;
   }
 
+  // ---- disk --------------------------------------------------------------
+
+  /** Reconciles the file named `name` on disk with memory; resolves once the outcome is applied. */
+  checkDisk(name: string): Promise<void> {
+    return this.replica.checkName(name);
+  }
+
   // ---- configs -----------------------------------------------------------
 
-  /**
-   * Adds a config and indexes its files. Entries already in memory that the
-   * new config now owns keep their content (memory wins) and are persisted
-   * to it; their copies under the previous owner are left alone.
-   */
-  async registerPersistence(config: PersistenceConfig): Promise<void> {
-    const before = new Map<string, Location | undefined>();
-    for (const entry of this.entries.values()) before.set(entry.path, this.configs.locate(entry.path));
-    // Content must be in memory before ownership changes, or it could not be found any more.
-    const resolved = this.configs.add(config);
-    const moved = [...this.entries.values()].filter((e) => this.configs.locate(e.path)?.config === resolved);
-    try {
-      for (const entry of moved) if (!entry.content) await this.loadFrom(entry, before.get(entry.path));
-      // Bases belong to the previous owner; the new owner's files, if any, are indexed below.
-      for (const entry of moved) this.bases.set(entry.path, { version: null });
-      await indexConfig(this, resolved);
-    } catch (err) {
-      this.configs.remove(resolved);
-      throw err;
-    }
-    for (const entry of moved) this.adopt(entry, resolved.readonly);
-    this.journalAppend(moved.filter((e) => e.dirty).map(putOp), resolved.base);
-    for (const entry of moved) void this.persister.persist(entry.path);
+  configInfo(): PersistenceConfigInfo[] {
+    return this.configs.info();
   }
 
-  /** Loads an entry from an explicit location (its owner before a config change); drops it when gone. */
-  private async loadFrom(entry: Entry, location: Location | undefined): Promise<void> {
-    let bytes: Uint8Array | null = null;
-    try {
-      bytes = location ? await location.config.driver.load(location.driverPath) : null;
-    } catch (err) {
-      throw fsErrors.io(entry.path, err);
-    }
-    if (bytes) setContent(entry, { bytes });
-    else this.entries.remove(entry.path);
+  /** Adds lazily loaded entries for files a driver holds; files already known are left alone. */
+  registerFiles(files: Array<{ path: string } & KnownFile>): void {
+    registerFiles(this.registration, files);
   }
 
-  private adopt(entry: Entry, readonly: boolean): void {
-    if (!this.entries.has(entry.path)) return;
-    entry.memoryOnly = false;
-    entry.revision = this.nextRevision();
-    this.entries.setDirty(entry, !readonly);
+  /** Adds a config and indexes its files; entries it now owns are persisted to it (registration.ts). */
+  registerPersistence(config: PersistenceConfig): Promise<void> {
+    return registerPersistence(this.registration, config);
   }
 
   // ---- journal -----------------------------------------------------------
 
   private async recoverJournal(): Promise<void> {
-    const path = this.options.journalPath;
-    if (!path) return;
-    const decoded = Journal.read(path);
-    for (const record of decoded.records) replayOps(this, record);
-    await rebaseReplayed(this, decoded.records);
-    // A journal left by a journal-mode run is honoured in every mode until it is fully persisted.
-    if (this.durability === 'journal' || decoded.records.length > 0) {
-      this.journal = Journal.create(path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncJournal });
-    }
+    if (!this.journalPath) return;
+    const records = this.journal.readRecords();
+    for (const record of records) replayOps(this.indexing, record);
+    await rebaseReplayed(this.configs, this.bases, records);
+    this.journal.open(records.length > 0);
     void this.persister.flush(); // every replayed write and delete, conditional on the bases just settled
   }
 
-  /** What a fresh journal must hold, each change with the disk version it was made against. */
-  private pendingOps(): JournalOp[] {
-    return this.withDiskBases(this.persister.pendingOps());
-  }
-
-  /** Stamps ops made for this append (in place: a copy costs more than the append) with their disk version. */
-  private withDiskBases(ops: JournalOp[]): JournalOp[] {
-    for (const op of ops) {
-      const location = this.configs.locate(op.path);
-      if (location && isVersioned(location.config.driver)) op.diskBase = this.bases.get(op.path).version;
-    }
-    return ops;
-  }
-
-  private closeJournal(): void {
-    const journal = this.journal;
-    if (!journal) return;
-    if (this.persister.hasPending) journal.rewrite(this.pendingOps());
-    else if (this.durability !== 'journal') return this.dropJournal();
-    else journal.truncate();
-    journal.close();
-    this.journal = undefined;
-  }
-
-  private dropJournal(): void {
-    this.journal?.remove();
-    this.journal = undefined;
+  private journalRecreated(path: string): void {
+    this.replica.alert(
+      '/',
+      'journal_recreated',
+      `the journal ${JSON.stringify(path)} was removed or replaced while running; it was written again with the ${this.entries.dirtyCount} change(s) not yet on disk`,
+    );
   }
 }

@@ -1,0 +1,247 @@
+/**
+ * A change to the file table, as data. A mutation (mutations.ts, moves.ts,
+ * the disk replica) reads the current state through an FsView, validates,
+ * and describes what must happen: the journal record, the entry updates,
+ * the persistence to schedule and the events to emit. Nothing is touched
+ * until `applyChange` carries it out, in one place and in one order:
+ *
+ *   journal record → entries → persistence → events → journal settling,
+ *
+ * and, with immediate durability, waits for the writes and deletes it
+ * scheduled. Every check that can fail runs while planning, and the journal
+ * append is the first step, so a rejected change leaves no trace.
+ *
+ * A write builds one Change holding one item in each list; applying it
+ * copies nothing.
+ */
+import { fsErrors } from '../errors.js';
+import type { ChangeOptions, Durability, EntryMeta, FsEvent, Origin } from '../types.js';
+import type { Location } from './configs.js';
+import { newEntry, setContent, toMeta, type Entry, type EntryTable, type NewContent } from './entries.js';
+import type { JournalKeeper } from './journal-keeper.js';
+import type { JournalOp } from './journal-codec.js';
+import type { LoadedEntry } from './loads.js';
+import type { Outcome, Persister } from './persister.js';
+import type { PersistScheduler } from './persist-scheduler.js';
+import type { Subscribers } from './events.js';
+
+export type EntryUpdate =
+  /** New content at `path`: `existing` is updated in place; without one, a new entry is added. */
+  | {
+      kind: 'put';
+      path: string;
+      existing: Entry | undefined;
+      content: NewContent;
+      mimeType: string;
+      createdAt: number;
+      modifiedAt: number;
+      /** For a new entry: no config covers the path. */
+      memoryOnly: boolean;
+      /** Memory will differ from the driver (false when memory takes what the disk holds). */
+      dirty: boolean;
+    }
+  | { kind: 'remove'; path: string }
+  /** `entry` is re-keyed from `from` to `to`. */
+  | { kind: 'move'; entry: Entry; from: string; to: string; memoryOnly: boolean; dirty: boolean }
+  /** Only the dirty flag changes: memory was found equal to the disk, or must be written back. */
+  | { kind: 'mark'; path: string; dirty: boolean };
+
+export type PersistIntent =
+  /** Write `path` now (with immediate durability, the change waits for it). */
+  | { kind: 'write'; path: string }
+  /** Write `path` once its debounce window has passed; every update restarts the window. */
+  | { kind: 'debounce'; path: string; delayMs: number }
+  /** Delete the stored copy of `path` at `location`, after anything queued for `after`. */
+  | { kind: 'delete'; path: string; location: Location; after: Location | undefined }
+  /** A new file at `location` supersedes a pending delete there. */
+  | { kind: 'cancel_delete'; location: Location }
+  /** The pending timer (and failure count) of `from` follows the file to `to`. */
+  | { kind: 'move_timer'; from: string; to: string }
+  /** The file is gone: drop its timer and failure count. */
+  | { kind: 'forget'; path: string }
+  /** The file is clean: drop its timer. */
+  | { kind: 'cancel'; path: string };
+
+/** An event to emit once the entries are updated; its metadata is read from them then. */
+export type EventIntent =
+  | { type: 'file_updated'; path: string; created: boolean }
+  | { type: 'file_deleted'; path: string }
+  | { type: 'file_moved'; from: string; to: string };
+
+export interface Change {
+  origin: Origin;
+  source: string | undefined;
+  /** The path an EIO names (a failed journal append, or a failed write the change waited for). */
+  subject: string;
+  /** Appended as one record before anything else; empty when only memory-only paths change. */
+  journal: JournalOp[];
+  entries: EntryUpdate[];
+  persist: PersistIntent[];
+  events: EventIntent[];
+  /** Wait for the writes and deletes in `persist`: EIO when one fails (immediate durability). */
+  waitForPersist: boolean;
+  /** How a failure the change waited for is reported: its own error, or counted among a move's operations. */
+  failure: 'first' | 'move';
+  /** Filled in by applyChange: the metadata of the last file_updated event, which a write answers. */
+  meta: EntryMeta | undefined;
+}
+
+export function newChange(subject: string, options: ChangeOptions, durability: Durability): Change {
+  return {
+    origin: options.origin ?? 'local',
+    source: options.source,
+    subject,
+    journal: [],
+    entries: [],
+    persist: [],
+    events: [],
+    waitForPersist: durability === 'immediate',
+    failure: 'first',
+    meta: undefined,
+  };
+}
+
+/** What a plan reads: the current state, and the checks a change must pass. Planning changes nothing. */
+export interface FsView {
+  readonly durability: Durability;
+  entry(path: string): Entry | undefined;
+  /** Entries under a normalised prefix, sorted by path. */
+  under(prefix: string): Entry[];
+  /** The location `path` persists to; undefined when memory-only. */
+  locate(path: string): Location | undefined;
+  /** `locate`, but EROFS when the location is readonly. */
+  writableLocation(path: string): Location | undefined;
+  /** EINVAL when a new file at `location` could never be persisted. */
+  assertPersistable(location: Location | undefined): void;
+  /** EFBIG when `bytes` is over the limit for `path`. */
+  assertSize(path: string, bytes: number): void;
+  /** ESTALE unless the file is at `expected` (0: must not exist). */
+  assertRevision(path: string, entry: Entry | undefined, expected: number | undefined): void;
+  /** EEXIST/EINVAL unless a new file can be placed at `path`. */
+  assertPlaceable(path: string): void;
+  /** Whether `path` has a persist timer pending. */
+  hasTimer(path: string): boolean;
+}
+
+/** What a mutation handler works with: the view, lazy loads, and applying its change. */
+export interface FsCore extends FsView {
+  ensureLoaded(entry: Entry): Promise<LoadedEntry>;
+  apply(change: Change): Promise<void> | undefined;
+}
+
+/** The services a change is applied to. */
+export interface ChangeTarget {
+  journal: JournalKeeper;
+  entries: EntryTable;
+  persister: Persister;
+  scheduler: PersistScheduler;
+  subscribers: Subscribers;
+  nextRevision(): number;
+}
+
+/** Carries out `change`; returns a promise only when it waits for persistence. */
+export function applyChange(target: ChangeTarget, change: Change): Promise<void> | undefined {
+  target.journal.append(change.journal, change.subject);
+  for (const update of change.entries) updateEntry(target, update);
+  const outcomes: Outcome[] | undefined = change.waitForPersist ? [] : undefined;
+  for (const intent of change.persist) schedule(target, intent, outcomes);
+  for (const intent of change.events) target.subscribers.emit(eventOf(target, change, intent));
+  target.journal.settle();
+  return outcomes && outcomes.length > 0 ? throwOnFailure(outcomes, change) : undefined;
+}
+
+function updateEntry(target: ChangeTarget, update: EntryUpdate): void {
+  const { entries } = target;
+  switch (update.kind) {
+    case 'put': {
+      const entry = update.existing ?? newEntry(update.path, update.createdAt, update.memoryOnly);
+      setContent(entry, update.content);
+      entry.mimeType = update.mimeType;
+      entry.modifiedAt = update.modifiedAt;
+      entry.revision = target.nextRevision();
+      if (!update.existing) entries.add(entry);
+      entries.setDirty(entry, update.dirty);
+      return;
+    }
+    case 'remove':
+      entries.remove(update.path);
+      return;
+    case 'move': {
+      const { entry } = update;
+      entries.remove(update.from);
+      entry.path = update.to;
+      entry.revision = target.nextRevision();
+      entry.memoryOnly = update.memoryOnly;
+      entry.dirty = false;
+      entries.add(entry);
+      entries.setDirty(entry, update.dirty);
+      return;
+    }
+    case 'mark': {
+      const entry = entries.get(update.path);
+      if (entry) entries.setDirty(entry, update.dirty);
+      return;
+    }
+  }
+}
+
+function schedule(target: ChangeTarget, intent: PersistIntent, outcomes: Outcome[] | undefined): void {
+  const { persister, scheduler } = target;
+  switch (intent.kind) {
+    case 'write': {
+      const outcome = persister.persist(intent.path);
+      outcomes?.push(outcome);
+      return;
+    }
+    case 'debounce':
+      if (target.entries.get(intent.path)?.dirty) scheduler.debounce(intent.path, intent.delayMs);
+      return;
+    case 'delete': {
+      const outcome = persister.remove(intent.path, intent.location, intent.after);
+      outcomes?.push(outcome);
+      return;
+    }
+    case 'cancel_delete':
+      persister.cancelRemove(intent.location);
+      return;
+    case 'move_timer':
+      scheduler.move(intent.from, intent.to);
+      return;
+    case 'forget':
+      scheduler.forget(intent.path);
+      return;
+    case 'cancel':
+      scheduler.cancel(intent.path);
+      return;
+  }
+}
+
+function eventOf(target: ChangeTarget, change: Change, intent: EventIntent): FsEvent {
+  const { origin, source } = change;
+  switch (intent.type) {
+    case 'file_updated': {
+      const { path, created } = intent;
+      const meta = toMeta(target.entries.get(path)!);
+      change.meta = meta;
+      return source === undefined ? { type: 'file_updated', path, meta, created, origin } : { type: 'file_updated', path, meta, created, origin, source };
+    }
+    case 'file_deleted': {
+      const { path } = intent;
+      const revision = target.nextRevision();
+      return source === undefined ? { type: 'file_deleted', path, revision, origin } : { type: 'file_deleted', path, revision, origin, source };
+    }
+    case 'file_moved': {
+      const { from, to } = intent;
+      const meta = toMeta(target.entries.get(to)!);
+      return source === undefined ? { type: 'file_moved', from, to, meta, origin } : { type: 'file_moved', from, to, meta, origin, source };
+    }
+  }
+}
+
+async function throwOnFailure(outcomes: Outcome[], change: Change): Promise<void> {
+  const errors = (await Promise.all(outcomes)).filter((e): e is string => e !== undefined);
+  if (errors.length === 0) return;
+  if (change.failure === 'first') throw fsErrors.io(change.subject, errors[0]);
+  // change.failure === 'move'
+  throw fsErrors.io(change.subject, `${errors.length} operation(s) of the move failed: ${errors.join('; ')}`);
+}

@@ -1,0 +1,129 @@
+/**
+ * The server's use of its write-ahead journal: which journal is open (one in
+ * journal mode; in other modes only while a crashed run's records are being
+ * persisted), what each record carries (every op stamped with the disk
+ * version it was made against), and when the journal shrinks (truncated once
+ * everything is persisted, rewritten when it grows past a threshold).
+ */
+import { isVersioned } from '../../persistence/drivers/types.js';
+import { fsErrors } from '../errors.js';
+import type { Durability } from '../types.js';
+import type { ConfigTable } from './configs.js';
+import type { DiskBases } from './disk-bases.js';
+import { Journal } from './journal.js';
+import type { JournalOp } from './journal-codec.js';
+import type { Persister } from './persister.js';
+
+/** Below this size the journal is never rewritten, only truncated when everything is persisted. */
+const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
+
+export interface JournalKeeperOptions {
+  path: string | undefined;
+  durability: Durability;
+  fsyncEachRecord: boolean;
+  configs: ConfigTable;
+  bases: DiskBases;
+  persister: Persister;
+  /** The journal file was removed or replaced under us and has been written again. */
+  onRecreated: (oldPath: string) => void;
+}
+
+export class JournalKeeper {
+  private journal: Journal | undefined;
+  private compactAtBytes = COMPACT_MIN_BYTES;
+
+  constructor(private readonly options: JournalKeeperOptions) {}
+
+  /** The records a previous run left (none without a journal path). */
+  readRecords(): JournalOp[][] {
+    return this.options.path ? Journal.read(this.options.path).records : [];
+  }
+
+  /**
+   * Opens a fresh journal holding what is not yet persisted. A journal left
+   * by a journal-mode run is honoured in every mode until it is fully
+   * persisted, so one opens in any mode when `recovered` records exist.
+   */
+  open(recovered: boolean): void {
+    const { path, durability } = this.options;
+    if (!path || (durability !== 'journal' && !recovered)) return;
+    this.journal = Journal.create(path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncEachRecord });
+  }
+
+  /** Writes a journal record; when this returns, the change survives a killed process. EIO when it cannot. */
+  append(ops: JournalOp[], path: string): void {
+    // In other modes a journal is open only while a crashed run's records are being persisted; changes
+    // must be appended to it too, or replaying it after another crash could bring back older content.
+    if (!this.journal || ops.length === 0) return;
+    try {
+      if (!this.journal.intact()) this.recreate();
+      this.journal.append(this.withDiskBases(ops));
+    } catch (err) {
+      throw fsErrors.io(path, err);
+    }
+  }
+
+  /** Called after persistence progress and after each change: truncates or compacts the journal. */
+  settle(): void {
+    const journal = this.journal;
+    if (!journal) return;
+    try {
+      if (!this.options.persister.hasPending) {
+        if (this.options.durability === 'journal') journal.truncate();
+        else this.drop(); // a recovery journal in a non-journal mode is done once everything is persisted
+      } else if (journal.bytes >= this.compactAtBytes) {
+        journal.rewrite(this.pendingOps());
+        // Rewrite again only once the journal has doubled: amortised O(1) per append.
+        this.compactAtBytes = Math.max(COMPACT_MIN_BYTES, journal.bytes * 2);
+      }
+    } catch {
+      // Shrinking is an optimisation: a failed truncate or rewrite leaves a valid, longer journal
+      // whose replay is idempotent. The next settle tries again.
+    }
+  }
+
+  /** Leaves the journal holding only what could not be persisted, and closes it. */
+  close(): void {
+    const journal = this.journal;
+    if (!journal) return;
+    if (this.options.persister.hasPending) journal.rewrite(this.pendingOps());
+    else if (this.options.durability !== 'journal') return this.drop();
+    else journal.truncate();
+    journal.close();
+    this.journal = undefined;
+  }
+
+  /**
+   * The journal file was removed or replaced under us (the root deleted, a
+   * `.scopefs/` cleaned up): appending to the old file descriptor would
+   * acknowledge writes into a file nobody can replay. A new journal is
+   * written at its path with everything not yet persisted, before the
+   * change that noticed it is acknowledged.
+   */
+  private recreate(): void {
+    const old = this.journal!;
+    old.abandon();
+    this.journal = Journal.create(old.path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncEachRecord });
+    this.options.onRecreated(old.path);
+  }
+
+  /** What a fresh journal must hold, each change with the disk version it was made against. */
+  private pendingOps(): JournalOp[] {
+    return this.withDiskBases(this.options.persister.pendingOps());
+  }
+
+  /** Stamps ops made for this append (in place: a copy costs more than the append) with their disk version. */
+  private withDiskBases(ops: JournalOp[]): JournalOp[] {
+    const { configs, bases } = this.options;
+    for (const op of ops) {
+      const location = configs.locate(op.path);
+      if (location && isVersioned(location.config.driver)) op.diskBase = bases.get(op.path).version;
+    }
+    return ops;
+  }
+
+  private drop(): void {
+    this.journal?.remove();
+    this.journal = undefined;
+  }
+}
