@@ -2,18 +2,18 @@ import { join } from 'node:path';
 import type { SyncStore } from '../../persistence/stores/types.js';
 import { Actor, type ActorCallbacks } from '../../supervisors/runtime/actor.js';
 import { ScopeFsError, errorMessage } from '../errors.js';
-import { normalizePath } from '../paths.js';
 import type { FileSystem, FsEvent } from '../types.js';
-import { conflictRepairs } from './conflict-repair.js';
+import { ConflictActions } from './conflict-actions.js';
 import { SyncEngine } from './engine.js';
 import type { FailureLog, RetryPolicy } from './failure-log.js';
 import { lifecycleState, startLifecycle, type LifecycleActor } from './lifecycle.js';
 import { SyncStateDb } from './state-db.js';
+import { reactionTo, type FsReaction } from './fs-reaction.js';
 import { StatusReport } from './status-report.js';
 import { StoreConnection } from './store-connection.js';
+import { fsEvent, type SyncActor, type SyncCall, type SyncCast, type SyncReplies } from './sync-client.js';
 import { StoreUnavailableError, SyncPausedError } from './sync-errors.js';
-import { SYNC_CONFIG_PATH } from './sync-target.js';
-import type { ConflictResolution, SyncEvent, SyncState, SyncStatus } from './types.js';
+import type { SyncEvent, SyncState, SyncStatus } from './types.js';
 
 export interface SyncOptions {
   /** `sqlite:PATH`, `memory:NAME`, `postgres://…`, `supabase:`, or a store object. */
@@ -50,42 +50,26 @@ export interface SyncActorDeps {
   failures?: FailureLog;
 }
 
-type Cast =
-  | { type: 'connect' }
-  | { type: 'pass' }
-  | { type: 'local'; paths: string[] }
-  | { type: 'hint'; error?: string }
-  | { type: 'store_failed'; reason: string }
-  | { type: 'config_changed' }
-  | { type: 'copy_deleted'; path: string }
-  | { type: 'disk_conflict'; path: string; copyPath: string }
-  | { type: 'moved'; from: string; to: string }
-  | { type: 'retry_due' };
-
-type Call =
-  | { type: 'resolve'; path: string; resolution: ConflictResolution }
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'confirm' };
-
 const MANUAL_PAUSE = 'paused by request';
 
 /**
  * The sync actor: owns the engine, the store connection and the lifecycle
- * machine. Messages (local changes, store hints, passes, resolutions) are
- * handled one at a time; a crash restarts it from the persisted sync state.
+ * machine. Its messages (sync-client.ts: filesystem events, store hints,
+ * passes, resolutions, status reads) are handled one at a time; a crash
+ * restarts it from the persisted sync state.
  */
-export class SyncWorker implements ActorCallbacks<Call, Cast> {
-  actor!: Actor<Call, Cast>;
+export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
+  actor!: SyncActor;
   private state!: SyncStateDb;
   private engine!: SyncEngine;
   private lifecycle!: LifecycleActor;
   private connection!: StoreConnection;
+  private conflictActions!: ConflictActions;
   private unsubscribeFs: (() => void) | undefined;
   private passTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private fullPassDone = false;
-  /** A pass is in flight (idle() is asked outside the mailbox, so it must see this). */
+  /** A pass is in flight (entering `live` checks idle while the pass that caught up is still finishing). */
   private passing = false;
   private idleWaiters: Array<() => void> = [];
   private report!: StatusReport;
@@ -98,7 +82,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
 
   static async start(deps: SyncActorDeps): Promise<SyncWorker> {
     const worker = new SyncWorker(deps);
-    worker.actor = new Actor<Call, Cast>(worker, { name: 'sync', callTimeoutMs: 60_000 });
+    worker.actor = new Actor<SyncCall, SyncCast>(worker, { name: 'sync', callTimeoutMs: 60_000 });
     await worker.actor.start();
     return worker;
   }
@@ -124,7 +108,8 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
       emit: (event) => this.deps.emit(event),
     });
     this.engine.failures.configure(options.retry ?? {});
-    this.unsubscribeFs = fs.subscribe((event) => this.onFsEvent(event));
+    this.conflictActions = new ConflictActions({ fs, engine: this.engine, emit: (event) => this.deps.emit(event) });
+    this.unsubscribeFs = fs.subscribe((event) => fsEvent(this.actor, event));
     this.lifecycle = startLifecycle({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 });
     let previous: SyncState = lifecycleState(this.lifecycle);
     this.lifecycle.subscribe(() => {
@@ -141,39 +126,35 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     else this.lifecycle.send({ type: 'START' });
   }
 
-  async handleCast(message: Cast): Promise<void> {
+  async handleCast(message: SyncCast): Promise<void> {
     switch (message.type) {
       case 'connect':
         return this.connect();
       case 'pass':
         return this.runPass();
-      case 'local':
-        this.engine.markDirty(message.paths);
-        return this.schedulePass();
+      case 'retry_due':
+        this.engine.markDirty(this.engine.dueRetries());
+        return this.schedulePass(0);
       case 'hint':
         // A broken hint channel means silence proves nothing: the store counts as unavailable.
         if (message.error !== undefined) return this.storeFailed(`store hints failed: ${message.error}`);
         return this.schedulePass(0);
       case 'store_failed':
         return this.storeFailed(message.reason);
-      case 'config_changed':
-        return this.reloadConfig();
-      case 'copy_deleted':
-        return this.onCopyDeleted(message.path);
-      case 'disk_conflict':
-        return this.onDiskConflict(message.path, message.copyPath);
-      case 'moved':
-        return this.engine.conflicts.followMove(message.from, message.to);
-      case 'retry_due':
-        this.engine.markDirty(this.engine.dueRetries());
-        return this.schedulePass(0);
+      case 'fs_event':
+        return this.onFsEvent(message.event);
     }
   }
 
-  async handleCall(message: Call): Promise<void> {
+  async handleCall(message: SyncCall): Promise<SyncReplies[SyncCall['type']]> {
     switch (message.type) {
+      case 'status':
+        return this.status();
+      case 'conflicts':
+        return this.engine.conflicts.list();
       case 'resolve':
-        return this.resolve(message.path, message.resolution);
+        this.syncSoon(await this.conflictActions.resolve(message.path, message.resolution));
+        return this.writeStatus();
       case 'pause':
         this.lifecycle.send({ type: 'PAUSE', reason: MANUAL_PAUSE });
         return this.writeStatus();
@@ -185,6 +166,8 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
         this.engine.confirmDeletions();
         this.lifecycle.send({ type: 'RESUME' });
         return;
+      case 'await_idle':
+        return { idle: this.whenIdle() };
     }
   }
 
@@ -200,7 +183,7 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     if (!this.deps.sharedState) this.state?.close();
   }
 
-  status(): SyncStatus {
+  private status(): SyncStatus {
     const state = lifecycleState(this.lifecycle);
     const context = this.lifecycle.getSnapshot().context;
     const gaveUp = this.engine.failures.gaveUp();
@@ -221,16 +204,11 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     };
   }
 
-  conflicts() {
-    return this.engine.conflicts.list();
-  }
-
-  /** Resolves once nothing is pending and the cursor has reached the store's head. */
-  idle(): Promise<void> {
-    return new Promise((resolve) => {
-      this.idleWaiters.push(resolve);
-      void this.checkIdle();
-    });
+  /** Settles once nothing is pending and the cursor has reached the store's head (or this actor stops). */
+  private whenIdle(): Promise<void> {
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    void this.checkIdle();
+    return idle;
   }
 
   private onStateEntered(state: SyncState): void {
@@ -295,39 +273,36 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     this.retryTimer = setTimeout(() => this.actor.cast({ type: 'retry_due' }), Math.max(0, next - Date.now()));
   }
 
-  private onFsEvent(event: FsEvent): void {
-    if (event.type === 'snapshot' || event.origin === 'sync') return;
-    const paths = event.type === 'file_moved' ? [event.from, event.to] : [event.path];
-    if (event.type === 'file_moved') this.actor.cast({ type: 'moved', from: event.from, to: event.to });
-    if (event.type === 'file_deleted' && this.engine.conflicts.byCopyPath(event.path)) {
-      this.actor.cast({ type: 'copy_deleted', path: event.path });
-    }
-    // Cast before the path's own change below, so the path is held before a pass could push it.
-    if (event.type === 'disk_conflict') this.actor.cast({ type: 'disk_conflict', path: event.path, copyPath: event.copyPath });
-    for (const path of paths) {
-      if (path === SYNC_CONFIG_PATH) this.actor.cast({ type: 'config_changed' });
-      this.engine.failures.wake(path);
-    }
-    const synced = paths.filter((p) => this.engine.syncs(p));
-    if (synced.length > 0) this.actor.cast({ type: 'local', paths: synced });
+  private async onFsEvent(event: FsEvent): Promise<void> {
+    const { engine } = this;
+    const view = { syncs: (p: string) => engine.syncs(p), isConflictCopy: (p: string) => engine.conflicts.byCopyPath(p) !== undefined };
+    const reaction = reactionTo(event, view);
+    if (reaction !== null) await this.react(reaction);
+    // Events queue behind a pass (sync's own writes among them): the idle check it made may have waited on this one.
+    void this.checkIdle();
   }
 
-  /**
-   * An outside edit the FileSystemServer could not merge is a conflict like
-   * one with another instance: the path is held, agents see it in the
-   * conflict report, and resolving it (by API or by deleting the copy)
-   * pushes the outcome. Paths sync does not carry keep the copy and the
-   * failure-log note only.
-   */
-  private async onDiskConflict(path: string, copyPath: string): Promise<void> {
-    if (!this.engine.syncs(path) || this.engine.conflicts.byCopyPath(copyPath)) return;
-    const read = (p: string) => this.deps.fs.readFile(p, { encoding: 'bytes' }).catch(() => null);
-    const remote = await read(copyPath);
-    if (remote === null) return; // the copy is gone already: resolved before it was recorded
-    const local = (await read(path)) ?? new Uint8Array(0);
-    const conflict = await this.engine.conflicts.adopt({ path, copyPath, local, remote, remoteRevision: 0, remoteInstance: 'disk', at: new Date() });
-    this.deps.emit({ type: 'conflict', conflict });
-    await this.writeStatus();
+  /** Carries out what a filesystem event means for sync, in the order fs-reaction.ts lists it. */
+  private async react(reaction: FsReaction): Promise<void> {
+    const { engine } = this;
+    if (reaction.moved) await engine.conflicts.followMove(reaction.moved.from, reaction.moved.to);
+    if (reaction.copyDeleted) this.syncSoon(await this.conflictActions.copyDeleted(reaction.copyDeleted));
+    // Before the path's own change below, so the path is held before a pass could push it.
+    if (reaction.diskConflict) await this.conflictActions.diskConflict(reaction.diskConflict.path, reaction.diskConflict.copyPath);
+    if (reaction.configChanged) await this.reloadConfig();
+    for (const path of reaction.wake) engine.failures.wake(path);
+    if (reaction.changed.length > 0) {
+      engine.markDirty(reaction.changed);
+      this.schedulePass();
+    }
+    if (reaction.statusChanged) await this.writeStatus();
+  }
+
+  /** A conflict's outcome was written: push it without waiting for the debounce. */
+  private syncSoon(path: string | undefined): void {
+    if (path === undefined) return;
+    this.engine.markDirty([path]);
+    this.schedulePass(0);
   }
 
   private async reloadConfig(): Promise<void> {
@@ -343,45 +318,11 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     else this.schedulePass(0);
   }
 
-  private async resolve(rawPath: string, resolution: ConflictResolution): Promise<void> {
-    const path = normalizePath(rawPath);
-    const conflicts = this.engine.conflicts;
-    if (!conflicts.has(path)) throw new ScopeFsError('ENOENT', `no open conflict for ${JSON.stringify(path)}`, { path });
-    if (resolution === 'remote') {
-      const remote = await conflicts.remoteContent(path);
-      if (remote === null) throw new ScopeFsError('ENOENT', `the conflict copy of ${JSON.stringify(path)} is gone`, { path });
-      await this.deps.fs.writeFile(path, remote);
-    } else if (typeof resolution === 'object') {
-      await this.deps.fs.writeFile(path, resolution.content);
-    } else if (resolution !== 'local') {
-      throw new ScopeFsError('EINVAL', `resolution must be 'local', 'remote' or { content }`, { path });
-    }
-    await conflicts.clear(path);
-    this.deps.emit({ type: 'conflict_resolved', path, resolution: typeof resolution === 'object' ? 'content' : resolution });
-    this.engine.markDirty([path]);
-    this.schedulePass(0);
-    await this.writeStatus();
-  }
-
-  /** An agent deleting the conflict copy (after editing the file) resolves the conflict. */
-  private async onCopyDeleted(copyPath: string): Promise<void> {
-    const conflict = await this.engine.conflicts.clearCopy(copyPath);
-    // The path stays held while another of its conflicts is open.
-    if (!conflict || this.engine.conflicts.has(conflict.path)) return;
-    this.deps.emit({ type: 'conflict_resolved', path: conflict.path, resolution: 'edited' });
-    this.engine.markDirty([conflict.path]);
-    this.schedulePass(0);
-  }
-
-  /** Catches the conflict records up with copies deleted or moved while this actor was not watching. */
+  /** Catches the conflict records up with copies deleted, moved or left behind while this actor was not watching. */
   private async repairConflicts(): Promise<void> {
-    const records = this.engine.conflicts.list();
-    const files = new Set(await this.deps.fs.listFiles('/'));
-    for (const repair of conflictRepairs(records, files)) {
-      if (repair.kind === 'gone') await this.onCopyDeleted(repair.copyPath);
-      else if (repair.kind === 'adopt') await this.onDiskConflict(repair.path, repair.copyPath);
-      else await this.engine.conflicts.followMove(repair.from, repair.to);
-    }
+    const { resolved, opened } = await this.conflictActions.repair();
+    for (const path of resolved) this.syncSoon(path);
+    if (opened) await this.writeStatus();
   }
 
   private async checkIdle(): Promise<void> {
@@ -418,8 +359,8 @@ export class SyncWorker implements ActorCallbacks<Call, Cast> {
     );
   }
 
-  /** Hands the status to the status files, which coalesce (safe outside the mailbox: it only reads state). */
-  async writeStatus(): Promise<void> {
+  /** Hands the status to the status files, which coalesce. */
+  private async writeStatus(): Promise<void> {
     try {
       this.report.update(this.status(), this.engine.failures.recent());
     } catch {

@@ -60,7 +60,7 @@ export async function startScopeTree(
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
   // Failures outlive sync actor restarts, and the watcher reports into them too.
   const failures = options.sync ? new FailureLog() : undefined;
-  if (failures) noteDiskProblems(fs, failures, () => syncWorker);
+  if (failures) noteDiskProblems(fs, failures);
   if (watch && options.root) {
     const root = options.root;
     children.push({ id: 'watcher', start: async () => (await DiskWatcher.start(fs, root)).actor });
@@ -105,13 +105,16 @@ export async function startScopeTree(
   return { supervisor, fs, sync: () => syncWorker };
 }
 
-/** Disk conflicts and alerts go to the failure log, so `.sync-failures.json` and status show them. */
-function noteDiskProblems(fs: StableFileSystem, failures: FailureLog, sync: () => SyncWorker | undefined): void {
+/**
+ * Disk conflicts and alerts go to the failure log, so `.sync-failures.json`
+ * and status show them (the sync actor rewrites its status files when it
+ * hears the same event). Noted here, as the event happens, because the log
+ * outlives sync actor restarts.
+ */
+function noteDiskProblems(fs: StableFileSystem, failures: FailureLog): void {
   fs.subscribe((event) => {
     if (event.type === 'disk_conflict') failures.note(event.path, `an outside edit could not be merged (${event.reason}); it is kept as ${event.copyPath}`);
     else if (event.type === 'disk_alert') failures.note(event.path, `${event.alert}: ${event.message}`);
-    else return;
-    void sync()?.writeStatus();
   });
 }
 

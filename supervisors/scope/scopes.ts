@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { ScopeFsError, isScopeFsError } from '../../src/errors.js';
-import type { SyncWorker } from '../../src/sync/sync-actor.js';
-import type { ConflictRecord, SyncEvent, SyncHandle, SyncStatus } from '../../src/sync/types.js';
+import * as syncClient from '../../src/sync/sync-client.js';
+import type { SyncEvent, SyncHandle } from '../../src/sync/types.js';
 import type { ChildInfo, ScopeHandle, ScopeKey } from '../../src/types.js';
 import { DynamicSupervisor } from '../runtime/dynamic-supervisor.js';
 import { lockRoot } from './root-lock.js';
@@ -124,21 +124,21 @@ function createHandle(
 }
 
 function createSyncHandle(tree: ScopeTree, events: EventEmitter<{ sync: [SyncEvent] }>): SyncHandle {
-  const worker = (): SyncWorker => {
-    const current = tree.sync();
-    if (!current || current.actor.status !== 'running') {
+  const actor = (): syncClient.SyncActor => {
+    const current = tree.sync()?.actor;
+    if (!current || current.status !== 'running') {
       throw new ScopeFsError('ESTOPPED', 'the sync actor is not running (it may be restarting)');
     }
     return current;
   };
   return {
-    status: async (): Promise<SyncStatus> => worker().status(),
-    conflicts: async (): Promise<ConflictRecord[]> => worker().conflicts(),
-    resolveConflict: (path, resolution) => worker().actor.call({ type: 'resolve', path, resolution }),
+    status: async () => syncClient.status(actor()),
+    conflicts: async () => syncClient.conflicts(actor()),
+    resolveConflict: async (path, resolution) => syncClient.resolveConflict(actor(), path, resolution),
     idle: (options = {}) => withTimeout(waitForIdle(tree), options.timeoutMs ?? 60_000),
-    pause: () => worker().actor.call({ type: 'pause' }),
-    resume: () => worker().actor.call({ type: 'resume' }),
-    confirm: () => worker().actor.call({ type: 'confirm' }),
+    pause: async () => syncClient.pause(actor()),
+    resume: async () => syncClient.resume(actor()),
+    confirm: async () => syncClient.confirm(actor()),
     subscribe: (listener) => {
       events.on('sync', listener);
       return () => events.off('sync', listener);
@@ -149,10 +149,10 @@ function createSyncHandle(tree: ScopeTree, events: EventEmitter<{ sync: [SyncEve
 /** Idle survives a sync actor restart: it waits on whichever worker is current. */
 async function waitForIdle(tree: ScopeTree): Promise<void> {
   for (;;) {
-    const current = tree.sync();
-    if (current && current.actor.status === 'running') {
-      await current.idle();
-      if (tree.sync() === current && current.actor.status === 'running') return;
+    const current = tree.sync()?.actor;
+    if (current && current.status === 'running') {
+      await syncClient.idle(current);
+      if (tree.sync()?.actor === current && current.status === 'running') return;
     } else {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
