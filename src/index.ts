@@ -1,7 +1,11 @@
 // Public API of scopefs: the scope API, the filesystem, stores, errors and
-// types. The SQL stores live in subpath exports (`scopefs/postgres`,
-// `scopefs/supabase`), so importing this entry never loads `pg` or
-// supabase-js; `openStore` still opens their URLs, loading them on first use.
+// types. Heavier parts are subpath exports, so importing this entry loads
+// none of their dependencies:
+//   scopefs/postgres   PostgresStore, migrate (pg)
+//   scopefs/supabase   SupabaseStore (supabase-js)
+//   scopefs/http       startHttpServer, loadOrCreateToken
+//   scopefs/mcp        createMcpServer, serveStdio, bridgeStdioToHttp (the MCP SDK)
+// `openStore` still opens postgres:// and supabase: URLs, loading their store on first use.
 
 // Scopes: the supervised per-scope tree and its handle.
 export { startScope, getScope, stopAllScopes, type RunningScope, type ScopeOptions } from '../supervisors/scope/scopes.js';
@@ -39,7 +43,7 @@ export type * from './sync/types.js';
 export { parseSyncConfig, SYNC_CONFIG_FILE, type SyncConfig, type SyncDecision } from './sync/patterns.js';
 export { isConflictCopy, conflictOriginal } from './sync/conflict-copy.js';
 
-// Interfaces: the app factory, the HTTP server and the MCP server.
+// The app factory: sync around a content folder, configured from the environment.
 export {
   createFileSync,
   type FileSyncOptions,
@@ -48,7 +52,3 @@ export {
   type FileSyncEventMap,
   type FileSyncBackend,
 } from './file-sync.js';
-export { startHttpServer, type HttpServerOptions, type HttpServerHandle } from './http/server.js';
-export { loadOrCreateToken, type AuthConfig } from './http/auth.js';
-export { createMcpServer, type McpServerInfo } from './mcp/server.js';
-export { serveStdio, bridgeStdioToHttp } from './mcp/stdio.js';

@@ -82,7 +82,7 @@ async function applyPending(client: pg.Client, url: string, options: MigrateOpti
 }
 
 /** The recorded schema version, 0 for a database scopefs has never touched. */
-export async function readSchemaVersion(client: pg.ClientBase): Promise<number> {
+async function readSchemaVersion(client: pg.ClientBase): Promise<number> {
   const table = await client.query<{ exists: boolean }>(
     "SELECT to_regclass('scopefs.schema_migrations') IS NOT NULL AS exists",
   );

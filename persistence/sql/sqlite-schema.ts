@@ -3,8 +3,17 @@
  * in `PRAGMA user_version`; a database from a newer build is refused rather
  * than written with assumptions it does not hold.
  */
-import type Database from 'better-sqlite3';
 import { ScopeFsError } from '../../src/errors.js';
+
+/**
+ * The part of a better-sqlite3 Database the schema code uses. Declared here,
+ * not imported, so the published types need no `@types/better-sqlite3`.
+ */
+export interface SchemaDatabase {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  exec(source: string): unknown;
+  transaction(fn: () => void): { immediate(): void };
+}
 
 export const SQLITE_SCHEMA_VERSION = 2;
 
@@ -52,7 +61,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
  * file was written by a newer build. Safe to run from several processes at
  * once: the version is re-read inside the write transaction.
  */
-export function ensureSchema(db: Database.Database, location: string): void {
+export function ensureSchema(db: SchemaDatabase, location: string): void {
   const version = () => db.pragma('user_version', { simple: true }) as number;
   refuseNewer(version(), location);
   if (version() === SQLITE_SCHEMA_VERSION) return;
