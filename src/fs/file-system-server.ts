@@ -3,7 +3,9 @@
  * Actor (supervisors/runtime) owns the mailbox and the loop; this module
  * holds the client API (the public methods) and, beside it, `handleCall` and
  * `handleCast`, which take the data messages of messages.ts one at a time,
- * in order. The state is a ServerCore. The one shortcut: a read of a loaded file while the mailbox is idle is
+ * in order. The state is a ServerCore.
+ *
+ * The one shortcut: a read of a loaded file while the mailbox is idle is
  * answered at once, which is exactly what handling it as the next message
  * would return. It keeps to the runtime's turn budget like the mailbox does,
  * so a caller reading in a tight loop cannot starve the event loop.
