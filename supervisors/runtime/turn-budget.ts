@@ -24,7 +24,7 @@
  */
 export const TURN_BUDGET_MS = 4;
 
-let budgetMs = Number(process.env.HD_EXPERIMENT_BUDGET_MS ?? TURN_BUDGET_MS); // HD-TEMP
+let budgetMs = TURN_BUDGET_MS;
 let burstStart = 0;
 /** A turn() is scheduled: a burst is running, or waiters are queued for it. */
 let turnScheduled = false;
