@@ -63,12 +63,18 @@ export interface FileSystemServerOptions {
 
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 const SLOW_CALL_TIMEOUT_MS = 120_000;
+/** A burst of fast-path reads runs at most this many reads past its budget. */
+export const READS_PER_BUDGET_CHECK = 32;
 
 export class FileSystemServer implements FileSystem, Process {
   private readonly core: ServerCore;
   private readonly actor: Actor<FsCall, FsCast>;
   private readonly slowCallTimeoutMs: number;
   private readonly trace: ((message: FsMessage) => void) | undefined;
+  /** Fast-path reads since the turn budget was last checked. */
+  private readsSinceCheck = 0;
+  /** Set while fast-path reads wait for the event loop's turn. */
+  private turnWait: Promise<void> | undefined;
 
   private constructor(options: FileSystemServerOptions) {
     const callTimeoutMs = nonNegative(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
@@ -144,13 +150,7 @@ export class FileSystemServer implements FileSystem, Process {
     if (this.actor.idle && this.actor.status === 'running') {
       // Table keys are normalised paths, so a hit needs no validation.
       const loaded = this.core.peekLoaded(path);
-      if (loaded) {
-        const content = contentAs(loaded, bytes);
-        if (!overBudget()) return Promise.resolve(content);
-        // A caller reading in a tight loop would otherwise starve timers, I/O and other scopes.
-        // The answer is taken now, so a write sent after this read still cannot show in it.
-        return nextTurn().then(() => content);
-      }
+      if (loaded) return this.answerInTurn(contentAs(loaded, bytes));
     }
     return this.call<ReadAnswer>({ type: 'read', path, bytes }).then((answer): Content | Promise<Content> => {
       if ('content' in answer) return answer.content;
@@ -231,6 +231,27 @@ export class FileSystemServer implements FileSystem, Process {
   /** The snapshot (when asked for) reflects every change already applied; later changes arrive as events. */
   subscribe(listener: FsListener, options: { snapshot?: boolean } = {}): () => void {
     return this.core.subscribe(listener, options.snapshot === true);
+  }
+
+  /**
+   * A fast-path answer, kept to the runtime's turn budget: a caller reading
+   * in a tight loop would otherwise starve timers, I/O and other scopes.
+   * The answer is taken now, so a write sent after the read cannot show in
+   * it; reads made while one waits queue behind it, so answers keep their
+   * order. Reading the clock costs about as much as the read itself, so the
+   * budget is checked every READS_PER_BUDGET_CHECK reads, and an isolated
+   * read costs what it did without a budget.
+   */
+  private answerInTurn(content: Content): Promise<Content> {
+    if (this.turnWait) return this.turnWait.then(() => content);
+    if (++this.readsSinceCheck < READS_PER_BUDGET_CHECK) return Promise.resolve(content);
+    this.readsSinceCheck = 0;
+    if (!overBudget()) return Promise.resolve(content);
+    const wait = nextTurn().then(() => {
+      if (this.turnWait === wait) this.turnWait = undefined;
+    });
+    this.turnWait = wait;
+    return wait.then(() => content);
   }
 
   private call<R>(message: FsCall, timeoutMs?: number): Promise<R> {
