@@ -1,80 +1,96 @@
-import { watch, type FSWatcher } from 'chokidar';
+import { lstat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import { Actor, type ActorCallbacks } from '../../supervisors/runtime/actor.js';
+import { isScopeFsError } from '../errors.js';
 import type { FileSystem } from '../types.js';
+import { DirectoryWatches } from './directory-watches.js';
 import { isEngineStatusFile } from './engine-files.js';
 
-type DiskChange = { absolutePath: string };
-
-export interface DiskWatcherOptions {
-  /** How long a file must stay unchanged before it is looked at (chokidar's awaitWriteFinish). */
-  stabilityMs?: number;
-}
+/** The watcher's one message: the paths that changed, gathered over a few milliseconds. */
+export type DiskWatcherCast = { type: 'disk_changes'; absolutePaths: string[] };
 
 /**
  * Tells the FileSystemServer about every change other programs make under
  * the root (an editor, a shell), with `checkDisk`. The server decides: its
  * own writes are recognised by their version (the disk base), an outside
  * edit is merged with memory or kept beside it, and names it cannot take in
- * are reported. The watcher itself holds no state about files.
+ * are reported. The watcher itself holds no state about files, only the
+ * directory watches (`DirectoryWatches`: one per directory, not per file).
  */
-export class DiskWatcher implements ActorCallbacks<never, DiskChange> {
-  actor!: Actor<never, DiskChange>;
-  private watcher: FSWatcher | undefined;
+export class DiskWatcher implements ActorCallbacks<never, DiskWatcherCast> {
+  actor!: Actor<never, DiskWatcherCast>;
+  private readonly watches: DirectoryWatches;
 
   constructor(
     private readonly fs: FileSystem,
     private readonly root: string,
-    private readonly options: DiskWatcherOptions = {},
-  ) {}
+  ) {
+    this.watches = new DirectoryWatches(
+      root,
+      (absolutePaths) => this.actor.cast({ type: 'disk_changes', absolutePaths }),
+      (absolutePath) => this.diskName(absolutePath) === null && absolutePath !== root,
+    );
+  }
 
-  static async start(fs: FileSystem, root: string, options?: DiskWatcherOptions): Promise<DiskWatcher> {
-    const watcher = new DiskWatcher(fs, root, options);
-    watcher.actor = new Actor<never, DiskChange>(watcher, { name: 'disk-watcher' });
+  static async start(fs: FileSystem, root: string): Promise<DiskWatcher> {
+    const watcher = new DiskWatcher(fs, root);
+    watcher.actor = new Actor<never, DiskWatcherCast>(watcher, { name: 'disk-watcher' });
     await watcher.actor.start();
     return watcher;
   }
 
-  async init(): Promise<void> {
-    const stability = this.options.stabilityMs ?? 100;
-    this.watcher = watch(this.root, {
-      ignoreInitial: true,
-      followSymlinks: false,
-      ignored: (path) => this.ignored(path),
-      awaitWriteFinish: { stabilityThreshold: stability, pollInterval: Math.max(10, stability / 4) },
-    });
-    for (const event of ['add', 'change', 'unlink'] as const) {
-      this.watcher.on(event, (p) => this.actor.cast({ absolutePath: p }));
-    }
-    this.watcher.on('error', () => undefined);
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  init(): Promise<void> {
+    return this.watches.start();
   }
 
   handleCall(): never {
     throw new Error('the disk watcher takes no calls');
   }
 
-  /** One event at a time, in order: each is handed over before the next is looked at. */
-  async handleCast(change: DiskChange): Promise<void> {
-    const path = this.diskName(change.absolutePath);
-    if (path !== null) await this.fs.checkDisk(path);
+  /** One batch at a time, each path handed over before the next is looked at. */
+  async handleCast(message: DiskWatcherCast): Promise<void> {
+    for (const absolutePath of message.absolutePaths) {
+      const name = this.diskName(absolutePath);
+      if (name !== null) await this.look(name, absolutePath);
+    }
   }
 
-  async terminate(): Promise<void> {
-    await this.watcher?.close();
+  terminate(): void {
+    this.watches.close();
   }
 
-  private ignored(absolutePath: string): boolean {
-    const rel = relative(this.root, absolutePath);
-    const first = rel.split(sep)[0];
-    // Engine state (the journal, sync state, temp files) and the status files the engine writes itself.
-    return first === '.scopefs' || isEngineStatusFile(`/${rel}`);
+  /**
+   * A file is checked by name. A directory that appeared is watched, and its
+   * files come back as changes of their own; one that went away takes every
+   * file the server has under it.
+   */
+  private async look(name: string, absolutePath: string): Promise<void> {
+    const stats = await lstat(absolutePath).catch(() => undefined);
+    if (stats?.isDirectory()) {
+      await this.watches.add(absolutePath);
+      return;
+    }
+    if (!stats && this.watches.isWatched(absolutePath)) this.watches.remove(absolutePath);
+    await this.fs.checkDisk(name);
+    if (!stats) for (const path of await this.knownUnder(name)) await this.fs.checkDisk(path);
   }
 
-  /** The path as named on disk (not normalised: the server reports names it cannot take in). */
+  private async knownUnder(name: string): Promise<string[]> {
+    try {
+      return await this.fs.listFiles(`${name}/`);
+    } catch (err) {
+      if (isScopeFsError(err, 'EINVAL')) return []; // a name the server cannot hold has nothing under it
+      throw err;
+    }
+  }
+
+  /** The path as named on disk (not normalised: the server reports names it cannot take in), or null for engine files. */
   private diskName(absolutePath: string): string | null {
     const rel = relative(this.root, absolutePath);
     if (rel === '' || rel.startsWith('..')) return null;
-    return `/${rel.split(sep).join('/')}`;
+    const name = `/${rel.split(sep).join('/')}`;
+    // Engine state (the journal, sync state, temp files) and the status files the engine writes itself.
+    if (name === '/.scopefs' || name.startsWith('/.scopefs/') || isEngineStatusFile(name)) return null;
+    return name;
   }
 }

@@ -44,9 +44,9 @@ describe('disk watcher: edits by other programs enter through the FileSystemServ
     const a = await lab.start('a', {}, { watch: true });
     await a.fs.writeFile('/old.md', 'bye');
     await a.fs.flushAll();
-    // chokidar reports nothing for a file that appears and vanishes within its
-    // write-stability window; let the watcher see /old.md first (a later
-    // external marker arriving means earlier disk events were handled).
+    // A file that appears and vanishes within the watcher's gathering window
+    // is one look that finds nothing; let the watcher see /old.md first (a
+    // later external marker arriving means earlier disk events were handled).
     const marker = nextFsEvent(a, (e) => e.type === 'file_updated' && e.path === '/marker.md');
     await writeFile(join(a.dir, 'marker.md'), 'm');
     await marker;
