@@ -8,7 +8,9 @@
 // `openStore` still opens postgres:// and supabase: URLs, loading their store on first use.
 
 // Scopes: the supervised per-scope tree and its handle.
-export { startScope, getScope, stopAllScopes, type RunningScope, type ScopeOptions } from '../supervisors/scope/scopes.js';
+// (the tree and the sync engine load on the first call: see scope-api.ts)
+export { startScope, getScope, stopAllScopes } from './scope-api.js';
+export type { RunningScope, ScopeOptions } from '../supervisors/scope/scopes.js';
 export type { AgentSpec, AgentContext } from '../supervisors/scope/agent.js';
 export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../supervisors/scope/scope-key.js';
 
@@ -37,10 +39,10 @@ export { MemoryStore, sharedMemoryStore, type MemoryStoreOptions, type MemorySto
 export { SqliteStore, type SqliteStoreOptions } from '../persistence/stores/sqlite-store.js';
 export { openStore, type OpenStoreOptions, type StoreFactory } from '../persistence/stores/open-store.js';
 
-// Sync: options, status types, sync-config.json and conflict copies.
+// Sync: options, status types, the sync-config.json shape and conflict copies.
 export type { SyncOptions } from './sync/sync-actor.js';
 export type * from './sync/types.js';
-export { parseSyncConfig, SYNC_CONFIG_FILE, type SyncConfig, type SyncDecision } from './sync/patterns.js';
+export type { SyncConfig, SyncDecision } from './sync/patterns.js';
 export { isConflictCopy, conflictOriginal } from './sync/conflict-copy.js';
 
 // The app factory: sync around a content folder, configured from the environment.
