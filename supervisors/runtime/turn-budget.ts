@@ -16,6 +16,11 @@
  * spend the whole budget and every later one would find it spent, turn after
  * turn.) A resumed waiter goes on without asking again, so a call that had to
  * wait is handled in the next turn, whatever else is busy.
+ *
+ * A turn is thus at most the budget plus one message per busy actor. The
+ * budget cannot split a message: a handler's synchronous step (a journal
+ * append with its fsync, a journal rewrite, a 50 MiB record) runs whole, so
+ * keeping each such step short is the write path's job, not the runtime's.
  */
 
 /**
