@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryDriver } from '../../persistence/drivers/memory.js';
+import type { FsMessage } from '../../src/fs/messages.js';
 import { Servers, tempDir, until } from './helpers.js';
 
 const servers = new Servers();
@@ -103,16 +104,18 @@ describe('FileSystemServer: debounced persistence', () => {
 
 describe('FileSystemServer: flushAll, failures and retries', () => {
   it('flushAll persists dirty entries that have no timer (a persist in flight) and ones that do', async () => {
-    const { server: fs, driver } = await servers.withMemory({ debounceMs: 60_000 });
+    let release = (): void => undefined;
+    // The write is let go as the flush is handled, so it is still in flight then (the mailbox may
+    // wait for the event loop's turn before it handles the flush).
+    const trace = (message: FsMessage) => void (message.type === 'flush' && release());
+    const { server: fs, driver } = await servers.withMemory({ debounceMs: 60_000, trace });
     await fs.writeFile('/timer.md', 'one');
     await fs.flushAll();
     await fs.writeFile('/timer.md', 'two'); // debounce timer pending
-    const release = driver.block('write');
+    release = driver.block('write');
     await fs.writeFile('/inflight.md', 'new'); // persisted at once: in flight, no timer
     expect(await fs.stats()).toMatchObject({ dirty: 2, pendingTimers: 1 });
-    const flushing = fs.flushAll();
-    release();
-    const result = await flushing;
+    const result = await fs.flushAll();
     expect(result.flushed.sort()).toEqual(['/inflight.md', '/timer.md']);
     expect(result.failed).toEqual([]);
     expect(driver.peekText('/timer.md')).toBe('two');
@@ -134,11 +137,14 @@ describe('FileSystemServer: flushAll, failures and retries', () => {
   });
 
   it('flushAll reports failures, then recovers on the next flush', async () => {
-    const { server: fs, driver } = await servers.withMemory({ retry: { initialMs: 60_000 } });
+    const driver = new MemoryDriver();
     const release = driver.block('write');
+    // The write is let go as the flush is handled, so the flush joins it rather than starting another
+    // (the mailbox may wait for the event loop's turn before it handles the flush).
+    const trace = (message: FsMessage) => void (message.type === 'flush' && release());
+    const { server: fs } = await servers.withMemory({ retry: { initialMs: 60_000 }, trace }, driver);
     await fs.writeFile('/f.md', 'x');
     driver.failNext('write'); // the in-flight write, whose outcome the flush reports
-    release();
     const failed = await fs.flushAll();
     expect(failed.failed.map((f) => f.path)).toEqual(['/f.md']);
     expect(failed.failed[0]!.error).toContain('injected write failure');
