@@ -5,6 +5,10 @@
  * a third scope; this process asks that server for `GET /v1/status` all
  * along. Without a turn budget every call resolves through microtasks only
  * and none of them gets a turn until the loop ends.
+ *
+ * Serial: its bounds are shares of the wall clock (80% of the interval's
+ * ticks, 50 ms p99), which only a process given most of a core can keep; the
+ * parallel phase's other test files on two cores take that away.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
