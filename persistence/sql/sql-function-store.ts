@@ -18,12 +18,12 @@ import {
   type SqlArgs,
   type SqlFunctionName,
 } from './sql-store-mapping.js';
-import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreLeases, StoreRow, SyncStore } from '../stores/types.js';
+import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from '../stores/types.js';
 
 /** Rows history() returns when the caller gives no limit. */
 export const DEFAULT_HISTORY_LIMIT = 20;
 
-export abstract class SqlFunctionStore implements SyncStore, StoreLeases {
+export abstract class SqlFunctionStore implements SyncStore {
   abstract readonly url: string;
   private calls = 0;
 

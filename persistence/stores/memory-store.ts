@@ -11,7 +11,7 @@ import { ScopeFsError } from '../../src/errors.js';
 import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { HintListeners } from './store-hints.js';
 import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
-import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreLeases, StoreRow, SyncStore } from './types.js';
+import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
 
 export type MemoryStoreOp = 'push' | 'since' | 'get' | 'head' | 'lease';
 
@@ -72,7 +72,7 @@ function firstAbove(sorted: readonly number[], value: number): number {
 
 let anonymousStores = 0;
 
-export class MemoryStore implements SyncStore, StoreLeases {
+export class MemoryStore implements SyncStore {
   readonly url: string;
   private readonly latencyMs: number;
   private readonly apps = new Map<string, AppData>();

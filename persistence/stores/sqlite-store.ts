@@ -27,7 +27,7 @@ import { SqliteConnection } from '../sql/sqlite-connection.js';
 import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { HintListeners } from './store-hints.js';
 import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
-import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreLeases, StoreRow, SyncStore } from './types.js';
+import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -48,7 +48,7 @@ const BLOCKING_WAIT_SLICE_MS = 50;
 /** A since page stops early (with `more`) once its content passes this size. */
 const SINCE_PAGE_BYTES = 16 * 1024 * 1024;
 
-export class SqliteStore implements SyncStore, StoreLeases {
+export class SqliteStore implements SyncStore {
   readonly url: string;
   private readonly file: string;
   private readonly pollMs: number;

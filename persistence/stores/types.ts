@@ -94,7 +94,7 @@ export interface StoreLeases {
   releaseLease(name: string, holder: string, token: number): Promise<boolean>;
 }
 
-export interface SyncStore {
+export interface SyncStore extends StoreLeases {
   /** e.g. `sqlite:/srv/x.db`, `memory:test`. Never contains secrets. */
   readonly url: string;
   /** Connects and checks or applies the schema. Idempotent. */

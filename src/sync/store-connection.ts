@@ -64,6 +64,9 @@ export class StoreConnection {
       get: (app, owner, path) => current().get(app, owner, path),
       push: (app, instanceId, changes) => current().push(app, instanceId, changes),
       watch: (app, listener) => current().watch(app, listener),
+      acquireLease: (name, holder, ttlMs) => current().acquireLease(name, holder, ttlMs),
+      renewLease: (name, holder, token, ttlMs) => current().renewLease(name, holder, token, ttlMs),
+      releaseLease: (name, holder, token) => current().releaseLease(name, holder, token),
     };
   }
 }

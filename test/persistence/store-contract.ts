@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
-import { SHARED_OWNER, type StoreLeases, type SyncStore } from '../../persistence/stores/types.js';
+import { SHARED_OWNER, type SyncStore } from '../../persistence/stores/types.js';
 import { describeLeaseContract } from './store-contract-leases.js';
 import { INSTANCE, bytes, change, expectEinval, freshApp, readAll, revisionOf, text, withDeadline } from './store-contract-helpers.js';
 
@@ -19,19 +19,16 @@ export interface StoreContractOptions {
   cleanup?: () => Promise<void>;
 }
 
-/** Until every SyncStore proxy forwards leases, the contract names them separately. */
-type ContractStore = SyncStore & StoreLeases;
-
 export function describeStoreContract(
   name: string,
-  makeStore: () => Promise<ContractStore> | ContractStore,
+  makeStore: () => Promise<SyncStore> | SyncStore,
   options: StoreContractOptions = {},
 ): void {
   describe(`SyncStore contract: ${name}`, () => {
     const opened: SyncStore[] = [];
-    let store: ContractStore;
+    let store: SyncStore;
 
-    async function openStore(): Promise<ContractStore> {
+    async function openStore(): Promise<SyncStore> {
       const created = await makeStore();
       await created.open();
       opened.push(created);

@@ -9,13 +9,11 @@
 import { join } from 'node:path';
 import { describe } from 'vitest';
 import { openStore } from '../../persistence/stores/open-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { DEFAULT_WEIGHTS, type ProgramShape } from './harness/model.js';
 import { LONG, seeds } from './harness/settings.js';
 import { seededRuns } from './harness/suite.js';
 
-registerSqlStores();
 
 const FILE = 'test/reliability/convergence.test.ts';
 const SHAPE: ProgramShape = LONG

@@ -16,14 +16,12 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../persistence/stores/open-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import type { SyncStore } from '../../persistence/stores/types.js';
 import { adminQuery, connectClient, describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { Cluster } from './harness/cluster.js';
 import { loadThroughFault, type FaultWindowReport } from './harness/fault-window.js';
 import { LONG, printFigures } from './harness/settings.js';
 
-registerSqlStores();
 
 const LOCKER = fileURLToPath(new URL('./fixtures/sqlite-locker.ts', import.meta.url));
 /** Longer than the SQLite store's 5 s busy timeout, so pushes really fail. */

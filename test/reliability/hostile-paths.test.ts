@@ -13,9 +13,7 @@ import { loadCorpus } from './harness/corpus.js';
 import { Sandbox } from './harness/sandbox.js';
 import { printFigures } from './harness/settings.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 
-registerSqlStores();
 
 interface PathCase {
   name: string;

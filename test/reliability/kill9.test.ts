@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../persistence/stores/open-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import type { SyncStore } from '../../persistence/stores/types.js';
 import type { Mutation } from './fixtures/mutations.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
@@ -28,7 +27,6 @@ import { LONG, printFigures, seeds } from './harness/settings.js';
 import { seededRuns } from './harness/suite.js';
 import { verifyConvergence } from './harness/verify.js';
 
-registerSqlStores();
 
 const FILE = 'test/reliability/kill9.test.ts';
 const SHAPE: ProgramShape = {

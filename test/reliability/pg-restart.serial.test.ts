@@ -17,14 +17,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStore } from '../../persistence/stores/open-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import type { SyncStore } from '../../persistence/stores/types.js';
 import { adminQuery, describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';
 import { Cluster } from './harness/cluster.js';
 import { loadThroughFault, type FaultWindowReport } from './harness/fault-window.js';
 import { LONG, printFigures } from './harness/settings.js';
 
-registerSqlStores();
 
 const CLUSTERS_DIR = '/etc/postgresql';
 const DOWN_MS = LONG ? 30_000 : 4_000;

@@ -10,13 +10,11 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
-import { registerSqlStores } from '../../persistence/stores/register-sql-stores.js';
 import type { SyncEvent, SyncState } from '../../src/sync/types.js';
 import { adminQuery, describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { SyncLab, type SyncedScope } from '../helpers/sync-scopes.js';
 import { FailingCallsStore } from './fixtures/failing-calls-store.js';
 
-registerSqlStores();
 
 const WAIT_MS = 10_000;
 let lab: SyncLab | undefined;
