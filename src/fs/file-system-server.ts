@@ -262,7 +262,7 @@ export class FileSystemServer implements FileSystem, Process {
 
   /** One message from a caller; what it returns (or throws) is the answer. */
   private handleCall(message: FsCall): unknown {
-    this.trace?.(message);
+    if (this.trace) traceSafely(this.trace, message);
     const { core } = this;
     switch (message.type) {
       case 'write':
@@ -309,7 +309,7 @@ export class FileSystemServer implements FileSystem, Process {
 
   /** One message the server sent itself. */
   private handleCast(message: FsCast): Promise<void> | undefined {
-    this.trace?.(message);
+    if (this.trace) traceSafely(this.trace, message);
     switch (message.type) {
       case 'persist_due':
         this.core.persistDue(message.key);
@@ -339,6 +339,14 @@ function existing(core: ServerCore, path: string): Entry {
   const entry = core.entry(path);
   if (!entry) throw fsErrors.notFound(path);
   return entry;
+}
+
+function traceSafely(trace: (message: FsMessage) => void, message: FsMessage): void {
+  try {
+    trace(message);
+  } catch {
+    // A broken tracer is its owner's problem; the filesystem carries on.
+  }
 }
 
 function unknownMessage(message: never): never {

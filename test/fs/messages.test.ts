@@ -39,6 +39,17 @@ describe('FileSystemServer: its mailbox holds data messages', () => {
     expect(JSON.parse(JSON.stringify(seen))).toEqual(seen);
   });
 
+  it('carries on when the tracer throws', async () => {
+    const fs = await servers.start({
+      trace: () => {
+        throw new Error('broken tracer');
+      },
+    });
+    await fs.writeFile('/a.md', 'one');
+    expect(await fs.readFile('/a.md')).toBe('one');
+    expect(fs.status).toBe('running');
+  });
+
   it('answers an unknown message with EINVAL instead of crashing', async () => {
     const fs = await servers.start();
     // Reach the mailbox the way a wrong client would: with a type the protocol does not have.
