@@ -11,7 +11,11 @@ const SERIAL = 'test/**/*.serial.test.ts';
 export default defineConfig({
   resolve: {
     // Tests exercise the sources; `import ... from 'scopefs'` resolves to them.
-    alias: { scopefs: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    // `scopefs/<entry>` (postgres, supabase, http, mcp) to src/entries/<entry>.ts.
+    alias: [
+      { find: /^scopefs$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^scopefs\/(postgres|supabase|http|mcp)$/, replacement: fileURLToPath(new URL('./src/entries/$1.ts', import.meta.url)) },
+    ],
   },
   test: {
     testTimeout: 30_000,
