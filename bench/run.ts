@@ -11,6 +11,8 @@ import { run as index } from './fs-index.js';
 import { run as syncLatency } from './sync-latency.js';
 import { run as syncInitial } from './sync-initial.js';
 import { run as syncSteady } from './sync-steady.js';
+import { run as fairness } from './fairness.js';
+import { run as startup } from './import.js';
 
 const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['read', read],
@@ -20,6 +22,8 @@ const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['sync-latency', syncLatency],
   ['sync-initial', syncInitial],
   ['sync-steady', syncSteady],
+  ['fairness', fairness],
+  ['import', startup],
 ];
 
 const rows: BenchRow[] = [];
