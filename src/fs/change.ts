@@ -11,8 +11,9 @@
  * scheduled. Every check that can fail runs while planning, and the journal
  * append is the first step, so a rejected change leaves no trace.
  *
- * A write builds one Change holding one item in each list; applying it
- * copies nothing.
+ * A write builds one Change with an item or two in each list; applying it
+ * reads them in place and copies nothing (an object spread per write costs
+ * measurably on a path of about 20 µs).
  */
 import { fsErrors } from '../errors.js';
 import type { ChangeOptions, Durability, EntryMeta, FsEvent, Origin } from '../types.js';
