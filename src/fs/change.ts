@@ -87,15 +87,28 @@ export interface Change {
   meta: EntryMeta | undefined;
 }
 
-export function newChange(subject: string, options: ChangeOptions, durability: Durability): Change {
+/**
+ * A change about `subject`, with its lists as given (a plan that knows its
+ * items passes them as array literals, sized exactly; the first push onto
+ * an empty array allocates room for 17), or empty, to be pushed onto.
+ */
+export function newChange(
+  subject: string,
+  options: ChangeOptions,
+  durability: Durability,
+  journal: JournalOp[] = [],
+  entries: EntryUpdate[] = [],
+  persist: PersistIntent[] = [],
+  events: EventIntent[] = [],
+): Change {
   return {
     origin: options.origin ?? 'local',
     source: options.source,
     subject,
-    journal: [],
-    entries: [],
-    persist: [],
-    events: [],
+    journal,
+    entries,
+    persist,
+    events,
     waitForPersist: durability === 'immediate',
     failure: 'first',
     meta: undefined,

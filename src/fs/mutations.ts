@@ -8,8 +8,9 @@ import { isUtf8 } from '../content.js';
 import { fsErrors } from '../errors.js';
 import { normalizePath } from '../paths.js';
 import type { ChangeOptions, Content, EntryMeta, WriteOptions } from '../types.js';
-import { newChange, type Change, type FsCore, type FsView } from './change.js';
+import { newChange, type Change, type EntryUpdate, type EventIntent, type FsCore, type FsView, type PersistIntent } from './change.js';
 import { textOf, toMeta, type Entry, type NewContent } from './entries.js';
+import type { JournalOp } from './journal-codec.js';
 import { mimeTypeFor } from './mime.js';
 
 export function writeFile(core: FsCore, path: string, content: Content, options: WriteOptions = {}): Promise<EntryMeta> | EntryMeta {
@@ -72,19 +73,18 @@ export function planContent(view: FsView, path: string, incoming: NewContent, op
     view.assertPersistable(location);
   }
   const mimeType = mimeTypeOf(path, options.mimeType, existing);
-  const now = Date.now();
-  const createdAt = existing?.createdAt ?? now;
-  const change = newChange(path, options, view.durability);
-  if (location) change.journal.push({ op: 'put', path, content: incoming.bytes, mimeType, createdAt, modifiedAt: now });
+  const modifiedAt = Date.now();
+  const createdAt = existing?.createdAt ?? modifiedAt;
   const memoryOnly = location === undefined;
-  change.entries.push({ kind: 'put', path, existing, content: incoming, mimeType, createdAt, modifiedAt: now, memoryOnly, dirty: !memoryOnly });
-  if (location) {
-    if (!existing) change.persist.push({ kind: 'cancel_delete', location });
-    const atOnce = !existing || change.waitForPersist;
-    change.persist.push(atOnce ? { kind: 'write', path } : { kind: 'debounce', path, delayMs: location.config.debounceMs });
-  }
-  change.events.push({ type: 'file_updated', path, created: !existing });
-  return change;
+  const update: EntryUpdate = { kind: 'put', path, existing, content: incoming, mimeType, createdAt, modifiedAt, memoryOnly, dirty: !memoryOnly };
+  const event: EventIntent = { type: 'file_updated', path, created: !existing };
+  if (!location) return newChange(path, options, view.durability, [], [update], [], [event]);
+  const op: JournalOp = { op: 'put', path, content: incoming.bytes, mimeType, createdAt, modifiedAt };
+  // A new file persists at once, an update once its debounce window has passed; immediate durability waits for either.
+  const persist: PersistIntent[] = existing
+    ? [view.durability === 'immediate' ? { kind: 'write', path } : { kind: 'debounce', path, delayMs: location.config.debounceMs }]
+    : [{ kind: 'cancel_delete', location }, { kind: 'write', path }];
+  return newChange(path, options, view.durability, [op], [update], persist, [event]);
 }
 
 /** The change that deletes `path`: from memory at once, from its driver right after. */
@@ -93,13 +93,11 @@ export function planDelete(view: FsView, path: string, options: ChangeOptions): 
   if (!entry) throw fsErrors.notFound(path);
   view.assertRevision(path, entry, options.ifRevision);
   const location = view.writableLocation(path);
-  const change = newChange(path, options, view.durability);
-  if (location) change.journal.push({ op: 'delete', path });
-  change.entries.push({ kind: 'remove', path });
-  change.persist.push({ kind: 'forget', path });
-  if (location) change.persist.push({ kind: 'delete', path, location, after: undefined });
-  change.events.push({ type: 'file_deleted', path });
-  return change;
+  const update: EntryUpdate = { kind: 'remove', path };
+  const event: EventIntent = { type: 'file_deleted', path };
+  if (!location) return newChange(path, options, view.durability, [], [update], [{ kind: 'forget', path }], [event]);
+  const persist: PersistIntent[] = [{ kind: 'forget', path }, { kind: 'delete', path, location, after: undefined }];
+  return newChange(path, options, view.durability, [{ op: 'delete', path }], [update], persist, [event]);
 }
 
 /** The bytes to store: strings are UTF-8 encoded; byte arrays are copied, so the caller may reuse theirs. */
