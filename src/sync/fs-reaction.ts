@@ -31,9 +31,18 @@ export interface FsReaction {
   statusChanged: boolean;
 }
 
+/**
+ * Whether sync hears the event at all: snapshots and the echoes of its own
+ * writes never reach its mailbox (a pull of 10,000 files would otherwise queue
+ * 10,000 messages that change nothing).
+ */
+export function heardBySync(event: FsEvent): event is Exclude<FsEvent, { type: 'snapshot' }> {
+  return event.type !== 'snapshot' && event.origin !== 'sync';
+}
+
 /** The reaction to one event; null when sync has nothing to do with it (a snapshot, or sync's own write). */
 export function reactionTo(event: FsEvent, view: FsEventView): FsReaction | null {
-  if (event.type === 'snapshot' || event.origin === 'sync') return null;
+  if (!heardBySync(event)) return null;
   const paths = event.type === 'file_moved' ? [event.from, event.to] : [event.path];
   return {
     ...(event.type === 'file_moved' ? { moved: { from: event.from, to: event.to } } : {}),

@@ -8,7 +8,7 @@ import { SyncEngine } from './engine.js';
 import type { FailureLog, RetryPolicy } from './failure-log.js';
 import { lifecycleState, startLifecycle, type LifecycleActor } from './lifecycle.js';
 import { SyncStateDb } from './state-db.js';
-import { reactionTo, type FsReaction } from './fs-reaction.js';
+import { heardBySync, reactionTo, type FsReaction } from './fs-reaction.js';
 import { StatusReport } from './status-report.js';
 import { StoreConnection } from './store-connection.js';
 import { fsEvent, type SyncActor, type SyncCall, type SyncCast, type SyncReplies } from './sync-client.js';
@@ -109,7 +109,9 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     });
     this.engine.failures.configure(options.retry ?? {});
     this.conflictActions = new ConflictActions({ fs, engine: this.engine, emit: (event) => this.deps.emit(event) });
-    this.unsubscribeFs = fs.subscribe((event) => fsEvent(this.actor, event));
+    this.unsubscribeFs = fs.subscribe((event) => {
+      if (heardBySync(event)) fsEvent(this.actor, event);
+    });
     this.lifecycle = startLifecycle({ initialMs: options.backoff?.initialMs ?? 500, maxMs: options.backoff?.maxMs ?? 30_000 });
     let previous: SyncState = lifecycleState(this.lifecycle);
     this.lifecycle.subscribe(() => {
@@ -278,7 +280,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     const view = { syncs: (p: string) => engine.syncs(p), isConflictCopy: (p: string) => engine.conflicts.byCopyPath(p) !== undefined };
     const reaction = reactionTo(event, view);
     if (reaction !== null) await this.react(reaction);
-    // Events queue behind a pass (sync's own writes among them): the idle check it made may have waited on this one.
+    // Events queue behind a pass: the idle check it made may have waited on this one, which left nothing to do.
     void this.checkIdle();
   }
 

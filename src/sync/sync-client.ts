@@ -41,7 +41,7 @@ export type SyncCast =
   | { type: 'hint'; error?: string }
   /** A store call outside a pass failed. */
   | { type: 'store_failed'; reason: string }
-  /** Every filesystem event; what it means for sync is decided in the actor (fs-reaction.ts). */
+  /** A filesystem event (any but snapshots and sync's own writes); what it means for sync is decided in the actor (fs-reaction.ts). */
   | { type: 'fs_event'; event: FsEvent };
 
 export type SyncActor = Actor<SyncCall, SyncCast>;

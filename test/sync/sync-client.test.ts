@@ -5,7 +5,7 @@
  * is decided inside it (fs-reaction.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reactionTo, type FsEventView } from '../../src/sync/fs-reaction.js';
+import { heardBySync, reactionTo, type FsEventView } from '../../src/sync/fs-reaction.js';
 import { SYNC_CONFIG_PATH } from '../../src/sync/sync-target.js';
 import type { EntryMeta, FsEvent } from '../../src/types.js';
 import { SyncLab, nextEvent, type SyncedScope } from '../helpers/sync-scopes.js';
@@ -68,6 +68,9 @@ describe('fs-reaction: what one filesystem event means for sync', () => {
   });
 
   it('ignores snapshots and sync’s own writes', () => {
+    expect(heardBySync({ type: 'snapshot', entries: [] })).toBe(false);
+    expect(heardBySync({ type: 'file_deleted', path: '/a.md', revision: 2, origin: 'sync' })).toBe(false);
+    expect(heardBySync({ type: 'file_deleted', path: '/a.md', revision: 2, origin: 'local' })).toBe(true);
     expect(reactionTo({ type: 'snapshot', entries: [] }, view())).toBeNull();
     expect(reactionTo({ type: 'file_updated', path: '/a.md', meta, created: false, origin: 'sync' }, view())).toBeNull();
   });
