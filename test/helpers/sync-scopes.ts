@@ -59,6 +59,19 @@ export class SyncLab {
     await a.sync!.resume();
   }
 
+  /** Two instances that both edited /c.json (JSON values: no merge possible); `a` holds the conflict. */
+  async conflictOnC(): Promise<{ a: SyncedScope; b: SyncedScope; conflict: Extract<SyncEvent, { type: 'conflict' }> }> {
+    const a = await this.start('a');
+    const b = await this.start('b');
+    await a.fs.writeFile('/c.json', '{"v":0}');
+    await this.settle(a, b);
+    await this.editConcurrently(a, b, async () => {
+      await a.fs.writeFile('/c.json', '{"v":"a"}');
+      await b.fs.writeFile('/c.json', '{"v":"b"}');
+    });
+    return { a, b, conflict: await nextEvent(a, 'conflict') };
+  }
+
   async remove(): Promise<void> {
     await Promise.all(this.scopes.map((s) => s.stop().catch(() => undefined)));
     await rm(this.dir, { recursive: true, force: true });

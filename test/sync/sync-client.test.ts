@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { heardBySync, reactionTo, type FsEventView } from '../../src/sync/fs-reaction.js';
 import { SYNC_CONFIG_PATH } from '../../src/sync/sync-target.js';
 import type { EntryMeta, FsEvent } from '../../src/types.js';
-import { SyncLab, nextEvent, type SyncedScope } from '../helpers/sync-scopes.js';
+import { SyncLab } from '../helpers/sync-scopes.js';
 
 describe('sync client: reads in mailbox order', () => {
   let lab: SyncLab;
@@ -17,22 +17,8 @@ describe('sync client: reads in mailbox order', () => {
   });
   afterEach(() => lab.remove());
 
-  /** Two instances that both edited /c.json (JSON values: no merge); a holds the conflict. */
-  async function conflictOnC(): Promise<SyncedScope> {
-    const a = await lab.start('a');
-    const b = await lab.start('b');
-    await a.fs.writeFile('/c.json', '{"v":0}');
-    await lab.settle(a, b);
-    await lab.editConcurrently(a, b, async () => {
-      await a.fs.writeFile('/c.json', '{"v":"a"}');
-      await b.fs.writeFile('/c.json', '{"v":"b"}');
-    });
-    await nextEvent(a, 'conflict');
-    return a;
-  }
-
   it('a status or conflicts read sent right after a resolve sees the conflict resolved', async () => {
-    const a = await conflictOnC();
+    const { a } = await lab.conflictOnC();
     expect((await a.sync!.status()).conflicts).toEqual(['/c.json']);
     // Not awaited: the reads are queued behind the resolve, which writes files before it answers.
     const resolving = a.sync!.resolveConflict('/c.json', 'local');

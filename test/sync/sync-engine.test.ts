@@ -16,19 +16,6 @@ describe('sync engine (in-process instances, memory store)', () => {
   });
   afterEach(() => lab.remove());
 
-  /** Two instances that both edited /c.json (a JSON value: no merge possible); a holds the conflict. */
-  async function conflictOnC() {
-    const a = await lab.start('a');
-    const b = await lab.start('b');
-    await a.fs.writeFile('/c.json', '{"v":0}');
-    await lab.settle(a, b);
-    await lab.editConcurrently(a, b, async () => {
-      await a.fs.writeFile('/c.json', '{"v":"a"}');
-      await b.fs.writeFile('/c.json', '{"v":"b"}');
-    });
-    return { a, b, conflict: await nextEvent(a, 'conflict') };
-  }
-
   it('pushes a local write and applies it on the other instance with origin sync', async () => {
     const a = await lab.start('a');
     const b = await lab.start('b');
@@ -92,7 +79,7 @@ describe('sync engine (in-process instances, memory store)', () => {
   });
 
   it('records a conflict: local stays, remote beside it, report and event; resolving pushes', async () => {
-    const { a, b, conflict } = await conflictOnC();
+    const { a, b, conflict } = await lab.conflictOnC();
     expect(conflict.conflict.path).toBe('/c.json');
     expect(conflict.conflict.copyPath).toMatch(/^\/c\.sync-conflict-\d{8}-\d{6}-a\.json$/);
     expect(await a.fs.readFile('/c.json')).toBe('{"v":"a"}');
@@ -112,7 +99,7 @@ describe('sync engine (in-process instances, memory store)', () => {
   });
 
   it('an agent resolves a conflict by editing the file and deleting the copy', async () => {
-    const { a, b, conflict: event } = await conflictOnC();
+    const { a, b, conflict: event } = await lab.conflictOnC();
     const conflict = event.conflict;
     await a.fs.writeFile('/c.json', '{"v":"ab"}');
     await a.fs.deleteFile(conflict.copyPath);
