@@ -25,7 +25,7 @@
 
 /**
  * 1 ms, chosen by measurement (2 shared cores; bench/fairness.ts and
- * test/reliability/fairness.test.ts):
+ * test/reliability/fairness.serial.test.ts):
  * - What a turn costs is small and fixed: 2-5 µs of CPU for an empty one
  *   (setImmediate, epoll, the resumed microtasks). At 1 ms that is under
  *   0.5% of a busy loop, at 4 ms about 0.1%: the 10% throughput goal holds
