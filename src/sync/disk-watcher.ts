@@ -6,6 +6,17 @@ import type { FileSystem } from '../types.js';
 import { DirectoryWatches } from './directory-watches.js';
 import { isEngineStatusFile } from './engine-files.js';
 
+/**
+ * A file modified less than this long ago may be half written: an editor's
+ * plain save truncates, then writes, and a look in between would see an
+ * empty file (and keep it as a conflict copy). Such a file is looked at again
+ * once it has been still this long, as chokidar's awaitWriteFinish did, but
+ * with one lstat instead of polling.
+ */
+const SETTLE_MS = 50;
+/** A file that never stays still (a log appended to all along) is looked at anyway this often. */
+const MAX_DEFER_MS = 500;
+
 /** The watcher's one message: the paths that changed, gathered over a few milliseconds. */
 export type DiskWatcherCast = { type: 'disk_changes'; absolutePaths: string[] };
 
@@ -20,6 +31,8 @@ export type DiskWatcherCast = { type: 'disk_changes'; absolutePaths: string[] };
 export class DiskWatcher implements ActorCallbacks<never, DiskWatcherCast> {
   actor!: Actor<never, DiskWatcherCast>;
   private readonly watches: DirectoryWatches;
+  /** Files whose look is put off because they were still changing, with when that began. */
+  private readonly deferredSince = new Map<string, number>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -66,6 +79,7 @@ export class DiskWatcher implements ActorCallbacks<never, DiskWatcherCast> {
    */
   private async look(name: string, absolutePath: string): Promise<void> {
     const stats = await lstat(absolutePath).catch(() => undefined);
+    if (stats?.isFile() && this.stillBeingWritten(absolutePath, stats.mtimeMs)) return;
     if (stats?.isDirectory()) {
       await this.watches.add(absolutePath);
       return;
@@ -73,6 +87,25 @@ export class DiskWatcher implements ActorCallbacks<never, DiskWatcherCast> {
     if (!stats && this.watches.isWatched(absolutePath)) this.watches.remove(absolutePath);
     await this.fs.checkDisk(name);
     if (!stats) for (const path of await this.knownUnder(name)) await this.fs.checkDisk(path);
+  }
+
+  /**
+   * True (and a second look scheduled) when the file changed within SETTLE_MS
+   * and has not been put off for MAX_DEFER_MS already. A modification time in
+   * the future (a file stamped by hand) counts as settled.
+   */
+  private stillBeingWritten(absolutePath: string, mtimeMs: number): boolean {
+    const now = Date.now();
+    const age = now - mtimeMs;
+    const since = this.deferredSince.get(absolutePath) ?? now;
+    if (age < 0 || age >= SETTLE_MS || now - since >= MAX_DEFER_MS) {
+      this.deferredSince.delete(absolutePath);
+      return false;
+    }
+    this.deferredSince.set(absolutePath, since);
+    const again = () => this.actor.cast({ type: 'disk_changes', absolutePaths: [absolutePath] });
+    setTimeout(again, Math.ceil(SETTLE_MS - age)).unref();
+    return true;
   }
 
   private async knownUnder(name: string): Promise<string[]> {
