@@ -7,8 +7,8 @@
  * monotonic clock all processes share.
  *
  * Series: new files (persisted to disk at once), then updates of one file
- * (on disk after the FileSystemServer's debounce, 500 ms by default: events
- * and reads see the update at once, the disk copy follows the debounce).
+ * (a change that arrives by sync is written to disk at once, without the
+ * persist debounce that coalesces local bursts).
  * Baseline: the same new-file series through a hand-rolled minimum (see
  * fixtures/raw-sqlite-peer.ts) polling `PRAGMA data_version` as often as
  * the SqliteStore does; the ratio is what scopefs' sync work costs on top.
@@ -38,7 +38,7 @@ const WARMUP = 10;
 export interface LatencyOptions {
   /** New files written, one at a time. */
   writes: number;
-  /** Updates of one existing file, one at a time (each waits for B's disk debounce). */
+  /** Updates of one existing file, one at a time. */
   updates: number;
   /** The baseline reader's poll interval (the SqliteStore polls every 25 ms by default). */
   pollMs: number;
@@ -153,7 +153,7 @@ function report(options: LatencyOptions, created: Series, updated: Series, raw: 
   if (options.updates > 0) {
     rows.push(
       { bench, metric: `${scopefs}, update: B's sync event (${options.updates} writes)`, value: shown(updated.event) },
-      { bench, metric: `${scopefs}, update: on B's disk, after B's 500 ms disk debounce`, value: shown(updated.disk) },
+      { bench, metric: `${scopefs}, update: on B's disk`, value: shown(updated.disk) },
     );
   }
   return [

@@ -80,9 +80,12 @@ export function planContent(view: FsView, path: string, incoming: NewContent, op
   const event: EventIntent = { type: 'file_updated', path, created: !existing };
   if (!location) return newChange(path, options, view.durability, [], [update], [], [event]);
   const op: JournalOp = { op: 'put', path, content: incoming.bytes, mimeType, createdAt, modifiedAt };
-  // A new file persists at once, an update once its debounce window has passed; immediate durability waits for either.
+  // A new file persists at once, an update once its debounce window has passed; immediate durability waits
+  // for either. A change that arrived by sync is written at once too: the debounce exists to coalesce a
+  // local burst, and the journal already holds the change, so waiting only delays the other instances' disks.
+  const persistNow = view.durability === 'immediate' || options.origin === 'sync';
   const persist: PersistIntent[] = existing
-    ? [view.durability === 'immediate' ? { kind: 'write', path } : { kind: 'debounce', path, delayMs: location.config.debounceMs }]
+    ? [persistNow ? { kind: 'write', path } : { kind: 'debounce', path, delayMs: location.config.debounceMs }]
     : [{ kind: 'cancel_delete', location }, { kind: 'write', path }];
   return newChange(path, options, view.durability, [op], [update], persist, [event]);
 }

@@ -20,6 +20,18 @@ describe('FileSystemServer: debounced persistence', () => {
     expect((await fs.stat('/new.md')).dirty).toBe(false);
   });
 
+  it('an update that arrived by sync is persisted at once; a local one waits for its debounce', async () => {
+    const { server: fs, driver } = await servers.withMemory({ debounceMs: 60_000 });
+    await fs.writeFile('/local.md', 'v0');
+    await fs.writeFile('/pulled.md', 'v0');
+    await until(() => driver.writes === 2);
+    await fs.writeFile('/local.md', 'v1 (local)');
+    await fs.writeFile('/pulled.md', 'v1 (sync)', { origin: 'sync' });
+    await until(() => driver.peekText('/pulled.md') === 'v1 (sync)');
+    expect(driver.peekText('/local.md')).toBe('v0');
+    expect(await fs.stats()).toMatchObject({ dirty: 1, pendingTimers: 1 });
+  });
+
   it('rapid updates cause exactly one debounced persist, with the last content', async () => {
     fakeTimers();
     const { server: fs, driver } = await servers.withMemory({ debounceMs: 100 });
