@@ -26,10 +26,20 @@ export interface EntryMeta {
   memoryOnly: boolean;
 }
 
+/**
+ * Who made a change, beside its origin: a token name, an agent id, an MCP
+ * session. Carried from the call's options into its event (and into the
+ * history and the audit log); absent when the caller did not say.
+ */
+export interface ChangeAuthor {
+  source?: string;
+  actor?: string;
+}
+
 export type FsEvent =
-  | { type: 'file_updated'; path: string; meta: EntryMeta; created: boolean; origin: Origin; source?: string }
-  | { type: 'file_deleted'; path: string; revision: number; origin: Origin; source?: string }
-  | { type: 'file_moved'; from: string; to: string; meta: EntryMeta; origin: Origin; source?: string }
+  | ({ type: 'file_updated'; path: string; meta: EntryMeta; created: boolean; origin: Origin } & ChangeAuthor)
+  | ({ type: 'file_deleted'; path: string; revision: number; origin: Origin } & ChangeAuthor)
+  | ({ type: 'file_moved'; from: string; to: string; meta: EntryMeta; origin: Origin } & ChangeAuthor)
   | { type: 'snapshot'; entries: EntryMeta[] }
   /** An outside edit on disk could not be merged with memory: it is kept as `copyPath`, memory stays at `path`. */
   | { type: 'disk_conflict'; path: string; copyPath: string; reason: string; origin: 'disk' }
@@ -88,11 +98,14 @@ export interface WriteOptions {
   origin?: Origin;
   /** Free-form source id carried into the event (e.g. the remote instance id). */
   source?: string;
+  /** Who asks (a token name, an agent id): carried into the event, the history and the audit log. */
+  actor?: string;
 }
 
 export interface ChangeOptions {
   origin?: Origin;
   source?: string;
+  actor?: string;
   ifRevision?: number;
 }
 

@@ -16,7 +16,7 @@
  * measurably on a path of about 20 µs).
  */
 import { fsErrors } from '../errors.js';
-import type { ChangeOptions, Durability, EntryMeta, FsEvent, Origin } from '../types.js';
+import type { ChangeAuthor, ChangeOptions, Durability, EntryMeta, FsEvent, Origin } from '../types.js';
 import type { Location } from './configs.js';
 import { newEntry, setContent, toMeta, type Entry, type EntryTable, type NewContent } from './entries.js';
 import type { JournalKeeper } from './journal-keeper.js';
@@ -72,6 +72,7 @@ export type EventIntent =
 export interface Change {
   origin: Origin;
   source: string | undefined;
+  actor: string | undefined;
   /** The path an EIO names (a failed journal append, or a failed write the change waited for). */
   subject: string;
   /** Appended as one record before anything else; empty when only memory-only paths change. */
@@ -104,6 +105,7 @@ export function newChange(
   return {
     origin: options.origin ?? 'local',
     source: options.source,
+    actor: options.actor,
     subject,
     journal,
     entries,
@@ -231,25 +233,29 @@ function schedule(target: ChangeTarget, intent: PersistIntent, outcomes: Outcome
 }
 
 function eventOf(target: ChangeTarget, change: Change, intent: EventIntent): FsEvent {
-  const { origin, source } = change;
+  const author = authorOf(change);
   switch (intent.type) {
     case 'file_updated': {
-      const { path, created } = intent;
-      const meta = toMeta(target.entries.get(path)!);
+      const meta = toMeta(target.entries.get(intent.path)!);
       change.meta = meta;
-      return source === undefined ? { type: 'file_updated', path, meta, created, origin } : { type: 'file_updated', path, meta, created, origin, source };
+      return { type: 'file_updated', path: intent.path, meta, created: intent.created, origin: change.origin, ...author };
     }
-    case 'file_deleted': {
-      const { path } = intent;
-      const revision = target.nextRevision();
-      return source === undefined ? { type: 'file_deleted', path, revision, origin } : { type: 'file_deleted', path, revision, origin, source };
-    }
+    case 'file_deleted':
+      return { type: 'file_deleted', path: intent.path, revision: target.nextRevision(), origin: change.origin, ...author };
     case 'file_moved': {
-      const { from, to } = intent;
-      const meta = toMeta(target.entries.get(to)!);
-      return source === undefined ? { type: 'file_moved', from, to, meta, origin } : { type: 'file_moved', from, to, meta, origin, source };
+      const meta = toMeta(target.entries.get(intent.to)!);
+      return { type: 'file_moved', from: intent.from, to: intent.to, meta, origin: change.origin, ...author };
     }
   }
+}
+
+/** The change's source and actor, only those that are set (events stay free of `undefined` keys). */
+function authorOf(change: Change): ChangeAuthor {
+  if (change.source === undefined && change.actor === undefined) return {};
+  const author: ChangeAuthor = {};
+  if (change.source !== undefined) author.source = change.source;
+  if (change.actor !== undefined) author.actor = change.actor;
+  return author;
 }
 
 async function throwOnFailure(outcomes: Outcome[], change: Change): Promise<void> {

@@ -26,6 +26,23 @@ describe('FileSystemServer: subscriber events', () => {
     expect([...revisions].sort((a, b) => a - b)).toEqual(revisions);
   });
 
+  it('carries the actor of every kind of change into its event', async () => {
+    const fs = await servers.start();
+    const { events, listener, count } = recorder();
+    fs.subscribe(listener);
+    const actor = 'token:ci-bot';
+    await fs.writeFile('/a.md', 'one', { actor });
+    await fs.appendFile('/a.md', '!', { actor });
+    await fs.editFile('/a.md', 'one!', 'two', { actor });
+    await fs.moveFile('/a.md', '/b.md', { actor, origin: 'sync', source: 'instance-2' });
+    await fs.deleteFile('/b.md', { actor });
+    await fs.writeFile('/c.md', 'anonymous');
+    await count(6);
+    expect(events.slice(0, 5).map((e) => e.actor)).toEqual([actor, actor, actor, actor, actor]);
+    expect(events[3]).toMatchObject({ type: 'file_moved', source: 'instance-2', actor });
+    expect('actor' in events[5]!).toBe(false);
+  });
+
   it('emits events for append and edit, and one file_moved per file of a prefix move', async () => {
     const fs = await servers.start();
     await fs.writeFile('/d/x.md', 'x');

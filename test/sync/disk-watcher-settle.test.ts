@@ -29,9 +29,13 @@ describe('disk watcher: a save in two steps', () => {
     await scope.fs.writeFile('/doc.md', 'first version\n');
     await scope.fs.flushAll();
     const events: FsEvent[] = [];
-    scope.fs.subscribe((event) => events.push(event));
+    scope.fs.subscribe((event) => {
+      events.push(event);
+    });
     const saved = new Promise<void>((resolve) =>
-      scope.fs.subscribe((e) => e.type === 'file_updated' && e.path === '/doc.md' && e.meta.size > 0 && resolve()),
+      scope.fs.subscribe((e) => {
+        if (e.type === 'file_updated' && e.path === '/doc.md' && e.meta.size > 0) resolve();
+      }),
     );
     const file = await open(join(dir, 'root', 'doc.md'), 'w'); // truncates
     await sleep(30); // the scenario: the editor is descheduled between its two steps
