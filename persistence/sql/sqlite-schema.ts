@@ -15,8 +15,6 @@ export interface SchemaDatabase {
   transaction(fn: () => void): { immediate(): void };
 }
 
-export const SQLITE_SCHEMA_VERSION = 2;
-
 /** Migrations by the version they produce; each runs inside one write transaction. */
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -55,6 +53,9 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       );`,
   },
 ];
+
+/** The version this build writes: the newest migration's. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * Brings the schema up to SQLITE_SCHEMA_VERSION, or throws ESCHEMA when the

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
+import { SQLITE_SCHEMA_VERSION } from '../../persistence/sql/sqlite-schema.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import { SHARED_OWNER, type StoreRow } from '../../persistence/stores/types.js';
 import { describeStoreContract } from './store-contract.js';
@@ -206,7 +207,7 @@ describe('SqliteStore', () => {
       await store.close();
     }
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
     check.close();
   });
 
