@@ -200,7 +200,9 @@ export class Cluster {
       const gaps = allIdle.every(Boolean) ? quiescenceGaps(await view.head(app), await liveRows(view, app), await this.states()) : ['not idle'];
       if (gaps.length === 0) return;
       if (Date.now() > deadline) {
-        throw new Error(`no quiescence within ${SETTLE_TIMEOUT_MS} ms: ${gaps.join('; ')}\n${await this.describeInstances()}`);
+        // The gaps close the message too: a CI log that keeps only its tail still shows what was missing.
+        const why = gaps.join('; ');
+        throw new Error(`no quiescence within ${SETTLE_TIMEOUT_MS} ms: ${why}\n${await this.describeInstances()}\nstill missing: ${why}`);
       }
       await delay(SETTLE_POLL_MS);
     }
