@@ -25,7 +25,10 @@ export class ConflictActions {
     const path = normalizePath(rawPath);
     const { fs, engine, emit } = this.deps;
     const conflicts = engine.conflicts;
-    if (!conflicts.has(path)) throw new ScopeFsError('ENOENT', `no open conflict for ${JSON.stringify(path)}`, { path });
+    if (!conflicts.has(path) && engine.held.has(path)) return this.resolveHeld(path, resolution);
+    if (!conflicts.has(path)) {
+      throw new ScopeFsError('ENOENT', `no open conflict and no fail-stop hold for ${JSON.stringify(path)}: see sync status for the paths that need resolving`, { path });
+    }
     if (resolution === 'remote') {
       const remote = await conflicts.remoteContent(path);
       if (remote === null) throw new ScopeFsError('ENOENT', `the conflict copy of ${JSON.stringify(path)} is gone`, { path });
@@ -36,6 +39,22 @@ export class ConflictActions {
       throw new ScopeFsError('EINVAL', `resolution must be 'local', 'remote' or { content }`, { path });
     }
     await conflicts.clear(path);
+    emit({ type: 'conflict_resolved', path, resolution: typeof resolution === 'object' ? 'content' : resolution });
+    return path;
+  }
+
+  /**
+   * A path a fail-stop rule holds: its next decision keeps the chosen side
+   * (the other becomes a resolved copy, as with a `local` or `remote` rule);
+   * given content is written first and kept as the local side.
+   */
+  private async resolveHeld(path: string, resolution: ConflictResolution): Promise<string> {
+    const { fs, engine, emit } = this.deps;
+    if (typeof resolution === 'object') await fs.writeFile(path, resolution.content);
+    else if (resolution !== 'local' && resolution !== 'remote') {
+      throw new ScopeFsError('EINVAL', `resolution must be 'local', 'remote' or { content }`, { path });
+    }
+    engine.held.resolve(path, typeof resolution === 'object' ? 'local' : resolution);
     emit({ type: 'conflict_resolved', path, resolution: typeof resolution === 'object' ? 'content' : resolution });
     return path;
   }

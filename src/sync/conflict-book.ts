@@ -2,6 +2,7 @@ import { isScopeFsError } from '../errors.js';
 import type { FileSystem } from '../types.js';
 import { conflictCopyPath } from './conflict-copy.js';
 import type { SyncStateDb } from './state-db.js';
+import { describeRule, type AppliedRule } from './strategies.js';
 import type { ConflictRecord } from './types.js';
 
 export const SNIPPET_CHARS = 500;
@@ -16,6 +17,8 @@ export interface ConflictInput {
   remoteRevision: number;
   remoteInstance: string;
   at: Date;
+  /** The strategy rule that left the conflict open; absent for outside edits on disk (no rule applies there). */
+  rule?: AppliedRule;
 }
 
 /**
@@ -88,6 +91,7 @@ export class ConflictBook {
       remoteRevision: input.remoteRevision,
       remoteInstance: input.remoteInstance,
       detectedAt: input.at.toISOString(),
+      ...(input.rule ? { strategy: input.rule.strategy, rule: describeRule(input.rule) } : {}),
     };
     this.put(record);
     await this.writeReport();

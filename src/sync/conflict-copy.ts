@@ -25,6 +25,21 @@ export function conflictCopyPath(path: string, at: Date, instanceId: string): st
   return `${dir}${fitStem(stem, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix))}${suffix}`;
 }
 
+const RESOLVED_MARKER = '.sync-resolved-';
+
+/**
+ * `/dir/name.ext` -> `/dir/name.sync-resolved-20240131-235959-laptop.ext`:
+ * the side a conflict strategy discarded, kept beside the file under the
+ * name of the instance whose content it is. Never synced (the denylist
+ * names the marker). `attempt` > 1 adds `-<attempt>`, so two resolutions in
+ * one second never share a copy.
+ */
+export function resolvedCopyPath(path: string, at: Date, instanceId: string, attempt = 1): string {
+  const { dir, stem, ext } = splitName(path);
+  const suffix = `${RESOLVED_MARKER}${timestamp(at)}-${sanitizeInstance(instanceId)}${attempt > 1 ? `-${attempt}` : ''}${ext}`;
+  return `${dir}${fitStem(stem, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix))}${suffix}`;
+}
+
 /** True for a path whose file name has the shape `conflictCopyPath` produces. */
 export function isConflictCopy(path: string): boolean {
   return COPY_NAME.test(basename(path));

@@ -40,7 +40,7 @@ const DENYLIST: Record<string, readonly string[]> = {
   // SQLite sidecars (-wal, -shm, -journal) too: a store database may live under the root.
   infrastructure: ['.git/', 'node_modules/', '*.sqlite', '*.sqlite3', '*.db', '*.{db,sqlite,sqlite3}-{wal,shm,journal}', '*.tfstate*'],
   // The conflict report's name alone is not the engine's, so it is matched with its parent directory.
-  engine: ['sync-config.json', '.sync-status.json', '.sync-failures.json', '.scopefs/', '*.sync-conflict-*', 'application-state/sync-conflict.json'],
+  engine: ['sync-config.json', '.sync-status.json', '.sync-failures.json', '.scopefs/', '*.sync-conflict-*', '*.sync-resolved-*', 'application-state/sync-conflict.json'],
   scratch: ['_tmp-*'],
   junk: ['*.swp', '*~', '.DS_Store', 'Thumbs.db'],
 };

@@ -6,10 +6,12 @@ import { ConflictBook } from './conflict-book.js';
 import { FailureLog } from './failure-log.js';
 import { readLocalFile, type LocalFile } from './local-side.js';
 import { PathActions, type PushItem } from './path-actions.js';
-import { reconcile, type ReconcileAction } from './reconcile.js';
+import { reconcile, type ReconcileAction, type ReconcileCase } from './reconcile.js';
 import { checkDeletionSafety } from './safety-gate.js';
 import type { PathRecord, SyncStateDb } from './state-db.js';
 import { SYNC_CONFIG_PATH, SyncTargets } from './sync-target.js';
+import type { AppliedRule, HeldPath, StrategyRule } from './strategies.js';
+import { HeldPaths } from './strategies-held.js';
 import type { SyncEvent } from './types.js';
 import { StoreUnavailableError, SyncPausedError, callStore } from './sync-errors.js';
 
@@ -24,6 +26,8 @@ export interface SyncEngineOptions {
   maxFileBytes?: number;
   /** Safety gate: pause when a pass would delete more than this share of synced files (default 0.5). */
   maxDeleteRatio?: number;
+  /** Conflict strategies by path, after sync-config.json's `conflictStrategies` (first match wins; default merge). */
+  conflictStrategies?: StrategyRule[];
   /** Per-path failures; pass one to keep them across engine restarts. */
   failures?: FailureLog;
   emit: (event: SyncEvent) => void;
@@ -36,6 +40,9 @@ export interface PlannedPath {
   record: PathRecord;
   local: LocalFile | null;
   action: ReconcileAction;
+  case: ReconcileCase;
+  /** The conflict-strategy rule the action was decided under. */
+  rule: AppliedRule;
 }
 
 const PAGE_SIZE = 500;
@@ -52,8 +59,10 @@ const GC_EVERY_PASSES = 200;
 export class SyncEngine {
   readonly conflicts: ConflictBook;
   readonly failures: FailureLog;
+  /** Paths a fail-stop rule holds. */
+  readonly held = new HeldPaths();
   lastSyncedAt: string | null = null;
-  private targets: SyncTargets = SyncTargets.fromConfigBytes(null, undefined);
+  private targets: SyncTargets;
   private readonly records = new Map<string, PathRecord>();
   private dirty = new Set<string>();
   private pending = new Set<string>();
@@ -63,6 +72,7 @@ export class SyncEngine {
 
   constructor(private readonly options: SyncEngineOptions) {
     this.failures = options.failures ?? new FailureLog();
+    this.targets = SyncTargets.fromConfigBytes(null, options.userId, options.conflictStrategies);
     for (const record of options.state.allPaths()) this.records.set(record.path, record);
     this.conflicts = new ConflictBook(options.fs, options.state, options.instanceId);
     this.actions = new PathActions({
@@ -70,6 +80,7 @@ export class SyncEngine {
       instanceId: options.instanceId,
       state: options.state,
       conflicts: this.conflicts,
+      held: this.held,
       storeGet: (owner, path) => callStore(() => options.store.get(options.app, owner, path)),
       maxFileBytes: options.maxFileBytes ?? 64 * 1024 * 1024,
       now: options.now ?? (() => new Date()),
@@ -93,7 +104,8 @@ export class SyncEngine {
     } catch (err) {
       if (!isScopeFsError(err, 'ENOENT')) throw err;
     }
-    this.targets = SyncTargets.fromConfigBytes(bytes, this.options.userId);
+    this.targets = SyncTargets.fromConfigBytes(bytes, this.options.userId, this.options.conflictStrategies);
+    this.held.clear();
     return this.targets.error;
   }
 
@@ -112,7 +124,12 @@ export class SyncEngine {
 
   /** Paths whose local state differs from their base, as of the last pass, plus unprocessed local changes. */
   pendingPaths(): string[] {
-    return [...new Set([...this.pending, ...this.dirty])].filter((p) => !this.conflicts.has(p)).sort();
+    return [...new Set([...this.pending, ...this.dirty])].filter((p) => !this.conflicts.has(p) && !this.held.has(p)).sort();
+  }
+
+  /** Paths a fail-stop rule holds (reported in status). */
+  heldPaths(): HeldPath[] {
+    return this.held.list();
   }
 
   /** Lets the next pass through the safety gate once. */
@@ -220,8 +237,9 @@ export class SyncEngine {
     const local = await readLocalFile(this.options.fs, path);
     const base = record.baseHash === null ? null : { hash: record.baseHash, revision: record.baseRevision };
     const remote = record.remoteHash === null ? null : { hash: record.remoteHash, revision: record.remoteRevision };
-    const { action } = reconcile(local && { hash: local.hash }, base, remote);
-    return { path, record, local, action };
+    const rule = this.held.ruleFor(path, this.targets.ruleFor(path));
+    const decision = reconcile(local && { hash: local.hash }, base, remote, rule.strategy);
+    return { path, record, local, action: decision.action, case: decision.case, rule };
   }
 
   /**
@@ -233,8 +251,9 @@ export class SyncEngine {
   private async checkSafety(plan: PlannedPath[]): Promise<void> {
     // A moved file is a deletion plus a creation with the same content: not a loss.
     const pushedHashes = new Set(plan.filter((p) => p.action === 'push' && p.local).map((p) => p.local!.hash));
+    // A `local` rule keeping a local deletion over a remote edit pushes a deletion too.
     const deletions = plan.filter(
-      (p) => p.action === 'push' && p.local === null && !pushedHashes.has(p.record.baseHash ?? ''),
+      (p) => (p.action === 'push' || p.action === 'keep_local') && p.local === null && !pushedHashes.has(p.record.baseHash ?? ''),
     ).length;
     if (deletions === 0) return;
     if (this.gateConfirmed) {

@@ -8,6 +8,8 @@ export interface LocalFile {
   /** FileSystemServer revision, used as compare-and-swap guard for writes from sync. */
   revision: number;
   size: number;
+  /** When the file was last modified (ms since the epoch): the `newest` conflict strategy compares it. */
+  modifiedAt: number;
   /** Present when the content had to be loaded to hash it. */
   content?: Uint8Array;
 }
@@ -20,9 +22,10 @@ export interface LocalFile {
 export async function readLocalFile(fs: FileSystem, path: string): Promise<LocalFile | null> {
   try {
     const meta = await fs.stat(path);
-    if (meta.checksum !== undefined) return { hash: meta.checksum, revision: meta.revision, size: meta.size };
+    const { revision, modifiedAt } = meta;
+    if (meta.checksum !== undefined) return { hash: meta.checksum, revision, size: meta.size, modifiedAt };
     const content = await fs.readFile(path, { encoding: 'bytes' });
-    return { hash: sha256(content), revision: meta.revision, size: content.byteLength, content };
+    return { hash: sha256(content), revision, size: content.byteLength, modifiedAt, content };
   } catch (err) {
     if (isScopeFsError(err, 'ENOENT')) return null;
     throw err;

@@ -2,10 +2,13 @@ import type { PushChange, PushOutcome, StoreRow } from '../../persistence/stores
 import { sha256 } from '../content.js';
 import type { FileSystem } from '../types.js';
 import type { ConflictBook } from './conflict-book.js';
+import { resolvedCopyPath } from './conflict-copy.js';
 import type { PlannedPath } from './engine.js';
 import { readLocalContent } from './local-side.js';
 import type { PathRecord, SyncStateDb } from './state-db.js';
-import { agreement, inputsFor, planSyncPath, type Agreement, type PathFacts, type SyncPlan } from './sync-plan.js';
+import { describeRule } from './strategies.js';
+import type { HeldPaths } from './strategies-held.js';
+import { agreement, inputsFor, planSyncPath, type Agreement, type PathFacts, type Resolution, type SyncPlan } from './sync-plan.js';
 import type { SyncEvent } from './types.js';
 
 export interface PushItem {
@@ -29,6 +32,8 @@ export interface PathActionsDeps {
   instanceId: string;
   state: SyncStateDb;
   conflicts: ConflictBook;
+  /** Paths a fail-stop rule holds. */
+  held: HeldPaths;
   storeGet: (owner: string, path: string) => Promise<StoreRow | null>;
   maxFileBytes: number;
   now: () => Date;
@@ -55,7 +60,17 @@ export class PathActions {
   private async gather(item: PlannedPath, row: StoreRow | undefined): Promise<PathFacts> {
     const { path, record, action } = item;
     const needs = inputsFor(action);
-    const facts: PathFacts = { path, owner: record.owner, action, record: { ...record }, local: item.local, maxFileBytes: this.deps.maxFileBytes };
+    const facts: PathFacts = {
+      path,
+      owner: record.owner,
+      action,
+      case: item.case,
+      rule: item.rule,
+      instanceId: this.deps.instanceId,
+      record: { ...record },
+      local: item.local,
+      maxFileBytes: this.deps.maxFileBytes,
+    };
     if (needs.remote) {
       // The row in hand when it is the one the record knows; else what the store holds now.
       facts.remote = row && row.revision === record.remoteRevision ? row : await this.deps.storeGet(record.owner, path);
@@ -71,6 +86,9 @@ export class PathActions {
   private async carryOut(item: PlannedPath, plan: SyncPlan): Promise<ActionOutcome> {
     const { fs, conflicts, emit, now } = this.deps;
     if (plan.observed) this.noteRemote(item.record, plan.observed.row);
+    if (plan.held) return this.hold(item.path, plan.held);
+    // The discarded side is on disk before anything replaces it.
+    const resolvedCopy = plan.resolution && (await this.keepDiscarded(item.path, plan.resolution));
     const opened = plan.conflict && (await conflicts.record({ path: item.path, ...plan.conflict, at: now() }));
     if (plan.local?.kind === 'write') {
       await fs.writeFile(item.path, plan.local.content, { origin: 'sync', ifRevision: plan.local.ifRevision, source: plan.local.source });
@@ -79,12 +97,34 @@ export class PathActions {
     }
     if (plan.agree) this.applyAgreement(item.record, plan.agree);
     if (opened) emit({ type: 'conflict', conflict: opened });
+    if (plan.resolution && resolvedCopy) emit(strategyApplied(item.path, plan.resolution, resolvedCopy));
+    if (!plan.retry) this.deps.held.settled(item.path);
     if (plan.refused) throw plan.refused;
     return {
       ...(plan.push ? { push: { path: item.path, record: item.record, change: plan.push } } : {}),
       ...(plan.pulled ? { pulled: true } : {}),
       ...(plan.retry ? { retry: true } : {}),
     };
+  }
+
+  /** A fail-stop rule holds the path: nothing is touched; the hold is reported once. */
+  private hold(path: string, held: NonNullable<SyncPlan['held']>): ActionOutcome {
+    if (this.deps.held.hold(path, held.rule, held.case, this.deps.now())) {
+      this.deps.emit({ type: 'path_held', held: this.deps.held.list().find((h) => h.path === path)! });
+    }
+    return {};
+  }
+
+  /** Writes the side a rule discarded beside the file, under a name no other copy has; returns that name. */
+  private async keepDiscarded(path: string, resolution: Resolution): Promise<string> {
+    const { fs, now } = this.deps;
+    const at = now();
+    for (let attempt = 1; ; attempt++) {
+      const copyPath = resolvedCopyPath(path, at, resolution.discardedInstance, attempt);
+      if (await fs.fileExists(copyPath)) continue;
+      await fs.writeFile(copyPath, resolution.discarded, { origin: 'sync', source: resolution.discardedInstance });
+      return copyPath;
+    }
   }
 
   /**
@@ -163,6 +203,11 @@ export class PathActions {
     if (agree.blob) this.deps.state.putBlob(agree.blob.hash, agree.blob.content);
     this.deps.state.putPath(record);
   }
+}
+
+function strategyApplied(path: string, resolution: Resolution, resolvedCopy: string): SyncEvent {
+  const { rule, kept } = resolution;
+  return { type: 'strategy_applied', path, strategy: rule.strategy, rule: describeRule(rule), case: resolution.case, kept, resolvedCopy };
 }
 
 /** The row's content when it is there and matches its hash (kept as a merge base), else null. */

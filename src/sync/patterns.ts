@@ -1,18 +1,22 @@
 /**
- * Which files sync, and under which owner: `sync-config.json` parsing and the
- * path matcher built from it. Pure; the engine reads the file and passes its
- * text. The hardcoded denylist is checked first and always wins.
+ * Which files sync, under which owner, and with which conflict strategy:
+ * `sync-config.json` parsing and the path matchers built from it. Pure; the
+ * engine reads the file and passes its text. The hardcoded denylist is
+ * checked first and always wins.
  */
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import { deniedReason } from './denylist.js';
+import { CONFLICT_STRATEGIES, DEFAULT_RULE, type AppliedRule, type RuleSource, type StrategyRule } from './strategies.js';
 
 export interface SyncConfig {
   /** Globs of shared files, in order; `!pattern` excludes, and the last match wins. */
   syncFilePatterns: string[];
   /** Globs of private files (synced under the user's owner id); same rules. */
   privateSyncFilePatterns: string[];
+  /** Conflict strategies by path, in order: the first rule whose pattern matches applies (default `merge`). */
+  conflictStrategies: StrategyRule[];
 }
 
 export type SyncDecision = { sync: true; scope: 'shared' | 'private' } | { sync: false; reason: 'denylist' | 'not_matched' };
@@ -30,10 +34,23 @@ const patternList = z.array(
     .refine(compiles, { message: 'not a valid glob pattern' }),
 );
 
+const strategyRuleList = z.array(
+  z.strictObject({
+    pattern: z
+      .string()
+      .max(MAX_PATTERN_LENGTH, { message: `a pattern must be at most ${MAX_PATTERN_LENGTH} characters` })
+      .refine((pattern) => !pattern.startsWith('!'), { message: 'a strategy pattern cannot be negated with "!": order the rules instead (the first match wins)' })
+      .refine((pattern) => body(pattern) !== '', { message: 'a pattern must not be empty (or only "/")' })
+      .refine(compiles, { message: 'not a valid glob pattern' }),
+    strategy: z.enum(CONFLICT_STRATEGIES, { message: `the strategy must be one of ${CONFLICT_STRATEGIES.join(', ')}` }),
+  }),
+);
+
 // strict: a misspelt key would otherwise silently sync the wrong set of files.
 const syncConfigSchema = z.strictObject({
   syncFilePatterns: patternList.default([]),
   privateSyncFilePatterns: patternList.default([]),
+  conflictStrategies: strategyRuleList.default([]),
 });
 
 /**
@@ -57,6 +74,31 @@ export function parseSyncConfig(text: string | null): { ok: true; config: SyncCo
   return { ok: true, config: parsed.data };
 }
 
+/**
+ * Checks the library's `conflictStrategies` option with the rules
+ * sync-config.json's list follows; the error names the bad rule.
+ */
+export function parseStrategyRules(rules: unknown): { ok: true; rules: StrategyRule[] } | { ok: false; error: string } {
+  const parsed = strategyRuleList.safeParse(rules ?? []);
+  if (parsed.success) return { ok: true, rules: parsed.data };
+  return { ok: false, error: `the conflictStrategies option is invalid: ${parsed.error.issues.map((i) => describeIssue({ ...i, path: ['conflictStrategies', ...i.path] })).join('; ')}` };
+}
+
+/**
+ * Builds the per-path strategy rule: sync-config.json's rules first, then
+ * the library option's, the first whose pattern matches wins; else `merge`.
+ * Patterns are matched like the sync patterns (see createSyncMatcher).
+ */
+export function createStrategyMatcher(configRules: readonly StrategyRule[], optionRules: readonly StrategyRule[] = []): (path: string) => AppliedRule {
+  const compile = (rules: readonly StrategyRule[], source: RuleSource) =>
+    rules.map((rule, index) => ({ matches: picomatch(body(rule.pattern), GLOB_OPTIONS), applied: { strategy: rule.strategy, source, pattern: rule.pattern, index } }));
+  const compiled = [...compile(configRules, 'config'), ...compile(optionRules, 'options')];
+  return (path) => {
+    const relative = path.replace(/^\/+/, '');
+    return compiled.find((rule) => rule.matches(relative))?.applied ?? DEFAULT_RULE;
+  };
+}
+
 /** `syncFilePatterns[1]: Invalid input: expected string, received number`. */
 function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
@@ -70,7 +112,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * means everything under that directory. Private patterns win over shared
  * ones; the denylist wins over both.
  */
-export function createSyncMatcher(config: SyncConfig | null): (path: string) => SyncDecision {
+export function createSyncMatcher(config: Pick<SyncConfig, 'syncFilePatterns' | 'privateSyncFilePatterns'> | null): (path: string) => SyncDecision {
   const isPrivate = config === null ? () => false : compileList(config.privateSyncFilePatterns);
   const isShared = config === null ? () => true : compileList(config.syncFilePatterns);
   return (path) => {

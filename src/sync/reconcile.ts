@@ -3,8 +3,10 @@
  * (what both sides last agreed on) and the remote row, what to do. Pure: it
  * compares hashes and revisions and never touches I/O. Modelled on Mutagen's
  * reconcile step, and driven by RECONCILE_TABLE so the docs and the tests read
- * the same rows the code runs.
+ * the same rows the code runs. A path's conflict strategy (strategies.ts)
+ * changes the action of the contested cases only: STRATEGY_ACTIONS.
  */
+import type { ConflictStrategy } from './strategies.js';
 
 /**
  * A version on one side: the store's row revision for sync, the file's
@@ -33,9 +35,21 @@ export interface RemoteSide {
  * - `update_base`: both sides hold the same content; record it (and the remote revision) as the base.
  * - `merge`: both sides changed differently; merge by kind, conflict if that fails.
  * - `drop_base`: both sides deleted; forget the base.
- * - `conflict`: no common ancestor and different contents; keep local, write a conflict copy.
+ * - `conflict`: no common ancestor and different contents (or a `manual` rule); keep local, write a conflict copy.
+ * - `keep_local`: local wins by rule (`local`): push it over the remote; the remote version becomes a resolved copy.
+ * - `keep_remote`: remote wins by rule (`remote`): apply it locally; the local version becomes a resolved copy.
+ * - `keep_newest`: the later modification wins (`newest`), decided on the sides' stamps by sync-plan.ts.
+ * - `hold`: a `fail-stop` rule: touch nothing; the path is held until resolved.
  */
-export type ReconcileAction = 'nothing' | 'push' | 'pull' | 'update_base' | 'merge' | 'drop_base' | 'conflict';
+export type ReconcileAction = TableAction | StrategyAction;
+/** The actions of RECONCILE_TABLE (the `merge` strategy's, and the memory-vs-disk plan's). */
+export type TableAction = 'nothing' | 'push' | 'pull' | 'update_base' | 'merge' | 'drop_base' | 'conflict';
+/** The actions only a conflict strategy other than `merge` chooses. */
+export type StrategyAction =
+  | 'keep_local'
+  | 'keep_remote'
+  | 'keep_newest'
+  | 'hold';
 
 export type ReconcileCase =
   | 'unchanged'
@@ -69,7 +83,7 @@ export interface ReconcileRule {
   local: LocalState;
   remote: RemoteState;
   case: ReconcileCase;
-  action: ReconcileAction;
+  action: TableAction;
   /** One line for people reading the docs. */
   meaning: string;
 }
@@ -79,7 +93,7 @@ const rule = (
   local: LocalState,
   remote: RemoteState,
   kase: ReconcileCase,
-  action: ReconcileAction,
+  action: TableAction,
   meaning: string,
 ): ReconcileRule => ({ base, local, remote, case: kase, action, meaning });
 
@@ -104,6 +118,35 @@ export const RECONCILE_TABLE: readonly ReconcileRule[] = [
   rule('absent', 'present', 'present', 'new_both_different', 'conflict', 'created on both sides differently: no ancestor to merge from'),
   rule('absent', 'absent', 'absent', 'absent', 'nothing', 'nothing anywhere'),
 ];
+
+/** The cases where both sides changed: the only ones a conflict strategy decides. */
+export type ContestedCase = 'both_changed' | 'new_both_different' | 'local_deleted_remote_changed' | 'remote_deleted_local_changed';
+export const CONTESTED_CASES: readonly ContestedCase[] = [
+  'both_changed',
+  'new_both_different',
+  'local_deleted_remote_changed',
+  'remote_deleted_local_changed',
+];
+
+/**
+ * Each strategy's action for each contested case; `merge` is RECONCILE_TABLE's.
+ * `newest` and `manual` keep "modification beats deletion" (a deletion has no
+ * modification time to compare, and keeping the file loses nothing);
+ * `local` and `remote` let their side win even over a deletion, keeping the
+ * discarded version as a resolved copy.
+ */
+export const STRATEGY_ACTIONS: Readonly<Record<ConflictStrategy, Readonly<Record<ContestedCase, ReconcileAction>>>> = {
+  merge: { both_changed: 'merge', new_both_different: 'conflict', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'push' },
+  newest: { both_changed: 'keep_newest', new_both_different: 'keep_newest', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'push' },
+  local: { both_changed: 'keep_local', new_both_different: 'keep_local', local_deleted_remote_changed: 'keep_local', remote_deleted_local_changed: 'push' },
+  remote: { both_changed: 'keep_remote', new_both_different: 'keep_remote', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'keep_remote' },
+  manual: { both_changed: 'conflict', new_both_different: 'conflict', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'push' },
+  'fail-stop': { both_changed: 'hold', new_both_different: 'hold', local_deleted_remote_changed: 'hold', remote_deleted_local_changed: 'hold' },
+};
+
+export function isContested(kase: ReconcileCase): kase is ContestedCase {
+  return (CONTESTED_CASES as readonly string[]).includes(kase);
+}
 
 /** Classifies the three sides into the table's vocabulary. */
 export function classify(
@@ -132,11 +175,19 @@ function remoteStateWithBase(
   return 'changed';
 }
 
-/** Decides what to do with one path. Exhaustive over RECONCILE_TABLE. */
+/** Decides what to do with one path under its conflict strategy (default `merge`). Exhaustive over RECONCILE_TABLE. */
+export function reconcile(local: LocalSide | null, base: BaseSide | null, remote: RemoteSide | null): { action: TableAction; case: ReconcileCase };
 export function reconcile(
   local: LocalSide | null,
   base: BaseSide | null,
   remote: RemoteSide | null,
+  strategy: ConflictStrategy,
+): { action: ReconcileAction; case: ReconcileCase };
+export function reconcile(
+  local: LocalSide | null,
+  base: BaseSide | null,
+  remote: RemoteSide | null,
+  strategy: ConflictStrategy = 'merge',
 ): { action: ReconcileAction; case: ReconcileCase } {
   const state = classify(local, base, remote);
   const found = RECONCILE_TABLE.find(
@@ -144,5 +195,6 @@ export function reconcile(
   );
   // Unreachable: classify only yields combinations the table lists (a test enumerates them).
   if (found === undefined) throw new Error(`reconcile: no rule for ${JSON.stringify(state)}`);
-  return { action: found.action, case: found.case };
+  const action = isContested(found.case) ? STRATEGY_ACTIONS[strategy][found.case] : found.action;
+  return { action, case: found.case };
 }

@@ -6,6 +6,7 @@ import type { FileSystem, FsEvent } from '../types.js';
 import { ConflictActions } from './conflict-actions.js';
 import { SyncEngine } from './engine.js';
 import type { FailureLog, RetryPolicy } from './failure-log.js';
+import type { StrategyRule } from './strategies.js';
 import { lifecycleState, startLifecycle, type LifecycleActor } from './lifecycle.js';
 import { SyncStateDb } from './state-db.js';
 import { heardBySync, reactionTo, type FsReaction } from './fs-reaction.js';
@@ -31,6 +32,12 @@ export interface SyncOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Per-path retries of a failing path (default: 8 attempts from 1 s, doubling, then given up until the file changes). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * Conflict strategies by path pattern, tried after sync-config.json's
+   * `conflictStrategies`; the first match wins, default `merge` (docs/sync.md,
+   * "Conflict strategies"). An invalid rule pauses sync with the error in status.
+   */
+  conflictStrategies?: StrategyRule[];
   /** Where the sync state lives. Default `<root>/.scopefs/sync-state.db`, in memory without a root. */
   stateFile?: string;
 }
@@ -104,6 +111,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       instanceId: this.instanceId,
       maxFileBytes: options.maxFileBytes,
       maxDeleteRatio: options.maxDeleteRatio,
+      conflictStrategies: options.conflictStrategies,
       failures: this.deps.failures,
       emit: (event) => this.deps.emit(event),
     });
@@ -189,6 +197,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     const state = lifecycleState(this.lifecycle);
     const context = this.lifecycle.getSnapshot().context;
     const gaveUp = this.engine.failures.gaveUp();
+    const held = this.engine.heldPaths();
     return {
       enabled: true,
       connected: state === 'live' || state === 'catching_up',
@@ -198,6 +207,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       pending: this.engine.pendingPaths(),
       failedPaths: this.engine.failures.failedPaths(),
       ...(gaveUp.length > 0 ? { gaveUp } : {}),
+      ...(held.length > 0 ? { held } : {}),
       cursor: this.engine.cursor,
       instanceId: this.instanceId,
       store: this.connection.url,

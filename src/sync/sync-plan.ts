@@ -7,13 +7,16 @@
  * locally, what to push, what agreement (base) to record, what conflict to
  * open, or that the path must be decided again. Pure: path-actions.ts reads
  * the inputs `inputsFor` asks for and carries the plan out in a fixed order
- * (see SyncPlan), making no further choices.
+ * (see SyncPlan), making no further choices. The path's conflict strategy
+ * is part of the decision: reconcile() turns it into the action, and the
+ * `keep_*` actions here into which side stays and which becomes a resolved copy.
  */
 import type { PushChange, StoreRow } from '../../persistence/stores/types.js';
 import { isUtf8, sha256 } from '../content.js';
 import { fsErrors, type ScopeFsError } from '../errors.js';
 import { mergeContent } from './merge/index.js';
-import type { ReconcileAction } from './reconcile.js';
+import type { ReconcileAction, ReconcileCase } from './reconcile.js';
+import { localIsNewer, type AppliedRule } from './strategies.js';
 
 /** The agreement part of a path's record: the base and what the engine last saw of the store. */
 export interface RecordSides {
@@ -29,13 +32,20 @@ export interface LocalFacts {
   /** The FileSystemServer revision: local writes are conditional on it. */
   revision: number;
   content?: Uint8Array | null;
+  /** When the local file was last modified (ms): the `newest` strategy compares it. */
+  modifiedAt?: number;
 }
 
 export interface PathFacts {
   path: string;
   owner: string;
-  /** reconcile()'s action for the path. */
+  /** reconcile()'s action for the path, and the case it named. */
   action: ReconcileAction;
+  case: ReconcileCase;
+  /** The conflict-strategy rule that applied to the path. */
+  rule: AppliedRule;
+  /** This instance's id: `newest` breaks a tie of modification times with it. */
+  instanceId: string;
   /** The record the action was decided on. */
   record: RecordSides;
   local: LocalFacts | null;
@@ -68,17 +78,33 @@ export interface ConflictToOpen {
   remote: Uint8Array;
   remoteRevision: number;
   remoteInstance: string;
+  /** The rule whose strategy left the conflict open (merge that failed, or manual). */
+  rule: AppliedRule;
+}
+
+/** A rule chose one side: the other is kept as a resolved copy beside the file. */
+export interface Resolution {
+  kept: 'local' | 'remote';
+  /** The discarded side's content, and the instance whose content it is. */
+  discarded: Uint8Array;
+  discardedInstance: string;
+  rule: AppliedRule;
+  case: ReconcileCase;
 }
 
 /**
- * One path's plan. Carried out in this order: record `observed`; open
- * `conflict`; apply `local`; record `agree`; fail with `refused`; hand back
- * `push` (pushes are batched). A local change made before a refusal stands:
- * a merge is kept locally even when it is too large to push.
+ * One path's plan. Carried out in this order: record `observed`; keep the
+ * discarded side of a `resolution`; open `conflict`; apply `local`; record
+ * `agree`; fail with `refused`; hand back `push` (pushes are batched). A
+ * local change made before a refusal stands: a merge is kept locally even
+ * when it is too large to push. `held`: a fail-stop rule holds the path;
+ * nothing else is done.
  */
 export interface SyncPlan {
   /** The store moved on since the decision: record this row as the remote side (then `retry`). */
   observed?: { row: StoreRow | null };
+  resolution?: Resolution;
+  held?: { rule: AppliedRule; case: ReconcileCase };
   conflict?: ConflictToOpen;
   local?: LocalChange;
   agree?: Agreement;
@@ -107,7 +133,12 @@ export function inputsFor(action: ReconcileAction): NeededInputs {
     case 'merge':
       return { localContent: true, remote: true, baseContent: true };
     case 'conflict':
+    case 'keep_local':
+    case 'keep_remote':
+    case 'keep_newest':
       return { localContent: true, remote: true, baseContent: false };
+    case 'hold':
+      return { localContent: false, remote: false, baseContent: false };
   }
 }
 
@@ -133,6 +164,12 @@ export function planSyncPath(facts: PathFacts): SyncPlan {
     case 'merge':
     case 'conflict':
       return planBothChanged(facts);
+    case 'keep_local':
+    case 'keep_remote':
+    case 'keep_newest':
+      return planKeepSide(facts);
+    case 'hold':
+      return { ...NOTHING, held: { rule: facts.rule, case: facts.case } };
   }
 }
 
@@ -207,7 +244,7 @@ function planBothChanged(facts: PathFacts): SyncPlan {
   const agreeRemote = agreement(record, remote.hash, remote.revision, remoteContent);
   if (result?.status !== 'merged') {
     // No ancestor, binary, or overlapping edits: local stays, the remote version goes to a copy.
-    const conflict = { local: localContent, remote: remoteContent, remoteRevision: remote.revision, remoteInstance: remote.updatedBy };
+    const conflict = { local: localContent, remote: remoteContent, remoteRevision: remote.revision, remoteInstance: remote.updatedBy, rule: facts.rule };
     return { ...NOTHING, conflict, agree: agreeRemote };
   }
   const mergedHash = sha256(result.content);
@@ -217,6 +254,57 @@ function planBothChanged(facts: PathFacts): SyncPlan {
   if (mergedHash === remote.hash) return { ...NOTHING, ...write, pulled: true, agree: agreeRemote };
   // The merge holds local work the store lacks: push it on top of the remote revision.
   return planPush(facts, remote.revision, result.content, write);
+}
+
+/**
+ * A rule chose a side (`local`, `remote`, or `newest` by modification time):
+ * the winner holds the path on both sides, the loser is kept as a resolved
+ * copy. The remote version becomes the base either way, so a winning local
+ * side is an ordinary change pushed on top of it.
+ */
+function planKeepSide(facts: PathFacts): SyncPlan {
+  const { record, local } = facts;
+  const remote = facts.remote ?? null;
+  if (!remoteIsCurrent(record, remote)) return { ...RETRY, observed: { row: remote } };
+  const remoteContent = remote === null || remote.deleted ? null : verifyRemote(remote, facts.maxFileBytes);
+  if (remoteContent instanceof Error) return { ...NOTHING, refused: remoteContent };
+  const localContent = local === null ? null : local.content;
+  if (localContent === undefined || (local !== null && localContent === null)) return RETRY; // vanished since the decision
+  const kept = keptSide(facts, local, remote);
+  const resolution = (discarded: Uint8Array, discardedInstance: string): Resolution => ({
+    kept,
+    discarded,
+    discardedInstance,
+    rule: facts.rule,
+    case: facts.case,
+  });
+  if (kept === 'local') {
+    // The table keeps local over a live remote only: anything else means the state moved under us.
+    if (remote === null || remoteContent === null) return RETRY;
+    const agree = agreement(record, remote.hash, remote.revision, remoteContent);
+    return planPush(facts, remote.revision, localContent, { agree, resolution: resolution(remoteContent, remote.updatedBy) });
+  }
+  // The table keeps remote over a present local file only.
+  if (local === null || localContent === null) return RETRY;
+  const discarded = { resolution: resolution(localContent, facts.instanceId), pulled: true };
+  if (remote === null || remote.deleted || remoteContent === null) {
+    const agree = agreement(record, null, remote?.revision ?? record.remoteRevision, null);
+    return { ...NOTHING, ...discarded, agree, local: { kind: 'delete', ifRevision: local.revision, source: remote?.updatedBy } };
+  }
+  return {
+    ...NOTHING,
+    ...discarded,
+    local: { kind: 'write', content: remoteContent, ifRevision: local.revision, source: remote.updatedBy },
+    agree: agreement(record, remote.hash, remote.revision, remoteContent),
+  };
+}
+
+/** Which side a `keep_*` action keeps; `newest` compares the local mtime with the row's time in the store. */
+function keptSide(facts: PathFacts, local: LocalFacts | null, remote: StoreRow | null): 'local' | 'remote' {
+  if (facts.action === 'keep_local') return 'local';
+  if (facts.action === 'keep_remote' || local === null || remote === null) return 'remote';
+  const localStamp = { modifiedAt: local.modifiedAt ?? 0, instance: facts.instanceId };
+  return localIsNewer(localStamp, { modifiedAt: remote.updatedAt, instance: remote.updatedBy }) ? 'local' : 'remote';
 }
 
 /** A remote row's content, checked against its hash and the size limit; the refusal otherwise. */

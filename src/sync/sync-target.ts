@@ -5,7 +5,8 @@ import { isConflictCopy } from './conflict-copy.js';
 import { CONFLICT_REPORT_PATH } from './conflict-book.js';
 import { deniedReason } from './denylist.js';
 import { FAILURES_PATH, STATUS_PATH } from './engine-files.js';
-import { createSyncMatcher, parseSyncConfig, type SyncConfig } from './patterns.js';
+import { createStrategyMatcher, createSyncMatcher, parseStrategyRules, parseSyncConfig, type SyncConfig } from './patterns.js';
+import { DEFAULT_RULE, type AppliedRule, type StrategyRule } from './strategies.js';
 
 export const SYNC_CONFIG_PATH = '/sync-config.json';
 
@@ -20,24 +21,38 @@ const ENGINE_FILES = new Set([SYNC_CONFIG_PATH, STATUS_PATH, FAILURES_PATH, CONF
 export class SyncTargets {
   readonly error: string | undefined;
   private readonly matcher: ((path: string) => ReturnType<ReturnType<typeof createSyncMatcher>>) | undefined;
+  private readonly strategyOf: (path: string) => AppliedRule;
 
   private constructor(
     config: SyncConfig | null,
     error: string | undefined,
     private readonly userId: string | undefined,
+    optionRules: readonly StrategyRule[] = [],
   ) {
     this.error = error;
     this.matcher = error === undefined ? createSyncMatcher(config) : undefined;
+    this.strategyOf = createStrategyMatcher(config?.conflictStrategies ?? [], optionRules);
   }
 
-  /** Builds the targets from the config file's bytes (null when there is none). */
-  static fromConfigBytes(bytes: Uint8Array | null, userId: string | undefined): SyncTargets {
+  /**
+   * Builds the targets from the config file's bytes (null when there is
+   * none) and the library's `conflictStrategies` option (checked here too, so
+   * a bad rule pauses sync like a bad config file).
+   */
+  static fromConfigBytes(bytes: Uint8Array | null, userId: string | undefined, strategyOption?: unknown): SyncTargets {
+    const option = parseStrategyRules(strategyOption);
+    if (!option.ok) return new SyncTargets(null, option.error, userId);
     if (bytes !== null && !isUtf8(bytes)) {
       return new SyncTargets(null, 'sync-config.json is invalid: it is not valid UTF-8', userId);
     }
     const parsed = parseSyncConfig(bytes === null ? null : Buffer.from(bytes).toString('utf8'));
     if (!parsed.ok) return new SyncTargets(null, `sync-config.json is invalid: ${parsed.error}`, userId);
-    return new SyncTargets(parsed.config, undefined, userId);
+    return new SyncTargets(parsed.config, undefined, userId, option.rules);
+  }
+
+  /** The conflict-strategy rule of a path (the default `merge` while the config is invalid: nothing syncs then anyway). */
+  ruleFor(path: string): AppliedRule {
+    return this.error === undefined ? this.strategyOf(path) : DEFAULT_RULE;
   }
 
   /** Owners whose rows this instance reads from the store. */

@@ -1,4 +1,5 @@
 import type { Content } from '../types.js';
+import type { ConflictStrategy, HeldPath, PathHeldEvent, StrategyAppliedEvent } from './strategies.js';
 
 /** The sync actor's connection lifecycle (an xstate machine). */
 export type SyncState = 'offline' | 'connecting' | 'catching_up' | 'live' | 'backing_off' | 'paused' | 'stopped';
@@ -14,6 +15,9 @@ export interface ConflictRecord {
   remoteRevision: number;
   remoteInstance: string;
   detectedAt: string;
+  /** The conflict strategy that left the conflict open (`merge` that failed, or `manual`), and the rule that chose it. */
+  strategy?: ConflictStrategy;
+  rule?: string;
 }
 
 export interface SyncFailure {
@@ -40,6 +44,8 @@ export interface SyncStatus {
   cursor: number;
   instanceId: string;
   store: string;
+  /** Paths a `fail-stop` rule holds: nothing is applied to them until they are resolved (resolveConflict). */
+  held?: HeldPath[];
   /** Why sync is paused (safety gate, malformed config, manual pause). */
   pausedReason?: string;
   /** Last connection or configuration error. */
@@ -52,7 +58,9 @@ export type SyncEvent =
   | { type: 'sync_state'; state: SyncState; previous: SyncState; reason?: string }
   | { type: 'conflict'; conflict: ConflictRecord }
   | { type: 'conflict_resolved'; path: string; resolution: 'local' | 'remote' | 'content' | 'edited' }
-  | { type: 'synced'; direction: 'push' | 'pull'; paths: string[]; cursor: number };
+  | { type: 'synced'; direction: 'push' | 'pull'; paths: string[]; cursor: number }
+  | StrategyAppliedEvent
+  | PathHeldEvent;
 
 export interface SyncHandle {
   status(): Promise<SyncStatus>;

@@ -4,6 +4,7 @@ import { createSyncMatcher, parseSyncConfig, type SyncConfig } from '../../src/s
 const config = (syncFilePatterns: string[], privateSyncFilePatterns: string[] = []): SyncConfig => ({
   syncFilePatterns,
   privateSyncFilePatterns,
+  conflictStrategies: [],
 });
 
 describe('parseSyncConfig', () => {
@@ -14,11 +15,11 @@ describe('parseSyncConfig', () => {
   it('parses both lists, defaulting a missing one to empty', () => {
     expect(parseSyncConfig('{"syncFilePatterns":["notes/**","!notes/drafts/**"]}')).toEqual({
       ok: true,
-      config: { syncFilePatterns: ['notes/**', '!notes/drafts/**'], privateSyncFilePatterns: [] },
+      config: { syncFilePatterns: ['notes/**', '!notes/drafts/**'], privateSyncFilePatterns: [], conflictStrategies: [] },
     });
     expect(parseSyncConfig('{"privateSyncFilePatterns":["me/**"]}')).toEqual({
       ok: true,
-      config: { syncFilePatterns: [], privateSyncFilePatterns: ['me/**'] },
+      config: { syncFilePatterns: [], privateSyncFilePatterns: ['me/**'], conflictStrategies: [] },
     });
   });
 

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
+  CONTESTED_CASES,
   RECONCILE_TABLE,
+  STRATEGY_ACTIONS,
   classify,
+  isContested,
   reconcile,
   type BaseSide,
   type LocalSide,
@@ -10,7 +13,8 @@ import {
   type ReconcileCase,
   type RemoteSide,
 } from '../../src/sync/reconcile.js';
-import { reconcileTableMarkdown } from './reconcile-table.js';
+import { CONFLICT_STRATEGIES, type ConflictStrategy } from '../../src/sync/strategies.js';
+import { reconcileTableMarkdown, strategyTableMarkdown } from './reconcile-table.js';
 
 const local = (hash: string): LocalSide => ({ hash });
 const base = (hash: string, revision = 1): BaseSide => ({ hash, revision });
@@ -91,3 +95,46 @@ function ruleIndex(l: LocalSide | null, b: BaseSide | null, r: RemoteSide | null
   const state = classify(l, b, r);
   return RECONCILE_TABLE.findIndex((x) => x.base === state.base && x.local === state.local && x.remote === state.remote);
 }
+
+/** What each strategy does with each contested case, spelled out (the table's data must say the same). */
+const BY_STRATEGY: Record<ConflictStrategy, Record<string, ReconcileAction>> = {
+  merge: { both_changed: 'merge', new_both_different: 'conflict', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'push' },
+  newest: { both_changed: 'keep_newest', new_both_different: 'keep_newest', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'push' },
+  local: { both_changed: 'keep_local', new_both_different: 'keep_local', local_deleted_remote_changed: 'keep_local', remote_deleted_local_changed: 'push' },
+  remote: { both_changed: 'keep_remote', new_both_different: 'keep_remote', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'keep_remote' },
+  manual: { both_changed: 'conflict', new_both_different: 'conflict', local_deleted_remote_changed: 'pull', remote_deleted_local_changed: 'push' },
+  'fail-stop': { both_changed: 'hold', new_both_different: 'hold', local_deleted_remote_changed: 'hold', remote_deleted_local_changed: 'hold' },
+};
+
+describe('reconcile under each conflict strategy (every case x every strategy)', () => {
+  const cases = ROWS.flatMap(([name, l, b, r, action, kase]) =>
+    CONFLICT_STRATEGIES.map((strategy) => [`${strategy}: ${name}`, strategy, l, b, r, action, kase] as const),
+  );
+
+  it.each(cases)('%s', (_name, strategy, l, b, r, mergeAction, kase) => {
+    const expected = isContested(kase) ? BY_STRATEGY[strategy][kase] : mergeAction;
+    expect(reconcile(l, b, r, strategy)).toEqual({ action: expected, case: kase });
+  });
+
+  it('the strategy changes only the contested cases, and merge is the table itself', () => {
+    expect(CONTESTED_CASES).toEqual(Object.keys(BY_STRATEGY.merge));
+    expect(STRATEGY_ACTIONS).toEqual(BY_STRATEGY);
+    for (const kase of CONTESTED_CASES) {
+      expect(STRATEGY_ACTIONS.merge[kase]).toBe(RECONCILE_TABLE.find((r) => r.case === kase)!.action);
+    }
+    expect(reconcile(local('B'), base('A'), remote('C', 2))).toEqual(reconcile(local('B'), base('A'), remote('C', 2), 'merge'));
+  });
+
+  it('no strategy drops a side that changed without keeping it (pushed, merged, held, or a copy)', () => {
+    // keep_local / keep_remote / keep_newest keep the losing side as a resolved copy (sync-plan.test.ts checks the plans).
+    const keeping: ReconcileAction[] = ['push', 'pull', 'merge', 'conflict', 'update_base', 'keep_local', 'keep_remote', 'keep_newest', 'hold'];
+    for (const strategy of CONFLICT_STRATEGIES) {
+      for (const kase of CONTESTED_CASES) expect(keeping).toContain(STRATEGY_ACTIONS[strategy][kase]);
+    }
+  });
+
+  it('is documented: docs/sync.md holds the strategy table generated from STRATEGY_ACTIONS', async () => {
+    const docs = await readFile(new URL('../../docs/sync.md', import.meta.url), 'utf8');
+    expect(docs).toContain(strategyTableMarkdown());
+  });
+});
