@@ -11,8 +11,9 @@ export function registerSyncTools(server: McpServer, sync: SyncHandle | undefine
     {
       title: 'Sync status',
       description:
-        'Shows whether the workspace is syncing, pending and failed paths, and every unresolved conflict ' +
-        'with the first 500 characters of both sides, so you can help resolve it.',
+        'Shows whether the workspace is syncing, pending and failed paths, every unresolved conflict ' +
+        'with the first 500 characters of both sides, and the paths a fail-stop rule holds ("held"), so you can help ' +
+        'resolve them. Each conflict and held path names its conflict strategy and the rule that chose it.',
       inputSchema: {},
       annotations: { readOnlyHint: true },
     },
@@ -29,8 +30,10 @@ export function registerSyncTools(server: McpServer, sync: SyncHandle | undefine
     {
       title: 'Resolve a sync conflict',
       description:
-        'Resolves the conflict on a path: keep "local" (this copy), keep "remote" (the other instance\'s copy, ' +
-        'saved beside the file as a sync-conflict copy), or give the merged content. Exactly one of keep and content.',
+        'Resolves the conflict on a path, or a path held by a fail-stop rule. Choose exactly one: keep "local" ' +
+        '(this copy), keep "remote" (the other instance\'s copy: for a conflict, the sync-conflict copy beside the ' +
+        'file), or content (the merged text to keep). For a held path the side not kept is saved beside the file as ' +
+        'a sync-resolved copy.',
       inputSchema: {
         path: z.string().describe('The conflicting file (not its sync-conflict copy)'),
         keep: z.enum(['local', 'remote']).optional().describe('Which side to keep'),
