@@ -14,7 +14,17 @@ export interface AgentSpec {
   id: string;
   /** User code. Returning ends the agent normally; throwing crashes it. */
   run: (context: AgentContext) => unknown;
+  /**
+   * Default `permanent`: rerun whenever `run` ends, even normally. A run-once
+   * agent is `transient` (rerun only after a crash); `temporary` never reruns.
+   */
   restart?: 'permanent' | 'transient' | 'temporary';
+  /**
+   * Restarts tolerated before this agent is stopped for good (reported as an
+   * `agent_stopped` event; the rest of the scope keeps running). Default: the
+   * scope's `intensity`, else 3 in 5 s.
+   */
+  intensity?: { maxRestarts: number; withinMs: number };
   /** How long stopping waits for `run` to notice the abort signal. Default 5000 ms. */
   shutdownMs?: number;
 }

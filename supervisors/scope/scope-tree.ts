@@ -8,7 +8,8 @@ import { SyncStateDb } from '../../src/sync/state-db.js';
 import type { Durability, PersistenceConfig, ScopeKey } from '../../src/types.js';
 import type { SyncEvent } from '../../src/sync/types.js';
 import type { Process } from '../runtime/actor.js';
-import { startAgent, type AgentSpec } from './agent.js';
+import type { AgentSpec } from './agent.js';
+import { AgentsSubtree } from './agents.js';
 import { StableFileSystem } from './stable-fs.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 
@@ -37,6 +38,7 @@ export interface ScopeOptions {
 export interface ScopeTree {
   supervisor: Supervisor;
   fs: StableFileSystem;
+  agents: AgentsSubtree;
   /** The current sync worker (replaced on every restart), if syncing. */
   sync(): SyncWorker | undefined;
 }
@@ -80,29 +82,15 @@ export async function startScopeTree(
       },
     });
   }
-  children.push({
-    id: 'agents',
-    type: 'supervisor',
-    shutdownMs: Infinity,
-    start: () =>
-      Supervisor.start({
-        name: `${name}/agents`,
-        strategy: 'one_for_one',
-        intensity: options.intensity,
-        children: (options.agents ?? []).map((agent) => ({
-          id: agent.id,
-          restart: agent.restart ?? 'permanent',
-          shutdownMs: (agent.shutdownMs ?? 5_000) + 1_000,
-          start: () => startAgent(agent, fs, options.scopeKey),
-        })),
-      }),
-  });
+  // Each agent in its own cell: one that exceeds its intensity stops alone (agents.ts).
+  const agents = new AgentsSubtree(options.agents ?? [], fs, options.scopeKey, name, options.intensity);
+  children.push(agents.childSpec());
   const supervisor = await Supervisor.start({ name, strategy: 'rest_for_one', intensity: options.intensity, children });
   supervisor.onExit(() => {
     fs.close();
     sharedState?.close();
   });
-  return { supervisor, fs, sync: () => syncWorker };
+  return { supervisor, fs, agents, sync: () => syncWorker };
 }
 
 /**

@@ -8,12 +8,16 @@ import { lockRoot } from './root-lock.js';
 import { canonicalScopeKey } from './scope-key.js';
 import { startScopeTree, type ScopeOptions, type ScopeTree } from './scope-tree.js';
 import type { Supervisor } from '../runtime/supervisor.js';
+import type { AgentsHandle } from './agents.js';
 
 export type { ScopeOptions } from './scope-tree.js';
+export type { AgentEvent, AgentInfo, AgentsHandle, AgentStoppedEvent } from './agents.js';
 
 /** A running scope: the public handle plus the supervisor for introspection. */
 export interface RunningScope extends ScopeHandle {
   readonly supervisor: Supervisor;
+  /** The agents' status and their `agent_stopped` events (agents.ts). */
+  readonly agents: AgentsHandle;
 }
 
 const running = new Map<string, Promise<RunningScope>>();
@@ -115,7 +119,8 @@ function createHandle(
     fs: tree.fs,
     supervisor: tree.supervisor,
     sync: options.sync ? createSyncHandle(tree, events) : undefined,
-    tree: () => tree.supervisor.children(),
+    agents: tree.agents,
+    tree: () => tree.supervisor.children().map((node) => tree.agents.flatten(node)),
     stop: () => {
       stopping ??= terminate().finally(() => running.delete(key));
       return stopping;
