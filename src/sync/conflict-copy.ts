@@ -26,18 +26,27 @@ export function conflictCopyPath(path: string, at: Date, instanceId: string): st
 }
 
 const RESOLVED_MARKER = '.sync-resolved-';
+const RESOLVED_NAME = /^(.+)\.sync-resolved-\d{8}-\d{6}(?:_\d+)?-([A-Za-z0-9_-]{1,32})((?:\.[^.]+)?)$/;
 
 /**
  * `/dir/name.ext` -> `/dir/name.sync-resolved-20240131-235959-laptop.ext`:
  * the side a conflict strategy discarded, kept beside the file under the
  * name of the instance whose content it is. Never synced (the denylist
- * names the marker). `attempt` > 1 adds `-<attempt>`, so two resolutions in
- * one second never share a copy.
+ * names the marker). `attempt` > 1 adds `_<attempt>` to the time, so two
+ * resolutions in one second never share a copy.
  */
 export function resolvedCopyPath(path: string, at: Date, instanceId: string, attempt = 1): string {
   const { dir, stem, ext } = splitName(path);
-  const suffix = `${RESOLVED_MARKER}${timestamp(at)}-${sanitizeInstance(instanceId)}${attempt > 1 ? `-${attempt}` : ''}${ext}`;
+  const suffix = `${RESOLVED_MARKER}${timestamp(at)}${attempt > 1 ? `_${attempt}` : ''}-${sanitizeInstance(instanceId)}${ext}`;
   return `${dir}${fitStem(stem, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix))}${suffix}`;
+}
+
+/** For a resolved copy: the path it was made for and the (sanitized) instance whose content it holds; else null. */
+export function resolvedCopyOf(copyPath: string): { original: string; instance: string } | null {
+  const match = RESOLVED_NAME.exec(basename(copyPath));
+  if (match === null) return null;
+  const [, stem = '', instance = '', ext = ''] = match;
+  return { original: `${copyPath.slice(0, copyPath.lastIndexOf('/') + 1)}${stem}${ext}`, instance };
 }
 
 /** True for a path whose file name has the shape `conflictCopyPath` produces. */

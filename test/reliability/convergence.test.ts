@@ -2,7 +2,9 @@
  * Randomized convergence: three instances in separate processes on one store
  * run a seeded program of concurrent writes, edits, appends, deletes and
  * moves on overlapping paths, with partitions, sync actor crashes and
- * SIGKILLs, then must converge without losing acknowledged data. SQLite
+ * SIGKILLs, then must converge without losing acknowledged data. Odd seeds
+ * run with a mix of conflict strategies, one per path group, and the oracle
+ * checks each kept the side its strategy must keep (harness/verify.ts). SQLite
  * always; PostgreSQL when the test server is there (test/helpers/postgres.ts).
  * A failure prints its seed and how to rerun it. See docs/reliability.md.
  */
@@ -26,6 +28,7 @@ describe('randomized convergence: 3 processes on one SQLite store', () => {
     file: FILE,
     seeds: seeds(100, 2_000),
     shape: SHAPE,
+    mixStrategies: true,
     openStore: async (dir) => {
       const url = `sqlite:${join(dir, 'store.db')}`;
       return { url, store: await openStore(url) };
@@ -41,6 +44,7 @@ describePostgres('randomized convergence: 3 processes on one PostgreSQL store', 
     // Another range than SQLite's, so the two stores do not run the same programs.
     seeds: seeds(40, 1_000, 100_001),
     shape: SHAPE,
+    mixStrategies: true,
     openStore: async () => ({ url: db.url, store: await openStore(db.url) }),
   });
 });

@@ -25,6 +25,8 @@ export interface SeedScope {
   view: SyncStore;
   app: string;
   durability?: OpenConfig['durability'];
+  /** Conflict strategies every instance gets (model.ts strategyMixFor). */
+  conflictStrategies?: OpenConfig['conflictStrategies'];
   /**
    * Open the store through a FaultyStore (default), which partitions need. Off,
    * the instances open the URL themselves, and reconnecting is all theirs.
@@ -267,6 +269,7 @@ export class Cluster {
       instanceId: name(i),
       faulty: scope.faulty ?? true,
       durability: scope.durability,
+      conflictStrategies: scope.conflictStrategies,
       // Crashes are injected on purpose here: a generous limit keeps the scope up.
       intensity: { maxRestarts: 1000, withinMs: 1000 },
     };

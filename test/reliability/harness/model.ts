@@ -6,6 +6,7 @@
  * is plain data, so a failing seed prints the exact program it ran.
  */
 import fc from 'fast-check';
+import type { ConflictStrategy, StrategyRule } from '../../../src/sync/strategies.js';
 import type { MutationKind } from '../fixtures/mutations.js';
 import type { DiskEditHow } from './disk-edit.js';
 
@@ -18,6 +19,21 @@ export const PATH_GROUPS: readonly (readonly string[])[] = [
   ['/state.json', '/docs/state.json'],
   ['/blob.bin', '/docs/blob.bin'],
 ];
+
+/** One pattern per path group (by extension, so a rule follows its files through moves and directory moves). */
+const GROUP_PATTERNS: readonly string[] = ['**/*.md', '**/*.jsonl', '**/*.json', '**/*.bin'];
+const STRATEGIES: readonly ConflictStrategy[] = ['merge', 'newest', 'local', 'remote', 'manual', 'fail-stop'];
+
+/**
+ * The conflict strategies of a seed: even seeds run with the default
+ * (merge everywhere), odd seeds with a strategy per path group drawn from
+ * the seed, so the programs run with every strategy in the mix.
+ */
+export function strategyMixFor(seed: number): StrategyRule[] {
+  if (seed % 2 === 0) return [];
+  const drawn = fc.sample(fc.array(fc.constantFrom(...STRATEGIES), { minLength: GROUP_PATTERNS.length, maxLength: GROUP_PATTERNS.length }), { seed, numRuns: 1 })[0]!;
+  return drawn.map((strategy, i) => ({ pattern: GROUP_PATTERNS[i]!, strategy }));
+}
 
 export interface OpStep {
   inst: number;

@@ -3,7 +3,8 @@
  * `idle()` alone (which can resolve while a pass is in flight: see
  * findings.test.ts): every instance idle and live, its cursor at the store's
  * head, nothing pending, and each of its synced files equal to the store's
- * live row (except paths with an open conflict, which keep their local side).
+ * live row (except paths with an open conflict or held by a fail-stop rule,
+ * which keep their local side).
  */
 import { isConflictCopy } from '../../../src/sync/conflict-copy.js';
 import { deniedReason } from '../../../src/sync/denylist.js';
@@ -37,7 +38,7 @@ export function quiescenceGaps(head: number, rows: Map<string, string>, instance
     if (status.state !== 'live') gaps.push(`${name} is ${status.state}`);
     if (status.cursor !== head) gaps.push(`${name} is at cursor ${status.cursor}, the store at ${head}`);
     if (status.pending.length > 0) gaps.push(`${name} has pending ${status.pending.join(', ')}`);
-    const conflicted = new Set(status.conflicts);
+    const conflicted = new Set([...status.conflicts, ...(status.held ?? []).map((h) => h.path)]);
     const synced = Object.keys(digests).filter((p) => deniedReason(p) === null && !isConflictCopy(p) && !conflicted.has(p));
     for (const path of synced) {
       if (rows.get(path) !== digests[path]) gaps.push(`${name}: ${path} differs from the store`);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { SyncStore } from '../../../persistence/stores/types.js';
 import { NoAnswerError, answerWithin, type Cluster } from './cluster.js';
-import { describeProgram, programFor, type ProgramShape } from './model.js';
+import { describeProgram, programFor, strategyMixFor, type ProgramShape } from './model.js';
 import { Oracle } from './oracle.js';
 import { ProgramRunner } from './runner.js';
 import { rerunHint } from './settings.js';
@@ -23,6 +23,8 @@ export interface SeedRunContext {
   shape: ProgramShape;
   /** The test file, for the rerun hint. */
   file: string;
+  /** Run odd seeds with a mix of conflict strategies (model.ts strategyMixFor). */
+  mixStrategies?: boolean;
   /** A seed still running after this long is reported as stuck (before the test's own timeout). */
   deadlineMs: number;
 }
@@ -37,12 +39,13 @@ export class Figures {
   unanswered = 0;
   tokensChecked = 0;
   conflictsResolved = 0;
+  resolvedCopies = 0;
   lost = 0;
   selfConflicts = 0;
 
   asRecord(cluster: Cluster): Record<string, number> {
-    const { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts } = this;
-    return { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, lost, selfConflicts, ...cluster.counters };
+    const { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, resolvedCopies, lost, selfConflicts } = this;
+    return { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, resolvedCopies, lost, selfConflicts, ...cluster.counters };
   }
 }
 
@@ -52,13 +55,15 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
   const app = `seed-${seed}-${randomBytes(3).toString('hex')}`;
   const oracle = new Oracle();
   const problems: string[] = [];
-  await cluster.begin({ dir: join(context.dir, app), store: context.storeUrl, view: context.store, app });
+  const conflictStrategies = context.mixStrategies ? strategyMixFor(seed) : [];
+  await cluster.begin({ dir: join(context.dir, app), store: context.storeUrl, view: context.store, app, conflictStrategies });
   const runner = new ProgramRunner(cluster, oracle);
   const runAndVerify = async (): Promise<void> => {
     await runner.run(program);
-    const verdict = await verifyConvergence(cluster, oracle, context.store, app);
+    const verdict = await verifyConvergence(cluster, oracle, context.store, app, conflictStrategies);
     problems.push(...verdict.problems);
     figures.conflictsResolved += verdict.conflictsResolved;
+    figures.resolvedCopies += verdict.resolvedCopies;
   };
   try {
     await answerWithin(runAndVerify(), context.deadlineMs);
@@ -85,7 +90,13 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
   figures.selfConflicts += problems.filter((p) => p.startsWith('SELF-CONFLICT')).length;
   if (problems.length > 0) {
     throw new Error(
-      [`seed ${seed} failed (${rerunHint(context.file, seed)})`, ...problems, 'program:', describeProgram(program)].join('\n'),
+      [
+        `seed ${seed} failed (${rerunHint(context.file, seed)})`,
+        ...problems,
+        ...(conflictStrategies.length > 0 ? [`conflict strategies: ${JSON.stringify(conflictStrategies)}`] : []),
+        'program:',
+        describeProgram(program),
+      ].join('\n'),
     );
   }
 }

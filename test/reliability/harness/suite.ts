@@ -29,6 +29,8 @@ export interface SeededSuiteOptions {
   shape: ProgramShape;
   /** Opens the store once for the suite, given a fresh temp directory. */
   openStore: (dir: string) => Promise<StoreUnderTest>;
+  /** Run odd seeds with a mix of conflict strategies. */
+  mixStrategies?: boolean;
 }
 
 const SEED_TIMEOUT_MS = LONG ? 900_000 : 120_000;
@@ -44,7 +46,16 @@ export function seededRuns(options: SeededSuiteOptions): void {
     const dir = await mkdtemp(join(tmpdir(), 'scopefs-rel-'));
     const { url, store } = await options.openStore(dir);
     const deadlineMs = SEED_TIMEOUT_MS - REPORT_MARGIN_MS;
-    context = { cluster: await Cluster.start(INSTANCES), storeUrl: url, store, dir, shape: options.shape, file: options.file, deadlineMs };
+    context = {
+      cluster: await Cluster.start(INSTANCES),
+      storeUrl: url,
+      store,
+      dir,
+      shape: options.shape,
+      file: options.file,
+      deadlineMs,
+      mixStrategies: options.mixStrategies,
+    };
   }, 120_000);
 
   afterAll(async () => {

@@ -8,13 +8,20 @@
  *  4. the oracle holds again on the final files alone;
  *  5. no actor crashed unless the harness crashed it, and nothing is failed or pending;
  *  6. no instance is in conflict with itself (a conflict whose remote side is
- *     its own earlier push: a push committed but not recorded, e.g. kill -9).
+ *     its own earlier push: a push committed but not recorded, e.g. kill -9);
+ *  7. with conflict strategies (odd seeds, model.ts strategyMixFor): a side a
+ *     rule discarded is in a resolved copy (it counts as kept), the copy holds
+ *     the side the rule must drop (`local`: never this instance's own,
+ *     `remote`: always this instance's own), merge and manual paths never
+ *     drop a side, and only merge and manual paths open sync conflicts.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '../../../src/content.js';
-import { isConflictCopy } from '../../../src/sync/conflict-copy.js';
+import { isConflictCopy, resolvedCopyOf } from '../../../src/sync/conflict-copy.js';
 import { deniedReason } from '../../../src/sync/denylist.js';
+import { createStrategyMatcher } from '../../../src/sync/patterns.js';
+import type { StrategyRule } from '../../../src/sync/strategies.js';
 import type { ConflictRecord } from '../../../src/sync/types.js';
 import type { SyncStore } from '../../../persistence/stores/types.js';
 import type { Cluster } from './cluster.js';
@@ -28,28 +35,40 @@ type Files = Map<string, Buffer>;
 interface InstanceFiles {
   synced: Files;
   copies: Files;
+  /** Resolved copies: the sides conflict strategies discarded, kept beside their files. */
+  resolved: Files;
 }
 
 export interface Verdict {
   problems: string[];
   conflictsResolved: number;
+  /** Sides conflict strategies discarded, kept as resolved copies, over all instances. */
+  resolvedCopies: number;
 }
 
 const MAX_RESOLVE_ROUNDS = 10;
 
-export async function verifyConvergence(cluster: Cluster, oracle: Oracle, store: SyncStore, app: string): Promise<Verdict> {
+export async function verifyConvergence(
+  cluster: Cluster,
+  oracle: Oracle,
+  store: SyncStore,
+  app: string,
+  strategies: readonly StrategyRule[] = [],
+): Promise<Verdict> {
   const problems: string[] = [];
   oracle.settleRunning();
   await cluster.healAll();
   await cluster.settle();
 
   const before = await snapshots(cluster, false);
-  reportLost(problems, oracle, before, 'before resolving conflicts (files and conflict copies)');
+  reportLost(problems, oracle, before, 'before resolving conflicts (files, conflict and resolved copies)');
   problems.push(...(await selfConflicts(cluster)));
+  problems.push(...(await conflictsAgainstStrategy(cluster)));
 
   const conflictsResolved = await resolveConflicts(cluster);
   const after = await snapshots(cluster, true);
-  reportLost(problems, oracle, after.map((f) => ({ synced: f.synced, copies: new Map() })), 'in the final files');
+  reportLost(problems, oracle, after.map((f) => ({ ...f, copies: new Map() })), 'in the final files and resolved copies');
+  after.forEach((files, i) => problems.push(...resolvedAgainstStrategy(name(i), files.resolved, strategies)));
   reportDivergence(problems, after);
   for (const [i, files] of after.entries()) {
     if (files.copies.size > 0) problems.push(`${name(i)} still has conflict copies: ${[...files.copies.keys()].join(', ')}`);
@@ -57,7 +76,7 @@ export async function verifyConvergence(cluster: Cluster, oracle: Oracle, store:
   }
   problems.push(...storeMismatches(await liveRows(store, app), after[0]!.synced));
   problems.push(...(await healthProblems(cluster)));
-  return { problems, conflictsResolved };
+  return { problems, conflictsResolved, resolvedCopies: after.reduce((n, files) => n + files.resolved.size, 0) };
 }
 
 /** Open conflicts whose remote side was written by the same instance: it conflicts with its own push. */
@@ -68,6 +87,49 @@ export async function selfConflicts(cluster: Cluster): Promise<string[]> {
       if (conflict.remoteInstance !== status.instanceId) continue;
       problems.push(`SELF-CONFLICT ${name(i)}: ${conflict.path} conflicts with its own push (remote revision ${conflict.remoteRevision})`);
     }
+  }
+  return problems;
+}
+
+/** Sync conflicts opened under a strategy that never opens one (outside edits on disk have no strategy: any may). */
+async function conflictsAgainstStrategy(cluster: Cluster): Promise<string[]> {
+  const problems: string[] = [];
+  for (let i = 0; i < cluster.size; i++) {
+    for (const conflict of await cluster.call<ConflictRecord[]>(i, 'conflicts')) {
+      if (conflict.strategy === undefined || conflict.strategy === 'merge' || conflict.strategy === 'manual') continue;
+      problems.push(`${name(i)}: ${conflict.path} opened a conflict under ${conflict.rule}: that strategy must pick a side`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The side each resolved copy holds must be one its path's strategy drops:
+ * `local` keeps this instance's side (the copy is another instance's),
+ * `remote` keeps the store's (the copy is this instance's own); `newest`
+ * may drop either; `fail-stop` is resolved with `local` at the end; merge
+ * and manual never drop a side.
+ */
+export function resolvedAgainstStrategy(instance: string, resolved: Files, rules: readonly StrategyRule[]): string[] {
+  const strategyOf = createStrategyMatcher(rules);
+  const problems: string[] = [];
+  for (const copyPath of resolved.keys()) {
+    const copy = resolvedCopyOf(copyPath);
+    if (copy === null) {
+      problems.push(`${instance}: ${copyPath} looks like a resolved copy but its name does not parse`);
+      continue;
+    }
+    const { strategy } = strategyOf(copy.original);
+    const own = copy.instance === instance;
+    const wrong =
+      strategy === 'merge' || strategy === 'manual'
+        ? 'a merge or manual path never drops a side'
+        : (strategy === 'local' || strategy === 'fail-stop') && own
+          ? `${strategy} keeps this instance's side, yet its own content was dropped`
+          : strategy === 'remote' && !own
+            ? "remote keeps the store's side, yet another instance's content was dropped"
+            : undefined;
+    if (wrong) problems.push(`${instance}: ${copyPath} (${strategy}): ${wrong}`);
   }
   return problems;
 }
@@ -95,19 +157,21 @@ async function snapshots(cluster: Cluster, flush: boolean): Promise<InstanceFile
   return raw.map((files) => {
     const synced: Files = new Map();
     const copies: Files = new Map();
+    const resolved: Files = new Map();
     for (const [path, base64] of Object.entries(files)) {
       const bytes = Buffer.from(base64, 'base64');
       if (isConflictCopy(path)) copies.set(path, bytes);
+      else if (path.includes('.sync-resolved-')) resolved.set(path, bytes);
       else if (deniedReason(path) === null) synced.set(path, bytes);
     }
-    return { synced, copies };
+    return { synced, copies, resolved };
   });
 }
 
 function reportLost(problems: string[], oracle: Oracle, instances: InstanceFiles[], where: string): void {
   const present = new Set<string>();
-  for (const { synced, copies } of instances) {
-    for (const bytes of [...synced.values(), ...copies.values()]) for (const t of tokensIn(bytes)) present.add(t);
+  for (const { synced, copies, resolved } of instances) {
+    for (const bytes of [...synced.values(), ...copies.values(), ...resolved.values()]) for (const t of tokensIn(bytes)) present.add(t);
   }
   for (const { token, addedBy } of oracle.lost(present)) {
     problems.push(`LOST ${token} ${where}: added by ${addedBy}; history: ${oracle.historyOf(token).join(' | ')}`);
