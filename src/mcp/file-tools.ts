@@ -4,7 +4,9 @@ import { fsErrors } from '../errors.js';
 import { normalizePrefix } from '../paths.js';
 import type { EntryMeta, FileSystem } from '../types.js';
 import { runTool } from './result.js';
-import { insertLines, pageOf, readText, rewriteText } from './text.js';
+import { deleteForAgent, readForAgent } from './file-read.js';
+import { withHint } from './hints.js';
+import { insertLines, rewriteText } from './text.js';
 
 const DEFAULT_LINE_LIMIT = 2_000;
 const MAX_LISTED = 1_000;
@@ -18,16 +20,20 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
     {
       title: 'Read a file',
       description:
-        'Reads a UTF-8 text file, a page of lines at a time (default: the first 2000 lines). ' +
-        'When more lines follow, a note says which offset to pass next.',
+        'Reads a UTF-8 text file, a page of lines at a time (default: the first 2000 lines), each line prefixed ' +
+        'with its number and a tab as `cat -n` prints them (the numbers insert_lines takes); raw: true returns ' +
+        'the text exactly as stored. When more lines follow, a note says which offset to pass next. ' +
+        'A binary file answers with its type and size.',
       inputSchema: {
         path,
         offset: z.number().int().min(1).optional().describe('First line to return, 1-based (default 1)'),
         limit: z.number().int().min(1).max(100_000).optional().describe(`How many lines to return (default ${DEFAULT_LINE_LIMIT})`),
+        raw: z.boolean().optional().describe('Return the text without line numbers (default false)'),
       },
       annotations: { readOnlyHint: true },
     },
-    ({ path, offset, limit }) => runTool(() => readPage(fs, path, offset ?? 1, limit ?? DEFAULT_LINE_LIMIT)),
+    ({ path, offset, limit, raw }) =>
+      runAgentTool(() => readForAgent(fs, path, { offset: offset ?? 1, limit: limit ?? DEFAULT_LINE_LIMIT, raw: raw ?? false })),
   );
 
   server.registerTool(
@@ -39,7 +45,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { destructiveHint: true, idempotentHint: true },
     },
     ({ path, content }) =>
-      runTool(async () => {
+      runAgentTool(async () => {
         const meta = await fs.writeFile(path, content);
         return `Wrote ${meta.size} bytes to ${meta.path} (revision ${meta.revision})`;
       }),
@@ -60,7 +66,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       },
       annotations: { destructiveHint: true },
     },
-    (args) => runTool(() => edit(fs, args.path, args.old_string, args.new_string, args.replace_all ?? false)),
+    (args) => runAgentTool(() => edit(fs, args.path, args.old_string, args.new_string, args.replace_all ?? false)),
   );
 
   server.registerTool(
@@ -76,7 +82,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { destructiveHint: false },
     },
     ({ path, line, text }) =>
-      runTool(async () => {
+      runAgentTool(async () => {
         const meta = await rewriteText(fs, path, (current) => insertLines(current, line, text));
         return `Inserted after line ${line} of ${meta.path} (revision ${meta.revision})`;
       }),
@@ -90,7 +96,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       inputSchema: { prefix: z.string().optional().describe('Directory to list, e.g. /notes (default: everything)') },
       annotations: { readOnlyHint: true },
     },
-    ({ prefix }) => runTool(async () => listing(await fs.listEntries(normalizePrefix(prefix)), normalizePrefix(prefix))),
+    ({ prefix }) => runAgentTool(async () => listing(await fs.listEntries(normalizePrefix(prefix)), normalizePrefix(prefix))),
   );
 
   server.registerTool(
@@ -102,7 +108,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { destructiveHint: false },
     },
     ({ from, to }) =>
-      runTool(async () => {
+      runAgentTool(async () => {
         const { moved } = await fs.moveFile(from, to);
         return moved.map(([a, b]) => `Moved ${a} -> ${b}`).join('\n') || 'Nothing was moved';
       }),
@@ -112,25 +118,20 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
     'delete_file',
     {
       title: 'Delete a file',
-      description: 'Deletes one file.',
-      inputSchema: { path },
+      description: 'Deletes one file; with recursive: true, every file under a directory.',
+      inputSchema: {
+        path: z.string().describe('Absolute path of a file, or of a directory with recursive: true'),
+        recursive: z.boolean().optional().describe('Delete every file under the directory (default false)'),
+      },
       annotations: { destructiveHint: true, idempotentHint: false },
     },
-    ({ path }) =>
-      runTool(async () => {
-        await fs.deleteFile(path);
-        return `Deleted ${path}`;
-      }),
+    ({ path, recursive }) => runAgentTool(() => deleteForAgent(fs, path, recursive ?? false)),
   );
 }
 
-async function readPage(fs: FileSystem, path: string, offset: number, limit: number): Promise<string[]> {
-  const page = pageOf(await readText(fs, path), offset, limit);
-  if (page.total === 0) return ['', `[${path} is empty]`];
-  if (page.last < page.total) {
-    return [page.text, `[lines ${page.first}-${page.last} of ${page.total}; continue with offset=${page.last + 1}]`];
-  }
-  return page.first > 1 ? [page.text, `[lines ${page.first}-${page.last} of ${page.total}]`] : [page.text];
+/** runTool with a hint on every error saying what to do next. */
+function runAgentTool(work: () => Promise<string | string[]>) {
+  return runTool(() => work().catch((err: unknown) => Promise.reject(withHint(err))));
 }
 
 async function edit(fs: FileSystem, path: string, oldString: string, newString: string, all: boolean): Promise<string> {

@@ -44,7 +44,7 @@ describe('MCP over Streamable HTTP at /mcp on serve', () => {
     const [first, second] = await Promise.all([httpClient(token), httpClient(token)]);
     try {
       await call(first, 'write_file', { path: '/shared.md', content: 'from first' });
-      expect((await call(second, 'read_file', { path: '/shared.md' })).texts).toEqual(['from first']);
+      expect((await call(second, 'read_file', { path: '/shared.md', raw: true })).texts).toEqual(['from first']);
     } finally {
       await Promise.all([first.close(), second.close()]);
     }

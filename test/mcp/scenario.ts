@@ -41,7 +41,7 @@ export async function exerciseAllTools(client: Client, options: { syncEnabled: b
   expect((await ok(client, 'write_file', { path: '/notes/a.md', content: 'one\ntwo\nthree\n' }))[0]).toMatch(/^Wrote 14 bytes to \/notes\/a\.md/);
   await fails(client, 'write_file', { path: 'relative.md', content: 'x' }, /EINVAL.*absolute/);
 
-  expect(await ok(client, 'read_file', { path: '/notes/a.md', offset: 2, limit: 1 })).toEqual(['two\n', '[lines 2-2 of 3; continue with offset=3]']);
+  expect(await ok(client, 'read_file', { path: '/notes/a.md', offset: 2, limit: 1 })).toEqual(['     2\ttwo', '[lines 2-2 of 3; continue with offset=3]']);
   await fails(client, 'read_file', { path: '/notes/missing.md' }, /ENOENT/);
   await fails(client, 'read_file', { path: '/notes/a.md', offset: 0 }, /offset/i);
 
@@ -49,7 +49,7 @@ export async function exerciseAllTools(client: Client, options: { syncEnabled: b
   await fails(client, 'edit_file', { path: '/notes/a.md', old_string: 'zzz', new_string: 'y' }, /found 0/);
 
   await ok(client, 'insert_lines', { path: '/notes/a.md', line: 1, text: 'inserted' });
-  expect(await ok(client, 'read_file', { path: '/notes/a.md' })).toEqual(['one\ninserted\nTWO\nthree\n']);
+  expect(await ok(client, 'read_file', { path: '/notes/a.md', raw: true })).toEqual(['one\ninserted\nTWO\nthree\n']);
   await fails(client, 'insert_lines', { path: '/notes/a.md', line: 99, text: 'x' }, /between 0 and 4/);
 
   expect((await ok(client, 'list_files', { prefix: '/notes' }))[0]).toBe('/notes/a.md (23 bytes)');

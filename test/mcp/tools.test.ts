@@ -30,25 +30,25 @@ describe('MCP tools (in memory)', () => {
   it('pages a long file and says where to continue', async () => {
     const lines = Array.from({ length: 25 }, (_, i) => `line ${i + 1}`);
     await scope.fs.writeFile('/long.txt', lines.join('\n')); // no final newline
-    expect((await call(client, 'read_file', { path: '/long.txt', limit: 10 })).texts).toEqual([
+    expect((await call(client, 'read_file', { path: '/long.txt', limit: 10, raw: true })).texts).toEqual([
       `${lines.slice(0, 10).join('\n')}\n`,
       '[lines 1-10 of 25; continue with offset=11]',
     ]);
-    expect((await call(client, 'read_file', { path: '/long.txt', offset: 21, limit: 10 })).texts).toEqual([
+    expect((await call(client, 'read_file', { path: '/long.txt', offset: 21, limit: 10, raw: true })).texts).toEqual([
       lines.slice(20).join('\n'),
       '[lines 21-25 of 25]',
     ]);
     expect((await call(client, 'read_file', { path: '/long.txt', offset: 26 })).texts[0]).toMatch(/past the end/);
   });
 
-  it('reads a whole file exactly, says when it is empty, and refuses binary content', async () => {
+  it('raw: true reads a whole file exactly; an empty file says so; a binary file answers with its type and size', async () => {
     await scope.fs.writeFile('/crlf.txt', 'a\r\nb\r\n');
-    expect((await call(client, 'read_file', { path: '/crlf.txt' })).texts).toEqual(['a\r\nb\r\n']);
+    expect((await call(client, 'read_file', { path: '/crlf.txt', raw: true })).texts).toEqual(['a\r\nb\r\n']);
     await scope.fs.writeFile('/empty.txt', '');
     expect((await call(client, 'read_file', { path: '/empty.txt' })).texts).toEqual(['', '[/empty.txt is empty]']);
     await scope.fs.writeFile('/img.bin', new Uint8Array([0xff, 0xfe, 0x00]));
     const binary = await call(client, 'read_file', { path: '/img.bin' });
-    expect(binary).toEqual({ isError: true, texts: [expect.stringMatching(/binary \(3 bytes\)/)] });
+    expect(binary).toEqual({ isError: false, texts: [expect.stringMatching(/binary file \(application\/octet-stream, 3 bytes\).*GET \/v1\/files\/img\.bin/)] });
   });
 
   it('edit_file needs a unique match unless replace_all', async () => {
