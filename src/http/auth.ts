@@ -5,9 +5,29 @@ import type { IncomingMessage } from 'node:http';
 import { ScopeFsError } from '../errors.js';
 import { makeStateDirFor } from '../private-files.js';
 import { HttpError } from './responses.js';
+import { OWNER, type Principal } from './tokens-scope.js';
+import { grantOf, type TokenInfo, type TokenMatch, type TokenStore } from './tokens-store.js';
 
-/** How `serve` authenticates requests: a bearer token, or nothing (loopback only, explicitly asked for). */
-export type AuthConfig = { mode: 'token'; token: string } | { mode: 'none' };
+/** Who a request is, and the named token it presented (to notice its revocation later). */
+export interface Authenticated {
+  principal: Principal;
+  token?: TokenInfo;
+}
+
+/**
+ * How `serve` authenticates requests: the owner's bearer token (and the named,
+ * limited tokens of `tokensFile`, by default `<root>/.scopefs/tokens.json`;
+ * `null` accepts the owner token only), or nothing (loopback only, explicitly
+ * asked for).
+ */
+export type AuthConfig = { mode: 'token'; token: string; tokensFile?: string | null } | { mode: 'none' };
+
+/**
+ * An app's own authentication for a mounted handler: who the request is
+ * (its actor and, for a limited caller, its grant), or null/undefined to
+ * refuse it with 401.
+ */
+export type Authenticate = (req: IncomingMessage) => Principal | null | undefined | Promise<Principal | null | undefined>;
 
 /** Whether a listen address (or a Host header's name) stays on this machine. */
 export function isLoopbackHost(host: string): boolean {
@@ -48,11 +68,48 @@ export async function loadOrCreateToken(file: string): Promise<string> {
 /** Throws 401 unless the request carries `Authorization: Bearer <token>`. */
 export function checkBearer(req: IncomingMessage, auth: AuthConfig): void {
   if (auth.mode === 'none') return;
-  const header = req.headers.authorization ?? '';
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match || !sameSecret(match[1]!, auth.token)) {
-    throw new HttpError(401, 'EAUTH', 'missing or invalid bearer token', { 'www-authenticate': 'Bearer realm="scopefs"' });
+  const given = bearerOf(req);
+  if (given === undefined || !sameSecret(given, auth.token)) throw unauthorized('missing or invalid bearer token');
+}
+
+/**
+ * Who a request is: the owner (the owner token, or anyone when auth is off),
+ * or a named token with its grant. Throws 401 for anything else, saying why
+ * when the token is known but expired.
+ */
+export async function authenticateBearer(req: IncomingMessage, auth: AuthConfig, tokens: TokenStore | undefined): Promise<Authenticated> {
+  if (auth.mode === 'none') return { principal: OWNER };
+  const given = bearerOf(req);
+  if (given === undefined) throw unauthorized('missing or invalid bearer token');
+  // Both comparisons always run, so timing does not tell an owner token from a named one.
+  const owner = sameSecret(given, auth.token);
+  let named: TokenMatch = { status: 'unknown' };
+  let unreadable = false;
+  try {
+    if (tokens) named = await tokens.match(given);
+  } catch {
+    unreadable = true;
   }
+  if (owner) return { principal: OWNER };
+  if (unreadable) {
+    throw new HttpError(503, 'EUNAVAILABLE', 'named tokens cannot be checked now (the token file is unreadable); the owner can see why with scopefs token list');
+  }
+  if (named.status === 'valid') {
+    return { principal: { actor: `token:${named.token.name}`, grant: grantOf(named.token) }, token: named.token };
+  }
+  if (named.status === 'expired') {
+    throw unauthorized(`token "${named.token.name}" expired at ${named.token.expiresAt}; the owner can create a new one (scopefs token create)`);
+  }
+  throw unauthorized('missing or invalid bearer token');
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match?.[1];
+}
+
+function unauthorized(message: string): HttpError {
+  return new HttpError(401, 'EAUTH', message, { 'www-authenticate': 'Bearer realm="scopefs"' });
 }
 
 /** Refuses requests whose Host names another machine while we listen on loopback (DNS rebinding). */

@@ -1,51 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMcpServer } from '../mcp/server.js';
-import type { ScopeHandle } from '../types.js';
-import {
-  DEFAULT_HEARTBEAT_MS,
-  DEFAULT_HOST,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_EVENT_BUFFER_BYTES,
-  DEFAULT_MAX_EVENT_STREAMS,
-  DEFAULT_MAX_JSON_BYTES,
-  DEFAULT_PORT,
-  DEFAULT_REPLAY_EVENTS,
-} from './defaults.js';
-import { assertAuthAllowed, checkBearer, checkHost, type AuthConfig } from './auth.js';
-import { EventLog } from './event-log.js';
-import { checkSameOrigin } from './origin.js';
-import { HttpError, describeError, sendError } from './responses.js';
-import { matchRoute, splitTarget, type Route } from './router.js';
-import { fileRoutes } from './routes/files.js';
-import { mcpRoutes } from './routes/mcp.js';
-import { syncRoutes } from './routes/sync.js';
-import { subscribeScopeEvents } from './scope-events.js';
-import { SseHub, type SseStats } from './sse.js';
+import { assertAuthAllowed, type AuthConfig } from './auth.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
+import { createScopeHandler, type ScopeHandler, type ScopeHandlerOptions } from './handler.js';
+import type { SseStats } from './sse.js';
 
-export interface HttpServerOptions {
-  scope: ScopeHandle;
+// The endpoints themselves are in routes/table.ts; this file only listens.
+
+export interface HttpServerOptions extends Omit<ScopeHandlerOptions, 'auth' | 'basePath' | 'listenHost'> {
   auth: AuthConfig;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 4480; 0 picks a free port. */
   port?: number;
-  /** Version reported to MCP clients. */
-  version?: string;
-  /** Largest file body (PUT) and MCP request. Default 64 MiB. */
-  maxBodyBytes?: number;
-  /** Largest JSON body of the other routes. Default 1 MiB. */
-  maxJsonBytes?: number;
-  /** SSE heartbeat interval. Default 15 s. */
-  heartbeatMs?: number;
-  /** How many recent events a reconnecting SSE client can get back. Default 1000. */
-  replayEvents?: number;
-  /** SSE streams open at once; more are refused with 503. Default 512. */
-  maxEventStreams?: number;
-  /** Bytes waiting to be sent, summed over every SSE stream; over it the slowest streams are closed. Default 32 MiB. */
-  maxEventBufferBytes?: number;
-  /** Where unexpected (500) errors are reported. Default: stderr. */
-  onError?: (err: unknown, req: IncomingMessage) => void;
 }
 
 export interface HttpServerHandle {
@@ -60,25 +27,16 @@ export interface HttpServerHandle {
 
 const CLOSE_GRACE_MS = 5_000;
 
-/** Serves a scope over HTTP: files, events (SSE), status, conflicts and MCP. */
+/** Serves a scope over HTTP: files, events (SSE), status, conflicts and MCP (the scope handler on its own port). */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const host = options.host ?? DEFAULT_HOST;
   assertAuthAllowed(options.auth, host);
-  const log = new EventLog(options.replayEvents ?? DEFAULT_REPLAY_EVENTS);
-  const unsubscribe = subscribeScopeEvents(options.scope, (event) => log.append(event.type, event));
-  const hub = new SseHub(log, {
-    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-    maxStreams: options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS,
-    maxBufferedBytes: options.maxEventBufferBytes ?? DEFAULT_MAX_EVENT_BUFFER_BYTES,
-  });
-  const routes = buildRoutes(options, hub);
-  const onError = options.onError ?? ((err: unknown) => console.error('scopefs: request failed:', err));
-  const server = createServer((req, res) => void handle(req, res, { routes, host, auth: options.auth, onError }));
+  const handler = createScopeHandler({ ...options, listenHost: host });
+  const server = createServer((req, res) => handler(req, res));
   try {
     await listen(server, host, options.port ?? DEFAULT_PORT);
   } catch (err) {
-    unsubscribe();
-    hub.close();
+    handler.close();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -86,50 +44,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     host,
     port,
-    eventStreams: () => hub.stats(),
-    close: () => {
-      unsubscribe();
-      return closeServer(server, hub);
-    },
+    eventStreams: () => handler.eventStreams(),
+    close: () => closeServer(server, handler),
   };
-}
-
-function buildRoutes(options: HttpServerOptions, hub: SseHub): Route[] {
-  const { scope } = options;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
-  const version = options.version ?? '0.0.0';
-  return [
-    ...fileRoutes({ fs: scope.fs, maxBodyBytes, maxJsonBytes }),
-    ...syncRoutes({ scope, maxJsonBytes }),
-    ...mcpRoutes({ createServer: () => createMcpServer(scope, { version }), maxBodyBytes }),
-    { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res) },
-  ];
-}
-
-interface Dispatch {
-  routes: Route[];
-  host: string;
-  auth: AuthConfig;
-  onError: (err: unknown, req: IncomingMessage) => void;
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse, dispatch: Dispatch): Promise<void> {
-  try {
-    checkHost(req, dispatch.host);
-    checkSameOrigin(req);
-    checkBearer(req, dispatch.auth);
-    const { rawPath, query } = splitTarget(req.url);
-    const match = matchRoute(dispatch.routes, req.method ?? 'GET', rawPath);
-    if (!match) throw new HttpError(404, 'ENOTFOUND', `no such endpoint: ${req.method} ${rawPath}`);
-    if ('allowed' in match) {
-      throw new HttpError(405, 'EMETHOD', `${req.method} is not allowed here`, { allow: match.allowed.join(', ') });
-    }
-    await match.route.handler({ req, res, rawPath, query, rest: match.rest });
-  } catch (err) {
-    if (describeError(err).status === 500) dispatch.onError(err, req);
-    sendError(res, err);
-  }
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
@@ -142,9 +59,9 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function closeServer(server: Server, hub: SseHub): Promise<void> {
+async function closeServer(server: Server, handler: ScopeHandler): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  hub.close();
+  handler.close();
   server.closeIdleConnections();
   const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
   await closed;

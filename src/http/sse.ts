@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sseFrame, type EventLog } from './event-log.js';
+import { sseFrame, type EventLog, type LoggedEvent } from './event-log.js';
 import { sendJson } from './responses.js';
 
 export interface SseLimits {
@@ -23,8 +23,14 @@ const EVENTS_PER_PUMP = 256;
 const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 const RETRY = Buffer.from('retry: 2000\n\n');
 
+/** What one stream may see: the frame to send for an event, or undefined to skip it (a limited token's view). */
+export interface StreamView {
+  frame(event: LoggedEvent): Buffer | undefined;
+}
+
 interface Stream {
   res: ServerResponse;
+  view: StreamView | undefined;
   /** The newest event handed to the socket. */
   sentSeq: number;
   /** The socket refused more (write returned false); nothing is sent until it drains. */
@@ -70,7 +76,7 @@ export class SseHub {
    * events it missed, or a `reset` event when they have left the window,
    * telling it to re-list instead.
    */
-  accept(req: IncomingMessage, res: ServerResponse): void {
+  accept(req: IncomingMessage, res: ServerResponse, view?: StreamView): void {
     if (this.streams.size >= this.limits.maxStreams) return refuse(res, this.limits.maxStreams);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -79,7 +85,7 @@ export class SseHub {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
-    const stream: Stream = { res, sentSeq: this.log.lastSeq, blocked: false };
+    const stream: Stream = { res, view, sentSeq: this.log.lastSeq, blocked: false };
     this.streams.add(stream);
     res.on('close', () => this.streams.delete(stream));
     res.on('drain', () => {
@@ -90,6 +96,18 @@ export class SseHub {
     this.write(stream, RETRY);
     this.start(stream, req.headers['last-event-id']);
     this.checkByteCap();
+  }
+
+  /** Ends the streams whose view fails `test` at once (a revoked token's); returns how many. */
+  closeWhere(test: (view: StreamView | undefined) => boolean): number {
+    let closed = 0;
+    for (const stream of this.streams) {
+      if (!test(stream.view)) continue;
+      this.streams.delete(stream);
+      stream.res.end();
+      closed += 1;
+    }
+    return closed;
   }
 
   /** Ends every stream and stops listening to the log. */
@@ -132,7 +150,8 @@ export class SseHub {
       const events = this.log.afterSeq(stream.sentSeq, EVENTS_PER_PUMP)!;
       for (const event of events) {
         stream.sentSeq = event.seq;
-        if (!this.write(stream, event.frame)) break;
+        const frame = stream.view ? stream.view.frame(event) : event.frame;
+        if (frame !== undefined && !this.write(stream, frame)) break;
       }
     }
   }

@@ -1,0 +1,258 @@
+/**
+ * A scope's whole HTTP interface (files, events over SSE, status, conflicts,
+ * MCP, readiness) as one request handler, so an app mounts it in the server
+ * it already has (node:http, Express, Fastify, Hono on Node) instead of
+ * opening a second port. `startHttpServer` is this handler on its own server.
+ *
+ * Each request is authenticated first (the owner and named tokens, or the
+ * app's own callback); the routes then get the scope as that caller may use
+ * it (scopeForPrincipal), so every interface enforces the same grant.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename, dirname } from 'node:path';
+import type { ScopeHandle } from '../types.js';
+import { authenticateBearer, checkHost, type Authenticate, type Authenticated, type AuthConfig } from './auth.js';
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_EVENT_BUFFER_BYTES,
+  DEFAULT_MAX_EVENT_STREAMS,
+  DEFAULT_MAX_JSON_BYTES,
+  DEFAULT_REPLAY_EVENTS,
+} from './defaults.js';
+import { EventLog, sseFrame, type LoggedEvent } from './event-log.js';
+import { HEALTHZ_PATH, sendHealthy } from './health.js';
+import { checkSameOrigin } from './origin.js';
+import { HttpError, describeError, sendError } from './responses.js';
+import { matchRoute, splitTarget, type Route } from './router.js';
+import { scopeRoutes } from './routes/table.js';
+import { subscribeScopeEvents } from './scope-events.js';
+import { SseHub, type SseStats, type StreamView } from './sse.js';
+import { eventForGrant } from './tokens-events.js';
+import { scopeForPrincipal, type Principal } from './tokens-scope.js';
+import { TokenStore, tokensFilePath, type TokenInfo } from './tokens-store.js';
+import { isScopeFsError, ScopeFsError } from '../errors.js';
+
+export interface ScopeHandlerOptions {
+  scope: ScopeHandle;
+  /** The owner token (and named tokens), no auth (loopback only), or the app's own callback. */
+  auth: AuthConfig | Authenticate;
+  /** Where the handler is mounted in the app's URL space, e.g. `/scopefs` (default: at the root). */
+  basePath?: string;
+  /** The address the server listens on; when loopback, requests naming another host are refused (DNS rebinding). */
+  listenHost?: string;
+  /** Version reported to MCP clients. */
+  version?: string;
+  /** Largest file body (PUT) and MCP request. Default 64 MiB. */
+  maxBodyBytes?: number;
+  /** Largest JSON body of the other routes. Default 1 MiB. */
+  maxJsonBytes?: number;
+  /** SSE heartbeat interval (also how often expired tokens' streams are closed). Default 15 s. */
+  heartbeatMs?: number;
+  /** How many recent events a reconnecting SSE client can get back. Default 1000. */
+  replayEvents?: number;
+  /** SSE streams open at once; more are refused with 503. Default 512. */
+  maxEventStreams?: number;
+  /** Bytes waiting to be sent, summed over every SSE stream; over it the slowest streams are closed. Default 32 MiB. */
+  maxEventBufferBytes?: number;
+  /** Where unexpected (500) errors are reported. Default: stderr. */
+  onError?: (err: unknown, req: IncomingMessage) => void;
+}
+
+/** Called like any node:http or Express handler; `next` (when given) gets the requests outside `basePath`. */
+export interface ScopeHandler {
+  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+  /** The SSE streams open now and the bytes they hold. */
+  eventStreams(): SseStats;
+  /** Ends the event streams of the callers `test` picks (an app's logged-out user); returns how many. */
+  closeEventStreams(test: (principal: Principal) => boolean): number;
+  /** Ends every event stream and stops listening to the scope and the token file. */
+  close(): void;
+}
+
+const MAX_CACHED_CALLERS = 256;
+
+/** A Principal's event view: its grant's filter, and what it was authenticated with. */
+class CallerView implements StreamView {
+  constructor(
+    readonly principal: Principal,
+    readonly token: TokenInfo | undefined,
+  ) {}
+
+  frame(event: LoggedEvent): Buffer | undefined {
+    const { grant } = this.principal;
+    if (!grant) return event.frame;
+    const seen = eventForGrant(grant, event.data as { type: string });
+    if (seen === undefined) return undefined;
+    return seen === event.data ? event.frame : Buffer.from(sseFrame(event.id, event.type, seen));
+  }
+}
+
+interface Caller {
+  view: CallerView;
+  routes: Route[];
+}
+
+/** A handler serving `options.scope` (see ScopeHandler). */
+export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
+  const log = new EventLog(options.replayEvents ?? DEFAULT_REPLAY_EVENTS);
+  const unsubscribe = subscribeScopeEvents(options.scope, (event) => log.append(event.type, event));
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const hub = new SseHub(log, {
+    heartbeatMs,
+    maxStreams: options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS,
+    maxBufferedBytes: options.maxEventBufferBytes ?? DEFAULT_MAX_EVENT_BUFFER_BYTES,
+  });
+  const tokens = tokenStoreOf(options);
+  const callers = new Map<string, Caller>();
+  const basePath = normalizeBase(options.basePath);
+  const onError = options.onError ?? ((err: unknown) => console.error('scopefs: request failed:', err));
+
+  const authenticate = async (req: IncomingMessage): Promise<Authenticated> => {
+    if (typeof options.auth !== 'function') return authenticateBearer(req, options.auth, tokens);
+    const principal = await options.auth(req);
+    if (!principal) throw new HttpError(401, 'EAUTH', 'this request is not authenticated');
+    return { principal };
+  };
+
+  const callerOf = ({ principal, token }: Authenticated): Caller => {
+    const key = `${principal.actor}\u0000${token?.createdAt ?? ''}\u0000${JSON.stringify(principal.grant ?? null)}`;
+    let caller = callers.get(key);
+    if (!caller) {
+      if (callers.size >= MAX_CACHED_CALLERS) callers.clear();
+      const view = new CallerView(principal, token);
+      const routes = scopeRoutes({
+        scope: scopeForPrincipal(options.scope, principal),
+        principal,
+        hub,
+        view,
+        maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES,
+        version: options.version ?? '0.0.0',
+      });
+      caller = { view, routes };
+      callers.set(key, caller);
+    }
+    return caller;
+  };
+
+  const revocations = tokens ? watchRevocations(tokens, hub, callers, heartbeatMs) : undefined;
+
+  const handler = ((req, res, next) => {
+    void serve(req, res, next);
+  }) as ScopeHandler;
+
+  async function serve(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): Promise<void> {
+    const { rawPath: fullPath, query } = splitTarget(req.url);
+    const rawPath = underBase(fullPath, basePath);
+    if (rawPath === undefined && next) return next();
+    try {
+      if (rawPath === undefined) throw new HttpError(404, 'ENOTFOUND', `no such endpoint: ${req.method} ${fullPath}`);
+      if (rawPath === HEALTHZ_PATH && (req.method === 'GET' || req.method === 'HEAD')) return sendHealthy(res);
+      if (options.listenHost !== undefined) checkHost(req, options.listenHost);
+      checkSameOrigin(req);
+      const { routes } = callerOf(await authenticate(req));
+      const match = matchRoute(routes, req.method ?? 'GET', rawPath);
+      if (!match) throw new HttpError(404, 'ENOTFOUND', `no such endpoint: ${req.method} ${rawPath}`);
+      if ('allowed' in match) {
+        throw new HttpError(405, 'EMETHOD', `${req.method} is not allowed here`, { allow: match.allowed.join(', ') });
+      }
+      await match.route.handler({ req, res, rawPath, query, rest: match.rest });
+    } catch (err) {
+      const shown = asHttpError(err);
+      if (describeError(shown).status === 500) onError(err, req);
+      sendError(res, shown);
+    }
+  }
+
+  handler.eventStreams = () => hub.stats();
+  handler.closeEventStreams = (test) => hub.closeWhere((view) => view instanceof CallerView && test(view.principal));
+  handler.close = () => {
+    revocations?.close();
+    unsubscribe();
+    hub.close();
+  };
+  return handler;
+}
+
+/** A grant's refusal is the caller's fault, not the server's: 403, with the message naming the grant. */
+function asHttpError(err: unknown): unknown {
+  if (isScopeFsError(err, 'EACCES')) return new HttpError(403, 'EACCES', err.message);
+  return err;
+}
+
+function tokenStoreOf(options: ScopeHandlerOptions): TokenStore | undefined {
+  const { auth } = options;
+  if (typeof auth === 'function' || auth.mode !== 'token' || auth.tokensFile === null) return undefined;
+  const file = auth.tokensFile ?? (options.scope.root === undefined ? undefined : tokensFilePath(options.scope.root));
+  return file === undefined ? undefined : new TokenStore(file);
+}
+
+/**
+ * Closes the event streams of revoked (or expired) tokens: at once when the
+ * token file changes (a watch on its directory), and at every heartbeat for
+ * expiry or a missed change. Requests need none of this: each one checks the
+ * file anew.
+ */
+function watchRevocations(tokens: TokenStore, hub: SseHub, callers: Map<string, Caller>, intervalMs: number): { close(): void } {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const check = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = closeRevoked(tokens, hub, callers)
+      .catch(() => undefined) // an unreadable file refuses every named token on its next request anyway
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          check();
+        }
+      });
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(tokens.file), (_type, name) => {
+      if (name === null || name.startsWith(basename(tokens.file))) check();
+    });
+    watcher.on('error', () => watcher?.close());
+    watcher.unref();
+  } catch {
+    watcher = undefined; // no directory yet: no named tokens yet either; the timer still runs
+  }
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  return {
+    close: () => {
+      clearInterval(timer);
+      watcher?.close();
+    },
+  };
+}
+
+async function closeRevoked(tokens: TokenStore, hub: SseHub, callers: Map<string, Caller>): Promise<void> {
+  const revoked = new Set<CallerView>();
+  for (const [key, { view }] of callers) {
+    if (view.token && !(await tokens.stillValid(view.token))) {
+      revoked.add(view);
+      callers.delete(key);
+    }
+  }
+  if (revoked.size > 0) hub.closeWhere((view) => view instanceof CallerView && revoked.has(view));
+}
+
+function normalizeBase(basePath: string | undefined): string {
+  if (basePath === undefined || basePath === '' || basePath === '/') return '';
+  if (!basePath.startsWith('/')) throw new ScopeFsError('EINVAL', `basePath must start with "/" (e.g. "/scopefs"), not ${JSON.stringify(basePath)}`);
+  return basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
+}
+
+/** The path inside the handler's base, or undefined when the request is for someone else. */
+function underBase(rawPath: string, basePath: string): string | undefined {
+  if (basePath === '') return rawPath;
+  if (rawPath === basePath) return '/';
+  return rawPath.startsWith(`${basePath}/`) ? rawPath.slice(basePath.length) : undefined;
+}

@@ -1,0 +1,33 @@
+import { createMcpServer } from '../../mcp/server.js';
+import type { ScopeHandle } from '../../types.js';
+import { readyRoute } from '../health.js';
+import type { Route } from '../router.js';
+import type { SseHub, StreamView } from '../sse.js';
+import type { Principal } from '../tokens-scope.js';
+import { fileRoutes } from './files.js';
+import { mcpRoutes } from './mcp.js';
+import { syncRoutes } from './sync.js';
+
+export interface RouteTableDeps {
+  /** The scope as the caller may use it (scopeForPrincipal): its grant is enforced, its actor recorded. */
+  scope: ScopeHandle;
+  principal: Principal;
+  hub: SseHub;
+  /** What the caller's event stream may see (undefined: everything). */
+  view: StreamView | undefined;
+  maxBodyBytes: number;
+  maxJsonBytes: number;
+  version: string;
+}
+
+/** Every endpoint of a scope, for one caller. A new route is one line here. */
+export function scopeRoutes(deps: RouteTableDeps): Route[] {
+  const { scope, principal, hub, view, maxBodyBytes, maxJsonBytes, version } = deps;
+  return [
+    ...fileRoutes({ fs: scope.fs, maxBodyBytes, maxJsonBytes }),
+    ...syncRoutes({ scope, maxJsonBytes }),
+    ...mcpRoutes({ createServer: () => createMcpServer(scope, { version, grant: principal.grant }), maxBodyBytes }),
+    { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res, view) },
+    readyRoute(scope),
+  ];
+}

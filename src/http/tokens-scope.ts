@@ -1,0 +1,213 @@
+/**
+ * A scope as one caller may use it: every change carries the caller's actor,
+ * and a limited grant is enforced on every path, so the files API, status,
+ * events and MCP all hand the same facade to the code they already have.
+ * The decisions are checkGrant's (tokens-grant.ts); this only applies them.
+ */
+import { ScopeFsError } from '../errors.js';
+import { normalizePath, normalizePrefix } from '../paths.js';
+import type { ConflictResolution, SyncHandle, SyncStatus } from '../sync/types.js';
+import type {
+  ChangeOptions,
+  Content,
+  EntryMeta,
+  FileSystem,
+  FsListener,
+  FsStats,
+  PersistenceConfig,
+  ReadOptions,
+  ScopeHandle,
+  WriteOptions,
+} from '../types.js';
+import { eventForGrant } from './tokens-events.js';
+import { assertGrant, checkGrant, type Grant, type GrantOperation } from './tokens-grant.js';
+
+/** Who is calling: the actor recorded on its changes, and its grant (none: everything, as the owner). */
+export interface Principal {
+  /** `owner`, `token:<name>`, or an app's own id for its users. */
+  actor: string;
+  grant?: Grant;
+}
+
+export const OWNER: Principal = { actor: 'owner' };
+
+/** The scope as `principal` may use it. */
+export function scopeForPrincipal<S extends ScopeHandle>(scope: S, principal: Principal): ScopeHandle {
+  const fs = new PrincipalFileSystem(scope.fs, principal);
+  const { grant } = principal;
+  if (!grant) return { scopeKey: scope.scopeKey, key: scope.key, root: scope.root, fs, sync: scope.sync, tree: () => scope.tree(), stop: () => scope.stop() };
+  return {
+    scopeKey: scope.scopeKey,
+    key: scope.key,
+    // The host directory is not a path in the grant.
+    root: undefined,
+    fs,
+    sync: scope.sync && grantedSync(scope.sync, grant),
+    tree: () => scope.tree(),
+    stop: () => Promise.reject(ownerOnly(grant, 'stopping the scope')),
+  };
+}
+
+/** A FileSystem that tags changes with the principal's actor and refuses what its grant does not cover. */
+class PrincipalFileSystem implements FileSystem {
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly principal: Principal,
+  ) {}
+
+  writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta> {
+    this.check('write', path);
+    return this.fs.writeFile(path, content, { ...options, actor: this.principal.actor });
+  }
+
+  readFile(path: string, options?: { encoding?: 'utf8' }): Promise<string>;
+  readFile(path: string, options: { encoding: 'bytes' }): Promise<Uint8Array>;
+  readFile(path: string, options?: ReadOptions): Promise<Content>;
+  readFile(path: string, options?: ReadOptions): Promise<Content> {
+    this.check('read', path);
+    return this.fs.readFile(path, options);
+  }
+
+  deleteFile(path: string, options?: ChangeOptions): Promise<void> {
+    this.check('delete', path);
+    return this.fs.deleteFile(path, { ...options, actor: this.principal.actor });
+  }
+
+  async fileExists(path: string): Promise<boolean> {
+    this.check('read', path);
+    return this.fs.fileExists(path);
+  }
+
+  moveFile(from: string, to: string, options?: ChangeOptions) {
+    this.checkPrefix('move', from);
+    this.checkPrefix('move', to);
+    return this.fs.moveFile(from, to, { ...options, actor: this.principal.actor });
+  }
+
+  async listFiles(prefix?: string): Promise<string[]> {
+    return (await this.fs.listFiles(prefix)).filter((path) => this.readable(path));
+  }
+
+  async listEntries(prefix?: string): Promise<EntryMeta[]> {
+    return (await this.fs.listEntries(prefix)).filter((entry) => this.readable(entry.path));
+  }
+
+  stat(path: string): Promise<EntryMeta> {
+    this.check('read', path);
+    return this.fs.stat(path);
+  }
+
+  async stats(): Promise<FsStats> {
+    const stats = await this.fs.stats();
+    return { ...stats, diskAlerts: stats.diskAlerts.filter((alert) => this.readable(alert.path)) };
+  }
+
+  async flushAll() {
+    const result = await this.fs.flushAll();
+    return {
+      flushed: result.flushed.filter((path) => this.readable(path)),
+      failed: result.failed.filter((failure) => this.readable(failure.path)),
+    };
+  }
+
+  reset(): Promise<void> {
+    return this.ownerOnly('reset', () => this.fs.reset());
+  }
+
+  registerFiles(files: Parameters<FileSystem['registerFiles']>[0]): Promise<void> {
+    return this.ownerOnly('registering files', () => this.fs.registerFiles(files));
+  }
+
+  registerPersistence(config: PersistenceConfig): Promise<void> {
+    return this.ownerOnly('registering persistence', () => this.fs.registerPersistence(config));
+  }
+
+  getPersistenceConfigs() {
+    return this.ownerOnly('reading the persistence configs', () => this.fs.getPersistenceConfigs());
+  }
+
+  editFile(path: string, oldStr: string, newStr: string, options?: ChangeOptions): Promise<EntryMeta> {
+    this.check('write', path);
+    return this.fs.editFile(path, oldStr, newStr, { ...options, actor: this.principal.actor });
+  }
+
+  appendFile(path: string, content: Content, options?: ChangeOptions): Promise<EntryMeta> {
+    this.check('write', path);
+    return this.fs.appendFile(path, content, { ...options, actor: this.principal.actor });
+  }
+
+  subscribe(listener: FsListener, options?: { snapshot?: boolean }): () => void {
+    const { grant } = this.principal;
+    if (!grant) return this.fs.subscribe(listener, options);
+    return this.fs.subscribe((event) => {
+      const seen = eventForGrant(grant, event);
+      return seen === undefined ? undefined : listener(seen);
+    }, options);
+  }
+
+  checkDisk(path: string): Promise<void> {
+    this.check('write', path);
+    return this.fs.checkDisk(path);
+  }
+
+  /** The path is normalised first, so the grant judges what the filesystem would act on. */
+  private check(operation: GrantOperation, path: string): void {
+    if (this.principal.grant) assertGrant(this.principal.grant, operation, normalizePath(path));
+  }
+
+  /** A move's ends may be files or directories: judged as the directory (which covers the file of that name). */
+  private checkPrefix(operation: GrantOperation, path: string): void {
+    if (this.principal.grant) assertGrant(this.principal.grant, operation, normalizePrefix(path));
+  }
+
+  private readable(path: string): boolean {
+    return !this.principal.grant || checkGrant(this.principal.grant, 'read', path).allowed;
+  }
+
+  private ownerOnly<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const { grant } = this.principal;
+    return grant ? Promise.reject(ownerOnly(grant, what)) : work();
+  }
+}
+
+/** Sync as a limited grant sees it: only its paths, and no operator controls. */
+function grantedSync(sync: SyncHandle, grant: Grant): SyncHandle {
+  const readable = (path: string) => checkGrant(grant, 'read', path).allowed;
+  const refuse = (what: string) => () => Promise.reject(ownerOnly(grant, what));
+  return {
+    status: async () => statusForGrant(await sync.status(), readable),
+    conflicts: async () => (await sync.conflicts()).filter((conflict) => readable(conflict.path)),
+    resolveConflict: (path: string, resolution: ConflictResolution) => {
+      assertGrant(grant, 'write', normalizePath(path));
+      return sync.resolveConflict(path, resolution);
+    },
+    idle: (options) => sync.idle(options),
+    pause: refuse('pausing sync'),
+    resume: refuse('resuming sync'),
+    confirm: refuse('confirming the safety gate'),
+    resync: refuse('a resync'),
+    subscribe: (listener) =>
+      sync.subscribe((event) => {
+        const seen = eventForGrant(grant, event);
+        if (seen !== undefined) listener(seen);
+      }),
+  };
+}
+
+function statusForGrant(status: SyncStatus, readable: (path: string) => boolean): SyncStatus {
+  const seen: SyncStatus = {
+    ...status,
+    conflicts: status.conflicts.filter(readable),
+    pending: status.pending.filter(readable),
+    failedPaths: status.failedPaths.filter(readable),
+  };
+  if (status.gaveUp) seen.gaveUp = status.gaveUp.filter((failure) => readable(failure.path));
+  if (status.held) seen.held = status.held.filter((held) => readable(held.path));
+  // An error's message may quote any path: a limited token only learns that there is one.
+  if (status.error !== undefined) seen.error = 'sync reported an error; the owner can see it in the status';
+  return seen;
+}
+
+function ownerOnly(grant: Grant, what: string): ScopeFsError {
+  return new ScopeFsError('EACCES', `${grant.holder} may not do this: ${what} needs the owner token`);
+}
