@@ -26,9 +26,7 @@ export class ConflictActions {
     const { fs, engine, emit } = this.deps;
     const conflicts = engine.conflicts;
     if (!conflicts.has(path) && engine.held.has(path)) return this.resolveHeld(path, resolution);
-    if (!conflicts.has(path)) {
-      throw new ScopeFsError('ENOENT', `no open conflict and no fail-stop hold for ${JSON.stringify(path)}: see sync status for the paths that need resolving`, { path });
-    }
+    if (!conflicts.has(path)) throw new ScopeFsError('ENOENT', `no open conflict for ${JSON.stringify(path)}`, { path });
     if (resolution === 'remote') {
       const remote = await conflicts.remoteContent(path);
       if (remote === null) throw new ScopeFsError('ENOENT', `the conflict copy of ${JSON.stringify(path)} is gone`, { path });
