@@ -6,7 +6,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { expect } from 'vitest';
 
 export const TOOL_NAMES = [
-  'delete_file', 'edit_file', 'insert_lines', 'list_files', 'memory',
+  'delete_file', 'edit_file', 'glob', 'grep', 'insert_lines', 'list_files', 'memory',
   'move_file', 'read_file', 'resolve_conflict', 'sync_status', 'write_file',
 ];
 

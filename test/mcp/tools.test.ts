@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { createMcpServer } from '../../src/mcp/server.js';
-import { call, exerciseAllTools } from './scenario.js';
+import { call, exerciseAllTools, TOOL_NAMES } from './scenario.js';
 
 let scope: RunningScope;
 let client: Client;
@@ -70,6 +70,6 @@ describe('MCP tools (in memory)', () => {
     await scope.stop();
     const reply = await call(client, 'list_files');
     expect(reply.isError).toBe(true);
-    expect((await client.listTools()).tools.length).toBe(10);
+    expect((await client.listTools()).tools.length).toBe(TOOL_NAMES.length);
   });
 });
