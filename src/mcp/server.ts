@@ -4,10 +4,14 @@ import { registerFileTools } from './file-tools.js';
 import { registerMemoryTool } from './memory-tool.js';
 import { registerSearchTools } from './search-tools.js';
 import { registerSyncTools } from './sync-tools.js';
+import { registerForGrant } from './tool-grants.js';
+import type { Grant } from '../http/tokens-grant.js';
 
 export interface McpServerInfo {
   name?: string;
   version: string;
+  /** A limited caller's grant: tools it cannot use are not listed (pass a scope facade that enforces it too). */
+  grant?: Grant;
 }
 
 /** An MCP server exposing a scope's files to an agent; the same tools over stdio and Streamable HTTP. */
@@ -21,9 +25,11 @@ export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync'>, info: M
         'The memory tool keeps notes under /memories across conversations.',
     },
   );
-  registerFileTools(server, scope.fs);
-  registerSearchTools(server, scope.fs);
-  registerSyncTools(server, scope.sync);
-  registerMemoryTool(server, scope.fs);
+  registerForGrant(server, info.grant, () => {
+    registerFileTools(server, scope.fs);
+    registerSearchTools(server, scope.fs);
+    registerSyncTools(server, scope.sync);
+    registerMemoryTool(server, scope.fs);
+  });
   return server;
 }
