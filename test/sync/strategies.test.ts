@@ -139,6 +139,55 @@ describePostgres('PostgreSQL', () => {
   strategySuite('PostgreSQL', () => db.url);
 });
 
+describe('fail-stop holds: released by agreement, settled with given content', () => {
+  let lab: SyncLab;
+  beforeEach(async () => {
+    lab = await SyncLab.create();
+  });
+  afterEach(async () => {
+    await lab.remove();
+  });
+
+  async function heldOnA() {
+    const a = await lab.start('a', rules('fail-stop'));
+    const b = await lab.start('b', rules('fail-stop'));
+    await a.fs.writeFile(PATH, BASE);
+    await lab.settle(a, b);
+    await lab.editConcurrently(a, b, async () => {
+      await a.fs.writeFile(PATH, A_SIDE);
+      await b.fs.writeFile(PATH, B_SIDE);
+    });
+    await nextEvent(a, 'path_held');
+    return { a, b };
+  }
+
+  it('an edit that makes both sides equal releases the hold, with nothing to keep', async () => {
+    const { a, b } = await heldOnA();
+    await a.fs.writeFile(PATH, B_SIDE);
+    await lab.settle(a, b);
+    expect((await a.sync!.status()).held).toBeUndefined();
+    expect(await read(a)).toBe(B_SIDE);
+    expect(a.events.some((e) => e.type === 'strategy_applied')).toBe(false);
+  });
+
+  it('resolving with content writes it on both sides and keeps the store side as a resolved copy', async () => {
+    const { a, b } = await heldOnA();
+    const merged = '{"state":"done","by":["a","b"]}';
+    await a.sync!.resolveConflict(PATH, { content: merged });
+    const applied = await nextEvent(a, 'strategy_applied');
+    await lab.settle(a, b);
+    expect(await read(a)).toBe(merged);
+    expect(await read(b)).toBe(merged);
+    expect(await read(a, applied.resolvedCopy)).toBe(B_SIDE);
+    expect(a.events).toContainEqual({ type: 'conflict_resolved', path: PATH, resolution: 'content' });
+  });
+
+  it('resolving a path that is neither in conflict nor held is refused', async () => {
+    const a = await lab.start('a', rules('fail-stop'));
+    await expect(a.sync!.resolveConflict('/free.md', 'local')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
 describe('conflict strategy rules: bad input pauses sync with a clear error', () => {
   let lab: SyncLab;
   beforeEach(async () => {
