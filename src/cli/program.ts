@@ -4,6 +4,7 @@ import { mcpCommand } from './commands/mcp.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommands } from './commands/sync.js';
+import { tokenCommand } from './commands/tokens.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(see scopefs <command> --help)')
     .exitOverride();
-  for (const command of [serveCommand(), ...fileCommands(), ...syncCommands(), migrateCommand(), mcpCommand()]) {
+  for (const command of [serveCommand(), ...fileCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), tokenCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   return program;
