@@ -270,33 +270,45 @@ function planKeepSide(facts: PathFacts): SyncPlan {
   if (remoteContent instanceof Error) return { ...NOTHING, refused: remoteContent };
   const localContent = local === null ? null : local.content;
   if (localContent === undefined || (local !== null && localContent === null)) return RETRY; // vanished since the decision
-  const kept = keptSide(facts, local, remote);
-  const resolution = (discarded: Uint8Array, discardedInstance: string): Resolution => ({
-    kept,
-    discarded,
-    discardedInstance,
-    rule: facts.rule,
-    case: facts.case,
-  });
-  if (kept === 'local') {
-    // The table keeps local over a live remote only: anything else means the state moved under us.
-    if (remote === null || remoteContent === null) return RETRY;
-    const agree = agreement(record, remote.hash, remote.revision, remoteContent);
-    return planPush(facts, remote.revision, localContent, { agree, resolution: resolution(remoteContent, remote.updatedBy) });
-  }
+  const sides = { local, localContent, remote, remoteContent };
+  return keptSide(facts, local, remote) === 'local' ? planKeepLocal(facts, sides) : planKeepRemote(facts, sides);
+}
+
+interface KeptSides {
+  local: LocalFacts | null;
+  localContent: Uint8Array | null;
+  remote: StoreRow | null;
+  remoteContent: Uint8Array | null;
+}
+
+/** Local wins: the remote version is the resolved copy and the new base; local (or its deletion) is pushed on it. */
+function planKeepLocal(facts: PathFacts, { localContent, remote, remoteContent }: KeptSides): SyncPlan {
+  // The table keeps local over a live remote only: anything else means the state moved under us.
+  if (remote === null || remoteContent === null) return RETRY;
+  const agree = agreement(facts.record, remote.hash, remote.revision, remoteContent);
+  const resolution = resolutionOf(facts, 'local', remoteContent, remote.updatedBy);
+  return planPush(facts, remote.revision, localContent, { agree, resolution });
+}
+
+/** Remote wins: the local file is the resolved copy; the remote version (or its deletion) is applied locally. */
+function planKeepRemote(facts: PathFacts, { local, localContent, remote, remoteContent }: KeptSides): SyncPlan {
   // The table keeps remote over a present local file only.
   if (local === null || localContent === null) return RETRY;
-  const discarded = { resolution: resolution(localContent, facts.instanceId), pulled: true };
+  const discarded = { resolution: resolutionOf(facts, 'remote', localContent, facts.instanceId), pulled: true };
   if (remote === null || remote.deleted || remoteContent === null) {
-    const agree = agreement(record, null, remote?.revision ?? record.remoteRevision, null);
+    const agree = agreement(facts.record, null, remote?.revision ?? facts.record.remoteRevision, null);
     return { ...NOTHING, ...discarded, agree, local: { kind: 'delete', ifRevision: local.revision, source: remote?.updatedBy } };
   }
   return {
     ...NOTHING,
     ...discarded,
     local: { kind: 'write', content: remoteContent, ifRevision: local.revision, source: remote.updatedBy },
-    agree: agreement(record, remote.hash, remote.revision, remoteContent),
+    agree: agreement(facts.record, remote.hash, remote.revision, remoteContent),
   };
+}
+
+function resolutionOf(facts: PathFacts, kept: Resolution['kept'], discarded: Uint8Array, discardedInstance: string): Resolution {
+  return { kept, discarded, discardedInstance, rule: facts.rule, case: facts.case };
 }
 
 /** Which side a `keep_*` action keeps; `newest` compares the local mtime with the row's time in the store. */
