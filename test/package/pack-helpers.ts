@@ -27,13 +27,14 @@ export function run(command: string, args: string[], cwd: string, timeoutMs = 12
 
 /**
  * Builds the sources into `stage/dist` and packs `stage` as npm would
- * publish it (package.json, README and the `files` it lists). The repo's own
+ * publish it (package.json, README, LICENSE and the `files` it lists). The repo's own
  * dist/ is left alone, so other tests and processes never see a half-built one.
  */
 export async function buildAndPack(stage: string): Promise<string> {
   const manifest = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
   await run(process.execPath, [TSC, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], REPO, 180_000);
-  for (const entry of ['package.json', 'README.md', ...manifest.files.filter((file) => file !== 'dist')]) {
+  // npm always packs the root's LICENSE; the stage needs it as publishing would see it.
+  for (const entry of ['package.json', 'README.md', 'LICENSE', ...manifest.files.filter((file) => !file.startsWith('dist') && !file.startsWith('!'))]) {
     await mkdir(dirname(join(stage, entry)), { recursive: true });
     await cp(join(REPO, entry), join(stage, entry), { recursive: true });
   }

@@ -19,6 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, buildAndPack, filesUnder, installIntoProject, run, staticPackages, typecheckProject, typescriptBlocks } from './pack-helpers.js';
 
 interface Manifest {
+  repository?: unknown;
+  homepage?: unknown;
+  bugs?: unknown;
   exports: Record<string, string | { types?: string; import?: string }>;
   bin: Record<string, string>;
 }
@@ -52,6 +55,20 @@ describe('the packed package', () => {
     for (const target of [...targets, ...Object.values(manifest.bin)]) expect(files, target).toContain(target.replace(/^\.\//, ''));
     expect([...files].filter((file) => /^persistence\/sql\/migrations\/\d+_\w+\.sql$/.test(file)).length).toBeGreaterThanOrEqual(4);
     expect([...files].some((file) => file.startsWith('test/') || file.startsWith('bench/'))).toBe(false);
+  });
+
+  it('publishes the build, the migrations, README, LICENSE and package.json, and no example, test or bench code', async () => {
+    const files = (await filesUnder(installed)).filter((file) => !file.startsWith('node_modules/'));
+    const outside = files.filter(
+      (file) => !['package.json', 'README.md', 'LICENSE'].includes(file) && !file.startsWith('dist/') && !file.startsWith('persistence/sql/migrations/'),
+    );
+    expect(outside).toEqual([]);
+    expect(files.filter((file) => /(^|\/)(examples|test|bench)\//.test(file))).toEqual([]);
+    const license = await readFile(join(installed, 'LICENSE'), 'utf8');
+    const { license: declared } = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as { license: string };
+    expect(declared).toBe('MIT');
+    expect(license).toMatch(/^MIT License\n/);
+    expect(manifest).toMatchObject({ repository: { type: 'git' }, homepage: expect.stringMatching(/^https:/), bugs: { url: expect.stringMatching(/^https:/) } });
   });
 
   it('compiles the README examples and every published .d.ts under tsc --strict without skipLibCheck', async () => {
