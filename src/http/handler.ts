@@ -85,7 +85,7 @@ class CallerView implements StreamView {
     if (!grant) return event.frame;
     const seen = eventForGrant(grant, event.data as { type: string });
     if (seen === undefined) return undefined;
-    return seen === event.data ? event.frame : Buffer.from(sseFrame(event.id, event.type, seen));
+    return seen === event.data ? event.frame : Buffer.from(sseFrame(event.id, seen.type, seen));
   }
 }
 

@@ -1,0 +1,238 @@
+/**
+ * Every interface with limited tokens: one table of (token, operation, path)
+ * -> allowed or refused, run over the files API, MCP (a real client over
+ * Streamable HTTP) and the SSE stream, against a real scope on real files.
+ */
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TokenStore, tokensFilePath, type CreateTokenInput } from '../../src/http/tokens-store.js';
+import type { FsEvent } from '../../src/types.js';
+import { JSON_TYPE, startTestServer, TOKEN, type TestServer } from './helpers.js';
+import { SseClient } from './sse-client.js';
+
+type Op = 'read' | 'write' | 'delete' | 'move';
+
+const TOKENS: Record<string, Omit<CreateTokenInput, 'name'>> = {
+  'ci-bot': { read: ['/docs'], write: ['/notes'], delete: false },
+  janitor: { write: ['/notes'], move: false },
+  reader: { read: ['/'] },
+};
+
+/** [token, operation, directory of the path, directory moved to, allowed] */
+const TABLE: Array<[string, Op, string, string | undefined, boolean]> = [
+  ['ci-bot', 'read', '/docs', undefined, true],
+  ['ci-bot', 'read', '/notes', undefined, true],
+  ['ci-bot', 'read', '/secret', undefined, false],
+  ['ci-bot', 'write', '/notes', undefined, true],
+  ['ci-bot', 'write', '/docs', undefined, false],
+  ['ci-bot', 'write', '/secret', undefined, false],
+  ['ci-bot', 'delete', '/notes', undefined, false],
+  ['ci-bot', 'move', '/notes', '/notes/sub', true],
+  ['ci-bot', 'move', '/notes', '/docs', false],
+  ['ci-bot', 'move', '/docs', '/notes', false],
+  ['janitor', 'read', '/notes', undefined, true],
+  ['janitor', 'read', '/docs', undefined, false],
+  ['janitor', 'write', '/notes', undefined, true],
+  ['janitor', 'delete', '/notes', undefined, true],
+  ['janitor', 'delete', '/docs', undefined, false],
+  ['janitor', 'move', '/notes', '/notes/sub', false],
+  ['reader', 'read', '/secret', undefined, true],
+  ['reader', 'write', '/docs', undefined, false],
+  ['reader', 'delete', '/docs', undefined, false],
+  ['reader', 'move', '/docs', '/docs/sub', false],
+];
+
+interface Outcome {
+  ok: boolean;
+  /** The refusal's message; absent for an MCP tool the grant does not list. */
+  message?: string;
+}
+
+let server: TestServer;
+const secrets: Record<string, string> = {};
+const clients: Record<string, Client> = {};
+const changes: FsEvent[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer({ sync: () => ({ store: `memory:tokens-${randomBytes(4).toString('hex')}`, debounceMs: 5 }) });
+  const store = new TokenStore(tokensFilePath(server.root));
+  for (const [name, grant] of Object.entries(TOKENS)) secrets[name] = (await store.create({ name, ...grant })).token;
+  for (const name of Object.keys(TOKENS)) clients[name] = await mcpClient(secrets[name]!);
+  server.scope.fs.subscribe((event) => void changes.push(event));
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(clients).map((client) => client.close()));
+  await server.close();
+});
+
+async function mcpClient(token: string): Promise<Client> {
+  const client = new Client({ name: 'tokens-test', version: '1.0.0' });
+  const headers = { authorization: `Bearer ${token}` };
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers } }));
+  return client;
+}
+
+function as(token: string, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${server.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string>) } });
+}
+
+async function overHttp(token: string, op: Op, path: string, to: string): Promise<Outcome> {
+  const target = `/v1/files${path}`;
+  const response =
+    op === 'read' ? await as(token, target)
+    : op === 'write' ? await as(token, target, { method: 'PUT', body: 'by token' })
+    : op === 'delete' ? await as(token, target, { method: 'DELETE' })
+    : await as(token, '/v1/move', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ from: path, to }) });
+  const text = await response.text();
+  if (!response.ok) expect(response.status, text).toBe(403);
+  return { ok: response.ok, message: response.ok ? text : (JSON.parse(text) as { error: { message: string } }).error.message };
+}
+
+async function overMcp(client: Client, op: Op, path: string, to: string): Promise<Outcome> {
+  const [name, args] =
+    op === 'read' ? ['read_file', { path }]
+    : op === 'write' ? ['write_file', { path, content: 'by token' }]
+    : op === 'delete' ? ['delete_file', { path }]
+    : ['move_file', { from: path, to }];
+  const listed = (await client.listTools()).tools.some((tool) => tool.name === name);
+  if (!listed) {
+    // A tool the grant could never use is not offered; calling it anyway fails.
+    const result = await client.callTool({ name, arguments: args }).catch((err: Error) => ({ isError: true, content: [{ type: 'text', text: err.message }] }));
+    return { ok: result.isError !== true };
+  }
+  const result = await client.callTool({ name, arguments: args });
+  const text = (result.content as Array<{ text?: string }>).map((block) => block.text ?? '').join(' ');
+  return { ok: result.isError !== true, message: text };
+}
+
+describe.each(['http', 'mcp'] as const)('a limited token over %s', (iface) => {
+  it.each(TABLE.map((row, i) => [i, ...row] as const))('#%i %s %s %s (to %s): allowed %s', async (i, token, op, dir, toDir, allowed) => {
+    const path = `${dir}/${iface}-${i}.md`;
+    const to = `${toDir ?? dir}/${iface}-${i}-moved.md`;
+    await server.scope.fs.writeFile(path, `seed ${i}`);
+    const outcome = iface === 'http' ? await overHttp(secrets[token]!, op, path, to) : await overMcp(clients[token]!, op, path, to);
+    expect(outcome.ok, outcome.message).toBe(allowed);
+    if (!allowed && outcome.message !== undefined) {
+      expect(outcome.message).toContain(`token "${token}" may not do this`);
+      expect(outcome.message).toMatch(/outside its grant \(read .*; write .*\)/);
+    }
+    // A refused change changed nothing; an allowed one is recorded as the token's.
+    if (op !== 'read') {
+      const changed = op === 'write' ? (await server.scope.fs.readFile(path)) === 'by token' : !(await server.scope.fs.fileExists(path));
+      expect(changed).toBe(allowed);
+      if (allowed) {
+        const event = changes.findLast((e) => 'path' in e ? e.path === path : 'from' in e && e.from === path);
+        expect(event).toMatchObject({ actor: `token:${token}` });
+      }
+    }
+  });
+});
+
+describe('a limited token over SSE', () => {
+  it('gets exactly the events of the paths it may read, a move out of its grant as a delete', async () => {
+    const streams: Record<string, SseClient> = {};
+    for (const name of Object.keys(TOKENS)) streams[name] = await SseClient.connect(`${server.url}/v1/events`, { token: secrets[name] });
+    try {
+      const readRows = TABLE.filter(([, op]) => op === 'read');
+      for (const [i, [token, , dir]] of readRows.entries()) await server.scope.fs.writeFile(`${dir}/sse-${token}-${i}.md`, 'x');
+      await server.scope.fs.writeFile('/notes/sse-moving.md', 'x');
+      await server.scope.fs.moveFile('/notes/sse-moving.md', '/secret/sse-moved.md');
+      await server.scope.fs.writeFile('/notes/sse-marker.md', 'x');
+      for (const [i, [token, , dir, , allowed]] of readRows.entries()) {
+        const stream = streams[token]!;
+        await stream.waitFor((m) => m.data.includes('/notes/sse-marker.md'));
+        const seen = stream.messages.some((m) => m.data.includes(`${dir}/sse-${token}-${i}.md`));
+        expect(seen, `${token} seeing ${dir}`).toBe(allowed);
+      }
+      const ciBot = streams['ci-bot']!.messages.filter((m) => m.data.includes('sse-mov'));
+      expect(ciBot.map((m) => [m.event, JSON.parse(m.data).path])).toEqual([
+        ['file_updated', '/notes/sse-moving.md'],
+        ['file_deleted', '/notes/sse-moving.md'],
+      ]);
+      expect(streams['reader']!.messages.some((m) => m.event === 'file_moved' && m.data.includes('/secret/sse-moved.md'))).toBe(true);
+      for (const name of ['ci-bot', 'janitor']) expect(streams[name]!.messages.filter((m) => m.data.includes('"/secret/'))).toEqual([]);
+    } finally {
+      for (const stream of Object.values(streams)) stream.close();
+    }
+  });
+});
+
+describe('listings and status under a grant', () => {
+  it('list the granted paths only, over HTTP and MCP', async () => {
+    await server.scope.fs.writeFile('/secret/listed.md', 'x');
+    await server.scope.fs.writeFile('/docs/listed.md', 'x');
+    const listed = (await (await as(secrets['ci-bot']!, '/v1/files?prefix=/')).json()) as { files: Array<{ path: string }> };
+    expect(listed.files.length).toBeGreaterThan(0);
+    expect(listed.files.every((file) => /^\/(docs|notes)\//.test(file.path))).toBe(true);
+    const mcp = await clients['ci-bot']!.callTool({ name: 'list_files', arguments: {} });
+    const text = (mcp.content as Array<{ text: string }>)[0]!.text;
+    expect(text).toContain('/docs/listed.md');
+    expect(text).not.toContain('/secret/');
+  });
+
+  it('status shows no path outside the grant, nor the root directory', async () => {
+    const sync = server.scope.sync!;
+    await sync.idle({ timeoutMs: 20_000 });
+    await sync.pause();
+    try {
+      await server.scope.fs.writeFile('/secret/pending.md', 'x');
+      await server.scope.fs.writeFile('/docs/pending.md', 'x');
+      const owner = (await (await server.call('/v1/status')).json()) as { root: string; sync: { pending: string[] } };
+      expect(owner.root).toBe(server.root);
+      expect(owner.sync.pending).toEqual(expect.arrayContaining(['/secret/pending.md', '/docs/pending.md']));
+      const limited = (await (await as(secrets['ci-bot']!, '/v1/status')).json()) as { root: null; sync: { pending: string[] } };
+      expect(limited.root).toBeNull();
+      expect(limited.sync.pending).toContain('/docs/pending.md');
+      expect(JSON.stringify(limited)).not.toContain('/secret/');
+      const mcp = await clients['ci-bot']!.callTool({ name: 'sync_status', arguments: {} });
+      const text = (mcp.content as Array<{ text: string }>)[0]!.text;
+      expect(text).toContain('/docs/pending.md');
+      expect(text).not.toContain('/secret/pending.md');
+    } finally {
+      await sync.resume();
+    }
+  });
+
+  it('the owner token acts as "owner"', async () => {
+    const response = await server.call('/v1/files/notes/by-owner.md', { method: 'PUT', body: 'o' });
+    expect(response.status).toBe(200);
+    expect(changes.findLast((e) => 'path' in e && e.path === '/notes/by-owner.md')).toMatchObject({ actor: 'owner' });
+  });
+});
+
+describe('revoking a token', () => {
+  it('takes effect on the next request, and closes its open event stream at once', async () => {
+    const store = new TokenStore(tokensFilePath(server.root));
+    const { token } = await store.create({ name: 'short-lived', write: ['/notes'] });
+    const client = await mcpClient(token);
+    const stream = await SseClient.connect(`${server.url}/v1/events`, { token });
+    const owners = await SseClient.connect(`${server.url}/v1/events`, { token: TOKEN });
+    try {
+      expect((await as(token, '/v1/files/notes/n-0.md', { method: 'PUT', body: 'ok' })).status).toBe(200);
+      await stream.waitFor((m) => m.data.includes('/notes/n-0.md'));
+
+      await new TokenStore(tokensFilePath(server.root)).revoke('short-lived'); // as `scopefs token revoke` would
+      await vi.waitFor(() => expect(stream.ended).toBe(true), { timeout: 10_000, interval: 20 });
+      expect(owners.ended).toBe(false);
+      const refused = await as(token, '/v1/files/notes/n-1.md', { method: 'PUT', body: 'no' });
+      expect(refused.status).toBe(401);
+      await expect(client.callTool({ name: 'write_file', arguments: { path: '/notes/n-2.md', content: 'no' } })).rejects.toThrow(/401|invalid bearer/);
+      expect(await server.scope.fs.fileExists('/notes/n-1.md')).toBe(false);
+    } finally {
+      stream.close();
+      owners.close();
+      await client.close().catch(() => undefined);
+    }
+  });
+
+  it('an expired token is refused with a message that says so', async () => {
+    const store = new TokenStore(tokensFilePath(server.root));
+    const { token } = await store.create({ name: 'expired', read: ['/'], expiresInMs: 1 }, Date.now() - 1_000);
+    const response = await as(token, '/v1/files?prefix=/');
+    expect(response.status).toBe(401);
+    expect(await response.text()).toMatch(/token \\?"expired\\?" expired at .*scopefs token create/);
+  });
+});
