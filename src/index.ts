@@ -40,11 +40,14 @@ export { MemoryStore, sharedMemoryStore, type MemoryStoreOptions, type MemorySto
 export { SqliteStore, type SqliteStoreOptions } from '../persistence/stores/sqlite-store.js';
 export { openStore, type OpenStoreOptions, type StoreFactory } from '../persistence/stores/open-store.js';
 
-// Sync: options, status types, the sync-config.json shape and conflict copies.
+// Sync: options, status types, the sync-config.json shape, conflict and resolved copies.
 export type { SyncOptions } from './sync/sync-actor.js';
 export type * from './sync/types.js';
 export type { SyncConfig, SyncDecision } from './sync/patterns.js';
-export { isConflictCopy, conflictOriginal } from './sync/conflict-copy.js';
+export { isConflictCopy, conflictOriginal, resolvedCopyOf } from './sync/conflict-copy.js';
+// Conflict strategies per path pattern (docs/sync.md, "Conflict strategies").
+export { CONFLICT_STRATEGIES } from './sync/strategies.js';
+export type { AppliedRule, ConflictStrategy, HeldPath, PathHeldEvent, RuleSource, StrategyAppliedEvent, StrategyRule } from './sync/strategies.js';
 
 // The app factory: sync around a content folder, configured from the environment.
 export {
