@@ -183,7 +183,7 @@ describe('in Hono on @hono/node-server', () => {
 /** SseClient.connect with custom headers (the app's auth), via a token-less connect plus a patched fetch. */
 async function SseClientWith(url: string, headers: Record<string, string>): Promise<SseClient> {
   const original = globalThis.fetch;
-  globalThis.fetch = ((input: RequestInfo | URL, init: RequestInit = {}) =>
+  globalThis.fetch = ((input: Parameters<typeof fetch>[0], init: RequestInit = {}) =>
     original(input, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } })) as typeof fetch;
   try {
     return await SseClient.connect(url);
