@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.js';
 import type { ScopeHandle } from '../types.js';
 import { sendJson } from './responses.js';
 import type { Route } from './router.js';
+import { syncStatus } from './status.js';
 
 export const HEALTHZ_PATH = '/healthz';
 
@@ -62,14 +63,16 @@ async function fsCheck(scope: Pick<ScopeHandle, 'fs'>): Promise<ReadinessCheck> 
 }
 
 async function syncChecks(scope: Pick<ScopeHandle, 'sync'>): Promise<{ sync: ReadinessCheck & { state?: string }; store: ReadinessCheck }> {
-  if (!scope.sync) return { sync: { ready: true, state: 'disabled' }, store: { ready: true } };
   try {
-    const status = await scope.sync.status();
+    // syncStatus redacts secrets a driver's error may quote.
+    const status = await syncStatus(scope);
+    if (!status.enabled) return { sync: { ready: true, state: 'disabled' }, store: { ready: true } };
     const store: ReadinessCheck = status.connected
       ? { ready: true }
-      : { ready: false, reason: `the store is not connected (sync is ${status.state})${status.error ? `: ${status.error}` : ''}` };
+      : { ready: false, reason: `the store is not connected (sync is ${status.state})${'error' in status && status.error ? `: ${status.error}` : ''}` };
     if (status.state === 'live') return { sync: { ready: true, state: status.state }, store };
-    const why = status.state === 'paused' ? `sync is paused${status.pausedReason ? `: ${status.pausedReason}` : ''}` : `sync is ${status.state}, not live yet`;
+    const paused = status.state === 'paused' && 'pausedReason' in status ? status.pausedReason : undefined;
+    const why = status.state === 'paused' ? `sync is paused${paused ? `: ${paused}` : ''}` : `sync is ${status.state}, not live yet`;
     return { sync: { ready: false, state: status.state, reason: why }, store };
   } catch (err) {
     const reason = `the sync actor did not answer: ${errorMessage(err)}`;
