@@ -69,7 +69,9 @@ async function syncChecks(scope: Pick<ScopeHandle, 'sync'>): Promise<{ sync: Rea
     if (!status.enabled) return { sync: { ready: true, state: 'disabled' }, store: { ready: true } };
     const store: ReadinessCheck = status.connected
       ? { ready: true }
-      : { ready: false, reason: `the store is not connected (sync is ${status.state})${'error' in status && status.error ? `: ${status.error}` : ''}` };
+      : status.state === 'paused'
+        ? { ready: false, reason: 'not connected while sync is paused' }
+        : { ready: false, reason: `the store is not connected (sync is ${status.state})${'error' in status && status.error ? `: ${status.error}` : ''}` };
     if (status.state === 'live') return { sync: { ready: true, state: status.state }, store };
     const paused = status.state === 'paused' && 'pausedReason' in status ? status.pausedReason : undefined;
     const why = status.state === 'paused' ? `sync is paused${paused ? `: ${paused}` : ''}` : `sync is ${status.state}, not live yet`;

@@ -157,7 +157,9 @@ class PrincipalFileSystem implements FileSystem {
 
   /** A move's ends may be files or directories: judged as the directory (which covers the file of that name). */
   private checkPrefix(operation: GrantOperation, path: string): void {
-    if (this.principal.grant) assertGrant(this.principal.grant, operation, normalizePrefix(path));
+    if (!this.principal.grant) return;
+    const prefix = normalizePrefix(path);
+    assertGrant(this.principal.grant, operation, prefix === '/' ? prefix : prefix.slice(0, -1));
   }
 
   private readable(path: string): boolean {
