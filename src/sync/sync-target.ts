@@ -46,7 +46,8 @@ export class SyncTargets {
       return new SyncTargets(null, 'sync-config.json is invalid: it is not valid UTF-8', userId);
     }
     const parsed = parseSyncConfig(bytes === null ? null : Buffer.from(bytes).toString('utf8'));
-    if (!parsed.ok) return new SyncTargets(null, `sync-config.json is invalid: ${parsed.error}`, userId);
+    // The parse error names the file already ("sync-config.json is invalid: ..." or "... is not valid JSON: ...").
+    if (!parsed.ok) return new SyncTargets(null, parsed.error, userId);
     return new SyncTargets(parsed.config, undefined, userId, option.rules);
   }
 
