@@ -52,6 +52,88 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         expires_at INTEGER
       );`,
   },
+  {
+    version: 3,
+    sql: `
+      -- History (persistence/history/): versions per scope, content stored once per distinct hash.
+      CREATE TABLE IF NOT EXISTS scopefs_history_heads (
+        scope          TEXT    PRIMARY KEY,
+        revision       INTEGER NOT NULL,  -- the scope's last history revision
+        checkpoint_seq INTEGER NOT NULL,  -- the scope's last checkpoint sequence number
+        bytes          INTEGER NOT NULL   -- bytes of distinct content stored
+      );
+      CREATE TABLE IF NOT EXISTS scopefs_history_contents (
+        scope   TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        size    INTEGER NOT NULL,
+        content BLOB NOT NULL,
+        PRIMARY KEY (scope, hash)
+      );
+      CREATE TABLE IF NOT EXISTS scopefs_history_versions (
+        scope    TEXT    NOT NULL,
+        revision INTEGER NOT NULL,
+        path     TEXT    NOT NULL,
+        hash     TEXT,
+        size     INTEGER NOT NULL,
+        at       INTEGER NOT NULL,
+        origin   TEXT    NOT NULL,
+        actor    TEXT,
+        instance TEXT,
+        deleted  INTEGER NOT NULL,
+        PRIMARY KEY (scope, revision)
+      );
+      CREATE INDEX IF NOT EXISTS scopefs_history_versions_path ON scopefs_history_versions (scope, path, revision);
+      CREATE INDEX IF NOT EXISTS scopefs_history_versions_at ON scopefs_history_versions (scope, at);
+      CREATE INDEX IF NOT EXISTS scopefs_history_versions_hash ON scopefs_history_versions (scope, hash);
+      -- Each path's latest version and version count (idempotent record, listDeleted, per-path retention).
+      CREATE TABLE IF NOT EXISTS scopefs_history_paths (
+        scope   TEXT    NOT NULL,
+        path    TEXT    NOT NULL,
+        latest  INTEGER NOT NULL,
+        hash    TEXT,
+        deleted INTEGER NOT NULL,
+        count   INTEGER NOT NULL,
+        PRIMARY KEY (scope, path)
+      );
+      CREATE INDEX IF NOT EXISTS scopefs_history_paths_deleted ON scopefs_history_paths (scope, deleted, latest);
+      CREATE TABLE IF NOT EXISTS scopefs_history_checkpoints (
+        scope      TEXT    NOT NULL,
+        name       TEXT    NOT NULL,
+        message    TEXT,
+        prefix     TEXT    NOT NULL,
+        at         INTEGER NOT NULL,
+        seq        INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        PRIMARY KEY (scope, name)
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS scopefs_history_checkpoints_seq ON scopefs_history_checkpoints (scope, seq);
+      -- Manifests as ranges: an entry belongs to the checkpoints of its prefix with from_seq <= seq < to_seq
+      -- (to_seq NULL: still current), so a checkpoint adds rows only for what changed since the last one.
+      CREATE TABLE IF NOT EXISTS scopefs_history_manifest (
+        scope    TEXT    NOT NULL,
+        prefix   TEXT    NOT NULL,
+        path     TEXT    NOT NULL,
+        from_seq INTEGER NOT NULL,
+        to_seq   INTEGER,
+        hash     TEXT    NOT NULL,
+        size     INTEGER NOT NULL,
+        PRIMARY KEY (scope, prefix, path, from_seq)
+      );
+      CREATE INDEX IF NOT EXISTS scopefs_history_manifest_hash ON scopefs_history_manifest (scope, hash, path);
+      -- Tombstone purging: the cursor each instance has seen, and how far tombstones were purged.
+      CREATE TABLE IF NOT EXISTS scopefs_instance_cursors (
+        app      TEXT    NOT NULL,
+        instance TEXT    NOT NULL,
+        cursor   INTEGER NOT NULL,
+        seen_at  INTEGER NOT NULL,
+        PRIMARY KEY (app, instance)
+      );
+      CREATE TABLE IF NOT EXISTS scopefs_tombstone_horizons (
+        app     TEXT    PRIMARY KEY,
+        horizon INTEGER NOT NULL
+      );`,
+  },
 ];
 
 /** The version this build writes: the newest migration's. */

@@ -1,0 +1,55 @@
+/**
+ * Where a scope's history lives: in its store's database (every instance
+ * sees one history), or, for a scope without a store, in the root's
+ * `.scopefs/history.db`. The memory store's history is an in-memory SQLite
+ * database kept per store object, so scopes sharing `memory:NAME` share it.
+ */
+import { join } from 'node:path';
+import { ScopeFsError } from '../../src/errors.js';
+import { RESERVED_SEGMENT } from '../../src/paths.js';
+import { MemoryStore } from '../stores/memory-store.js';
+import { SqliteStore } from '../stores/sqlite-store.js';
+import type { SyncStore } from '../stores/types.js';
+import { SqliteHistory } from './sqlite-history.js';
+import type { HistoryStore } from './types.js';
+
+/** The scope name of a local (store-less) history. */
+export const LOCAL_HISTORY_SCOPE = 'local';
+
+/** The history file of a store-less scope rooted at `root`. */
+export function localHistoryFile(root: string): string {
+  return join(root, RESERVED_SEGMENT, 'history.db');
+}
+
+/** A store-less scope's history, under `<root>/.scopefs/history.db`; use scope LOCAL_HISTORY_SCOPE. */
+export function openLocalHistory(root: string): HistoryStore {
+  return new SqliteHistory({ file: localHistoryFile(root) });
+}
+
+/** A fresh in-memory history (tests, memory-only scopes). */
+export function openMemoryHistory(): HistoryStore {
+  return new SqliteHistory({ file: ':memory:' });
+}
+
+const memoryStoreHistories = new WeakMap<MemoryStore, SqliteHistory>();
+
+/** The shared, never-closed history of a memory store: close() on it is a no-op, like the store's own. */
+class SharedMemoryHistory extends SqliteHistory {
+  override async close(): Promise<void> {}
+}
+
+/**
+ * The history inside a store's database, with the store's app as scope.
+ * Each call opens a new connection (close it when done), except for the
+ * memory store, whose one history lives as long as the store object.
+ * PostgreSQL and Supabase stores: not yet (EINVAL), see docs/history.md.
+ */
+export async function openStoreHistory(store: SyncStore): Promise<HistoryStore> {
+  if (store instanceof MemoryStore) {
+    let history = memoryStoreHistories.get(store);
+    if (!history) memoryStoreHistories.set(store, (history = new SharedMemoryHistory({ file: ':memory:' })));
+    return history;
+  }
+  if (store instanceof SqliteStore) return new SqliteHistory({ file: store.url.slice('sqlite:'.length) });
+  throw new ScopeFsError('EINVAL', `store ${store.url} has no history support in this build; use a memory, sqlite or postgres store`);
+}
