@@ -5,20 +5,21 @@
  *   FILE_SYNC_ENABLED         true | false (default false)
  *   FILE_SYNC_BACKEND         sqlite (default) | postgres | supabase
  *   DATABASE_URL              postgres: postgres://…; sqlite: an optional sqlite:PATH
- *   SUPABASE_URL, SUPABASE_PUBLISHABLE_KEY   supabase
+ *   SUPABASE_URL              supabase, with one key (the first set wins):
+ *   SUPABASE_PUBLISHABLE_KEY, SUPABASE_ANON_KEY, SUPABASE_SECRET_KEY, SUPABASE_SERVICE_ROLE_KEY
  *
  * It never throws for a bad configuration: it answers `disabled`, `error`
  * (with the reason) or `ready`.
  */
 import { resolve } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { storeFromUrl } from '../persistence/stores/store-schemes.js';
 import type { SyncStore } from '../persistence/stores/types.js';
 import type { RunningScope } from '../supervisors/scope/scopes.js';
 import { defaultStoreUrl } from './cli/store-url.js';
 import { startScope } from './scope-api.js';
 import { redactSecrets } from './redact.js';
 import { errorMessage, ScopeFsError } from './errors.js';
+import { sseHandlerFor, type FileSyncSseOptions, type SseRequestHandler } from './file-sync-sse.js';
 import { subscribeScopeEvents, type ScopeEvent, type ScopeEventType } from './http/scope-events.js';
 import type { ScopeKey } from './types.js';
 
@@ -34,6 +35,8 @@ export interface FileSyncOptions {
   /** Owner of private files (privateSyncFilePatterns). */
   userId?: string;
   instanceId?: string;
+  /** Replaces the global fetch for the supabase backend (tests, proxies). */
+  fetch?: typeof fetch;
 }
 
 /** File and sync events by type (`file_updated`, `conflict`, ...), and all of them as `event`. */
@@ -48,6 +51,12 @@ export type FileSyncResult =
       /** The running scope: `fileSync.fs` for files, `fileSync.sync` for status and conflicts. */
       fileSync: RunningScope;
       events: FileSyncEvents;
+      /**
+       * An SSE request handler for the app's server, streaming `events` plus
+       * the app's own emitters, as agent-native's `createSSEHandler({ extraEmitters })`
+       * does. To use agent-native's handler instead, pass `{ emitter: events, event: 'event' }`.
+       */
+      createSSEHandler: (options?: FileSyncSseOptions) => SseRequestHandler;
       /** Stops sync and flushes every pending write. Idempotent. */
       shutdown: () => Promise<void>;
     };
@@ -62,7 +71,7 @@ export async function createFileSync(options: FileSyncOptions): Promise<FileSync
       throw new ScopeFsError('EINVAL', 'createFileSync needs a contentRoot directory');
     }
     const root = resolve(options.contentRoot);
-    const store = await storeFor(backendOf(env.FILE_SYNC_BACKEND), env, root);
+    const store = await storeFor(backendOf(env.FILE_SYNC_BACKEND), env, root, options.fetch);
     const scope = await startScope({
       scopeKey: options.scopeKey ?? `file-sync:${root}`,
       root,
@@ -92,7 +101,9 @@ function ready(scope: RunningScope, store: string | SyncStore): FileSyncResult {
     })();
     return stopping;
   };
-  return { status: 'ready', fileSync: scope, events, shutdown };
+  const createSSEHandler = (sse: FileSyncSseOptions = {}) =>
+    sseHandlerFor([{ emitter: events, event: 'event' }, ...(sse.extraEmitters ?? [])], sse.heartbeatMs);
+  return { status: 'ready', fileSync: scope, events, createSSEHandler, shutdown };
 }
 
 function isEnabled(value: string | undefined): boolean {
@@ -108,7 +119,15 @@ function backendOf(value: string | undefined): FileSyncBackend {
   throw new ScopeFsError('EINVAL', `FILE_SYNC_BACKEND must be sqlite, postgres or supabase, not ${JSON.stringify(value)}`);
 }
 
-async function storeFor(backend: FileSyncBackend, env: Record<string, string | undefined>, root: string): Promise<string | SyncStore> {
+/** The Supabase keys createFileSync accepts, in the order the store picks them (supabase-store.ts). */
+const SUPABASE_KEYS = ['SUPABASE_PUBLISHABLE_KEY', 'SUPABASE_ANON_KEY', 'SUPABASE_SECRET_KEY', 'SUPABASE_SERVICE_ROLE_KEY'] as const;
+
+async function storeFor(
+  backend: FileSyncBackend,
+  env: Record<string, string | undefined>,
+  root: string,
+  fetchImpl: typeof fetch | undefined,
+): Promise<string | SyncStore> {
   const databaseUrl = env.DATABASE_URL?.trim();
   switch (backend) {
     case 'sqlite':
@@ -120,12 +139,17 @@ async function storeFor(backend: FileSyncBackend, env: Record<string, string | u
       return databaseUrl;
     case 'supabase': {
       const url = env.SUPABASE_URL?.trim();
-      const key = env.SUPABASE_PUBLISHABLE_KEY?.trim();
-      if (!url || !key) {
-        throw new ScopeFsError('EINVAL', 'FILE_SYNC_BACKEND=supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY');
+      const keyName = SUPABASE_KEYS.find((name) => env[name]?.trim());
+      if (!url || !keyName) {
+        throw new ScopeFsError(
+          'EINVAL',
+          'FILE_SYNC_BACKEND=supabase needs SUPABASE_URL and one key: SUPABASE_PUBLISHABLE_KEY (or SUPABASE_ANON_KEY, or on a server SUPABASE_SERVICE_ROLE_KEY)',
+        );
       }
+      const key = env[keyName]!.trim();
       // A store object, not a URL: it must read its settings from `env`, not process.env.
-      return storeFromUrl('supabase:', { env: { ...env, SUPABASE_URL: url, SUPABASE_PUBLISHABLE_KEY: key } });
+      const { SupabaseStore } = await import('../persistence/stores/supabase-store.js');
+      return new SupabaseStore({ env, url, key, fetch: fetchImpl });
     }
   }
 }
