@@ -93,6 +93,37 @@ describe('an agent that exceeds its restart intensity', () => {
   });
 });
 
+describe('a stopped agent and the rest of the tree', () => {
+  it('stays stopped when a sync crash restarts the agents subtree, while the other agents restart', async () => {
+    let steadyRuns = 0;
+    const scope = await startScope({
+      scopeKey: key('sync-crash'),
+      sync: { store: `memory:agent-containment-${process.pid}-${counter}`, app: 'agents', debounceMs: 1 },
+      agents: [
+        { id: 'loop', run: () => undefined },
+        { id: 'steady', run: ({ signal }) => (steadyRuns++, waitForAbort(signal)) },
+      ],
+    });
+    try {
+      await new Promise<AgentEvent>((resolve) => (scope.agents.stopped()[0] ? resolve(scope.agents.stopped()[0]!) : scope.agents.subscribe(resolve)));
+      const restarted = new Promise<void>((resolve) =>
+        scope.supervisor.onChildEvent((event) => event.type === 'restarted' && event.id === 'agents' && resolve()),
+      );
+      scope.supervisor.child('sync')!.exit(new Error('injected sync crash'));
+      await restarted;
+      expect(steadyRuns).toBe(2);
+      expect(scope.agents.list().map((a) => [a.id, a.status])).toEqual([
+        ['loop', 'crashed'],
+        ['steady', 'running'],
+      ]);
+      expect(scope.agents.stopped()).toHaveLength(1);
+      await scope.fs.writeFile('/ok.md', 'ok');
+    } finally {
+      await scope.stop();
+    }
+  });
+});
+
 function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
