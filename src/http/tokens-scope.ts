@@ -48,14 +48,18 @@ export function scopeForPrincipal<S extends ScopeHandle>(scope: S, principal: Pr
   };
 }
 
-/** A FileSystem that tags changes with the principal's actor and refuses what its grant does not cover. */
+/**
+ * A FileSystem that tags changes with the principal's actor and refuses what
+ * its grant does not cover. Every method is async: a refusal is a rejected
+ * promise, like any other filesystem error.
+ */
 class PrincipalFileSystem implements FileSystem {
   constructor(
     private readonly fs: FileSystem,
     private readonly principal: Principal,
   ) {}
 
-  writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta> {
+  async writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta> {
     this.check('write', path);
     return this.fs.writeFile(path, content, { ...options, actor: this.principal.actor });
   }
@@ -63,12 +67,12 @@ class PrincipalFileSystem implements FileSystem {
   readFile(path: string, options?: { encoding?: 'utf8' }): Promise<string>;
   readFile(path: string, options: { encoding: 'bytes' }): Promise<Uint8Array>;
   readFile(path: string, options?: ReadOptions): Promise<Content>;
-  readFile(path: string, options?: ReadOptions): Promise<Content> {
+  async readFile(path: string, options?: ReadOptions): Promise<Content> {
     this.check('read', path);
     return this.fs.readFile(path, options);
   }
 
-  deleteFile(path: string, options?: ChangeOptions): Promise<void> {
+  async deleteFile(path: string, options?: ChangeOptions): Promise<void> {
     this.check('delete', path);
     return this.fs.deleteFile(path, { ...options, actor: this.principal.actor });
   }
@@ -78,7 +82,7 @@ class PrincipalFileSystem implements FileSystem {
     return this.fs.fileExists(path);
   }
 
-  moveFile(from: string, to: string, options?: ChangeOptions) {
+  async moveFile(from: string, to: string, options?: ChangeOptions) {
     this.checkPrefix('move', from);
     this.checkPrefix('move', to);
     return this.fs.moveFile(from, to, { ...options, actor: this.principal.actor });
@@ -92,7 +96,7 @@ class PrincipalFileSystem implements FileSystem {
     return (await this.fs.listEntries(prefix)).filter((entry) => this.readable(entry.path));
   }
 
-  stat(path: string): Promise<EntryMeta> {
+  async stat(path: string): Promise<EntryMeta> {
     this.check('read', path);
     return this.fs.stat(path);
   }
@@ -126,12 +130,12 @@ class PrincipalFileSystem implements FileSystem {
     return this.ownerOnly('reading the persistence configs', () => this.fs.getPersistenceConfigs());
   }
 
-  editFile(path: string, oldStr: string, newStr: string, options?: ChangeOptions): Promise<EntryMeta> {
+  async editFile(path: string, oldStr: string, newStr: string, options?: ChangeOptions): Promise<EntryMeta> {
     this.check('write', path);
     return this.fs.editFile(path, oldStr, newStr, { ...options, actor: this.principal.actor });
   }
 
-  appendFile(path: string, content: Content, options?: ChangeOptions): Promise<EntryMeta> {
+  async appendFile(path: string, content: Content, options?: ChangeOptions): Promise<EntryMeta> {
     this.check('write', path);
     return this.fs.appendFile(path, content, { ...options, actor: this.principal.actor });
   }
@@ -145,7 +149,7 @@ class PrincipalFileSystem implements FileSystem {
     }, options);
   }
 
-  checkDisk(path: string): Promise<void> {
+  async checkDisk(path: string): Promise<void> {
     this.check('write', path);
     return this.fs.checkDisk(path);
   }
@@ -179,7 +183,7 @@ function grantedSync(sync: SyncHandle, grant: Grant): SyncHandle {
   return {
     status: async () => statusForGrant(await sync.status(), readable),
     conflicts: async () => (await sync.conflicts()).filter((conflict) => readable(conflict.path)),
-    resolveConflict: (path: string, resolution: ConflictResolution) => {
+    resolveConflict: async (path: string, resolution: ConflictResolution) => {
       assertGrant(grant, 'write', normalizePath(path));
       return sync.resolveConflict(path, resolution);
     },

@@ -148,6 +148,31 @@ describe('in an Express-shaped (req, res, next) chain', () => {
   });
 });
 
+describe('in Express (installed with the MCP SDK)', () => {
+  it('app.use(path, handler): Express strips the mount path, so no basePath', async () => {
+    // Express ships no types here; a non-literal specifier keeps tsc from asking for them.
+    type Express = { use(...args: unknown[]): void; get(path: string, handler: (req: unknown, res: ServerResponse) => void): void };
+    const express = (await import('express' as string)).default as () => Express & ((req: IncomingMessage, res: ServerResponse) => void);
+    const handler = createScopeHandler({ scope, auth: appAuth });
+    const app = express();
+    app.use('/scopefs', handler);
+    app.get('/about', (_req, res) => res.end('express page'));
+    const server = createServer(app);
+    const url = await listen(server);
+    try {
+      expect(await (await fetch(`${url}/about`)).text()).toBe('express page');
+      const put = await fetch(`${url}/scopefs/v1/files/public/express.md`, { method: 'PUT', body: 'via express', headers: { 'x-user': 'alice' } });
+      expect(put.status).toBe(200);
+      expect(await (await fetch(`${url}/scopefs/v1/files/public/express.md`, { headers: { 'x-user': 'guest' } })).text()).toBe('via express');
+      const client = await mcpClient(`${url}/scopefs/mcp`, { 'x-user': 'alice' });
+      expect((await client.callTool({ name: 'read_file', arguments: { path: '/public/express.md', raw: true } })).isError).not.toBe(true);
+      await client.close();
+    } finally {
+      await close(server, handler);
+    }
+  });
+});
+
 describe('in Hono on @hono/node-server', () => {
   it('serves files, MCP and events through c.env.incoming/outgoing', async () => {
     const handler = createScopeHandler({ scope, auth: appAuth, basePath: '/scopefs' });
