@@ -10,7 +10,10 @@ import { RESERVED_SEGMENT } from '../../src/paths.js';
 import { MemoryStore } from '../stores/memory-store.js';
 import { SqliteStore } from '../stores/sqlite-store.js';
 import type { SyncStore } from '../stores/types.js';
+import { MemoryTombstones } from './memory-tombstones.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { SqliteTombstones } from './sqlite-tombstones.js';
+import type { TombstonePurger } from './tombstones.js';
 import type { HistoryStore } from './types.js';
 
 /** The scope name of a local (store-less) history. */
@@ -52,4 +55,17 @@ export async function openStoreHistory(store: SyncStore): Promise<HistoryStore> 
   }
   if (store instanceof SqliteStore) return new SqliteHistory({ file: store.url.slice('sqlite:'.length) });
   throw new ScopeFsError('EINVAL', `store ${store.url} has no history support in this build; use a memory, sqlite or postgres store`);
+}
+
+const memoryStoreTombstones = new WeakMap<MemoryStore, MemoryTombstones>();
+
+/** Tombstone purging for a store's files table (see tombstones.ts); close it when done. */
+export function openStoreTombstones(store: SyncStore): TombstonePurger {
+  if (store instanceof MemoryStore) {
+    let purger = memoryStoreTombstones.get(store);
+    if (!purger) memoryStoreTombstones.set(store, (purger = new MemoryTombstones(store)));
+    return purger;
+  }
+  if (store instanceof SqliteStore) return new SqliteTombstones(store.url.slice('sqlite:'.length));
+  throw new ScopeFsError('EINVAL', `store ${store.url} has no tombstone purging in this build; use a memory or sqlite store`);
 }

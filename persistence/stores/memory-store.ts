@@ -171,6 +171,24 @@ export class MemoryStore implements SyncStore {
     return this.decideLease(name, (current) => decideRelease(current, { holder, token, now: Date.now() }));
   }
 
+  /**
+   * Removes the app's tombstones with revision <= maxRevision updated before
+   * `updatedBefore` and returns their revisions (tombstone purging, see
+   * persistence/history/tombstones.ts; feed entries are skipped lazily).
+   */
+  dropTombstones(app: string, maxRevision: number, updatedBefore: number): number[] {
+    const data = this.apps.get(app);
+    if (!data) return [];
+    const dropped: number[] = [];
+    for (const [revision, row] of data.byRevision) {
+      if (!row.deleted || revision > maxRevision || row.updatedAt >= updatedBefore) continue;
+      data.byRevision.delete(revision);
+      data.rows.get(row.owner)?.delete(row.path);
+      dropped.push(revision);
+    }
+    return dropped;
+  }
+
   private decideLease<T>(name: string, decide: (current: LeaseRecord | undefined) => LeaseDecision<T>): T {
     const { answer, next } = decide(this.leases.get(name));
     if (next) this.leases.set(name, next);

@@ -1,0 +1,85 @@
+/**
+ * Tombstone purging (see tombstones.ts) for the SQLite store's file, on its
+ * own connection; tables scopefs_instance_cursors and
+ * scopefs_tombstone_horizons come with schema 3.
+ */
+import Database from 'better-sqlite3';
+import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
+import { ensureSchema } from '../sql/sqlite-schema.js';
+import { checkName, checkRevision } from '../stores/store-input.js';
+import { purgeBound, type PurgeResult, type TombstonePurger } from './tombstones.js';
+
+const SQL = {
+  noteCursor: `INSERT INTO scopefs_instance_cursors (app, instance, cursor, seen_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (app, instance) DO UPDATE SET cursor = max(cursor, excluded.cursor), seen_at = excluded.seen_at`,
+  recentCursors: 'SELECT cursor FROM scopefs_instance_cursors WHERE app = ? AND seen_at >= ?',
+  purge: 'DELETE FROM scopefs_files WHERE app = ? AND deleted = 1 AND revision <= ? AND updated_at < ? RETURNING revision',
+  horizon: 'SELECT horizon FROM scopefs_tombstone_horizons WHERE app = ?',
+  saveHorizon: `INSERT INTO scopefs_tombstone_horizons (app, horizon) VALUES (?, ?)
+                ON CONFLICT (app) DO UPDATE SET horizon = max(horizon, excluded.horizon)`,
+} as const;
+
+export class SqliteTombstones implements TombstonePurger {
+  private readonly db: Database.Database;
+
+  constructor(private readonly file: string) {
+    this.db = new Database(file, { timeout: 5_000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      ensureSchema(this.db, file);
+    } catch (err) {
+      this.db.close();
+      throw this.failure('open', err);
+    }
+  }
+
+  async noteCursor(app: string, instance: string, cursor: number, now = Date.now()): Promise<void> {
+    checkName('app', app);
+    checkName('instance', instance);
+    checkRevision('cursor', cursor);
+    this.guard('note cursor', () => this.db.prepare(SQL.noteCursor).run(app, instance, cursor, now));
+  }
+
+  async purgeTombstones(app: string, olderThanMs: number, now = Date.now()): Promise<PurgeResult> {
+    checkName('app', app);
+    checkRevision('olderThanMs', olderThanMs);
+    return this.guard('purge tombstones', () =>
+      this.db.transaction(() => {
+        const cursors = this.db.prepare(SQL.recentCursors).pluck().all(app, now - olderThanMs) as number[];
+        const bound = purgeBound(cursors);
+        if (bound === null) return { purged: 0, horizon: this.horizon(app) };
+        const purged = this.db.prepare(SQL.purge).pluck().all(app, bound, now - olderThanMs) as number[];
+        if (purged.length > 0) this.db.prepare(SQL.saveHorizon).run(app, purged.reduce((a, b) => Math.max(a, b)));
+        return { purged: purged.length, horizon: this.horizon(app) };
+      }).immediate(),
+    );
+  }
+
+  async tombstoneHorizon(app: string): Promise<number> {
+    checkName('app', app);
+    return this.guard('tombstone horizon', () => this.horizon(app));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private horizon(app: string): number {
+    return (this.db.prepare(SQL.horizon).pluck().get(app) as number | undefined) ?? 0;
+  }
+
+  private guard<T>(operation: string, work: () => T): T {
+    if (!this.db.open) throw new ScopeFsError('EIO', `sqlite store ${this.file} tombstones are closed (${operation})`);
+    try {
+      return work();
+    } catch (err) {
+      throw this.failure(operation, err);
+    }
+  }
+
+  private failure(operation: string, err: unknown): ScopeFsError {
+    if (isScopeFsError(err)) return err as ScopeFsError;
+    return new ScopeFsError('EIO', `sqlite store ${this.file}: ${operation} failed: ${errorMessage(err)}`, { cause: err });
+  }
+}
