@@ -97,7 +97,7 @@ export class PathActions {
     }
     if (plan.agree) this.applyAgreement(item.record, plan.agree);
     if (opened) emit({ type: 'conflict', conflict: opened });
-    if (plan.resolution && resolvedCopy) emit(strategyApplied(item.path, plan.resolution, resolvedCopy));
+    if (plan.resolution && resolvedCopy !== undefined) emit(strategyApplied(item.path, plan.resolution, resolvedCopy));
     if (!plan.retry) this.deps.held.settled(item.path);
     if (plan.refused) throw plan.refused;
     return {
@@ -109,9 +109,8 @@ export class PathActions {
 
   /** A fail-stop rule holds the path: nothing is touched; the hold is reported once. */
   private hold(path: string, held: NonNullable<SyncPlan['held']>): ActionOutcome {
-    if (this.deps.held.hold(path, held.rule, held.case, this.deps.now())) {
-      this.deps.emit({ type: 'path_held', held: this.deps.held.list().find((h) => h.path === path)! });
-    }
+    const newlyHeld = this.deps.held.hold(path, held.rule, held.case, this.deps.now());
+    if (newlyHeld) this.deps.emit({ type: 'path_held', held: newlyHeld });
     return {};
   }
 

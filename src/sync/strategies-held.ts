@@ -23,12 +23,12 @@ export class HeldPaths {
     return [...this.held.values()].sort((a, b) => a.path.localeCompare(b.path));
   }
 
-  /** Holds a path; returns whether it was newly held (so the event is sent once). */
-  hold(path: string, rule: AppliedRule, kase: ReconcileCase, at: Date): boolean {
+  /** Holds a path; returns its entry when it was newly held (so the event is sent once), else undefined. */
+  hold(path: string, rule: AppliedRule, kase: ReconcileCase, at: Date): HeldPath | undefined {
     const known = this.held.get(path);
     const entry: HeldPath = { path, strategy: rule.strategy, rule: describeRule(rule), case: kase, since: known?.since ?? at.toISOString() };
     this.held.set(path, entry);
-    return known === undefined;
+    return known === undefined ? entry : undefined;
   }
 
   /** The path was decided and carried out without being held: it is free again, and its resolution used. */

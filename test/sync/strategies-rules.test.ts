@@ -119,9 +119,10 @@ describe('HeldPaths', () => {
 
   it('holds a path once, and a resolution changes only its next decision', () => {
     const held = new HeldPaths();
-    expect(held.hold('/state/x', rule, 'both_changed', new Date(1000))).toBe(true);
-    expect(held.hold('/state/x', rule, 'both_changed', new Date(2000))).toBe(false);
-    expect(held.list()).toEqual([{ path: '/state/x', strategy: 'fail-stop', rule: 'sync-config.json conflictStrategies[0] "state/**" -> fail-stop', case: 'both_changed', since: new Date(1000).toISOString() }]);
+    const entry = { path: '/state/x', strategy: 'fail-stop', rule: 'sync-config.json conflictStrategies[0] "state/**" -> fail-stop', case: 'both_changed', since: new Date(1000).toISOString() };
+    expect(held.hold('/state/x', rule, 'both_changed', new Date(1000))).toEqual(entry);
+    expect(held.hold('/state/x', rule, 'both_changed', new Date(2000))).toBeUndefined();
+    expect(held.list()).toEqual([entry]);
     expect(held.ruleFor('/state/x', rule)).toBe(rule);
     held.resolve('/state/x', 'remote');
     expect(held.ruleFor('/state/x', rule)).toEqual({ ...rule, strategy: 'remote', source: 'resolution' });
