@@ -8,7 +8,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli, startServe, type ServeProcess } from '../cli/helpers.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { childEnv, NODE_ARGS, REPO, runCli, startServe, type ServeProcess } from '../cli/helpers.js';
 import { SseClient } from './sse-client.js';
 
 let dir: string;
@@ -56,6 +58,30 @@ describe('scopefs token with a running serve', () => {
     expect((await as(token, '/v1/files/docs/a.md')).status).toBe(401);
     await vi.waitFor(() => expect(stream.ended).toBe(true), { timeout: 10_000, interval: 20 });
     expect((await as(owner, '/v1/files/docs/a.md')).status).toBe(200);
+  }, 60_000);
+
+  it('scopefs mcp --token relays to the serve with the named token\'s limits', async () => {
+    const created = await runCli(['token', 'create', '--root', root, '--name', 'agent', '--read', '/docs', '--json']);
+    const { token } = JSON.parse(created.stdout.toString()) as { token: string };
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...NODE_ARGS, 'mcp', '--root', root, '--token', token],
+      cwd: REPO,
+      env: childEnv(),
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'tokens-cli-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(names).toContain('read_file');
+      expect(names).not.toContain('write_file');
+      const read = await client.callTool({ name: 'read_file', arguments: { path: '/notes/n.md' } });
+      expect(read.isError).toBe(true);
+      expect(JSON.stringify(read.content)).toContain('token \\"agent\\" may not do this');
+    } finally {
+      await client.close();
+    }
   }, 60_000);
 
   it('refuses bad input with what to do (exit 1)', async () => {
