@@ -43,6 +43,10 @@ export async function exerciseAllTools(client: Client, options: { syncEnabled: b
 
   expect(await ok(client, 'read_file', { path: '/notes/a.md', offset: 2, limit: 1 })).toEqual(['     2\ttwo', '[lines 2-2 of 3; continue with offset=3]']);
   await fails(client, 'read_file', { path: '/notes/missing.md' }, /ENOENT/);
+  await fails(client, 'read_file', { path: '/notes' }, /EISDIR.*list_files/);
+  expect(await ok(client, 'glob', { pattern: '**/*.md' })).toEqual(['/notes/a.md']);
+  expect(await ok(client, 'grep', { pattern: '^tw', output: 'lines' })).toEqual(['/notes/a.md:2:two']);
+  await fails(client, 'grep', { pattern: '(' }, /EINVAL.*not a valid regular expression/);
   await fails(client, 'read_file', { path: '/notes/a.md', offset: 0 }, /offset/i);
 
   await ok(client, 'edit_file', { path: '/notes/a.md', old_string: 'two', new_string: 'TWO' });
