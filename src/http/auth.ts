@@ -65,13 +65,6 @@ export async function loadOrCreateToken(file: string): Promise<string> {
   return token;
 }
 
-/** Throws 401 unless the request carries `Authorization: Bearer <token>`. */
-export function checkBearer(req: IncomingMessage, auth: AuthConfig): void {
-  if (auth.mode === 'none') return;
-  const given = bearerOf(req);
-  if (given === undefined || !sameSecret(given, auth.token)) throw unauthorized('missing or invalid bearer token');
-}
-
 /**
  * Who a request is: the owner (the owner token, or anyone when auth is off),
  * or a named token with its grant. Throws 401 for anything else, saying why

@@ -228,6 +228,20 @@ describe('revoking a token', () => {
     }
   });
 
+  it('a token that expires while its event stream is open: the stream ends by the next heartbeat', async () => {
+    const quick = await startTestServer({ heartbeatMs: 50 });
+    try {
+      const { token } = await new TokenStore(tokensFilePath(quick.root)).create({ name: 'brief', read: ['/'], expiresInMs: 400 });
+      const stream = await SseClient.connect(`${quick.url}/v1/events`, { token });
+      expect(stream.ended).toBe(false);
+      await vi.waitFor(() => expect(stream.ended).toBe(true), { timeout: 10_000, interval: 20 });
+      expect((await fetch(`${quick.url}/v1/files?prefix=/`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+      stream.close();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('an expired token is refused with a message that says so', async () => {
     const store = new TokenStore(tokensFilePath(server.root));
     const { token } = await store.create({ name: 'expired', read: ['/'], expiresInMs: 1 }, Date.now() - 1_000);
