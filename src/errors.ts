@@ -7,6 +7,7 @@ import { RuntimeError, errorMessage, type RuntimeErrorCode } from '../supervisor
 export type ErrorCode =
   | 'ENOENT' // no such file
   | 'EEXIST' // target already exists
+  | 'EISDIR' // a directory where a file was expected
   | 'EINVAL' // invalid argument (path, content, options, config)
   | 'EROFS' // write to a readonly persistence config
   | 'EFBIG' // content over maxFileBytes
