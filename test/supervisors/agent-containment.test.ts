@@ -74,6 +74,22 @@ describe('an agent that exceeds its restart intensity', () => {
     }
   });
 
+  it('a temporary agent that crashes shows as crashed, is not rerun, and is not reported as stopped for intensity', async () => {
+    let runs = 0;
+    const scope = await startScope({
+      scopeKey: key('temporary'),
+      agents: [{ id: 'once', restart: 'temporary', run: () => { runs++; throw new Error('bad input'); } }],
+    });
+    try {
+      await until(() => scope.agents.list()[0]?.status === 'crashed');
+      expect(runs).toBe(1);
+      expect(scope.agents.stopped()).toEqual([]);
+      expect(scope.tree().map((c) => c.status)).toEqual(['running', 'running']);
+    } finally {
+      await scope.stop();
+    }
+  });
+
   it('a crash loop under a per-agent intensity stops only that agent', async () => {
     const scope = await startScope({
       scopeKey: key('per-agent'),
