@@ -84,6 +84,9 @@ export function parseStrategyRules(rules: unknown): { ok: true; rules: StrategyR
   return { ok: false, error: `the conflictStrategies option is invalid: ${parsed.error.issues.map((i) => describeIssue({ ...i, path: ['conflictStrategies', ...i.path] })).join('; ')}` };
 }
 
+/** How many paths' rules a strategy matcher remembers before it starts over. */
+const MAX_REMEMBERED_RULES = 100_000;
+
 /**
  * Builds the per-path strategy rule: sync-config.json's rules first, then
  * the library option's, the first whose pattern matches wins; else `merge`.
@@ -93,9 +96,17 @@ export function createStrategyMatcher(configRules: readonly StrategyRule[], opti
   const compile = (rules: readonly StrategyRule[], source: RuleSource) =>
     rules.map((rule, index) => ({ matches: picomatch(body(rule.pattern), GLOB_OPTIONS), applied: { strategy: rule.strategy, source, pattern: rule.pattern, index } }));
   const compiled = [...compile(configRules, 'config'), ...compile(optionRules, 'options')];
+  if (compiled.length === 0) return () => DEFAULT_RULE;
+  // Every pass asks again for the same paths; a glob test costs ~150 ns, so remember the answers (bounded).
+  const known = new Map<string, AppliedRule>();
   return (path) => {
+    const hit = known.get(path);
+    if (hit !== undefined) return hit;
     const relative = path.replace(/^\/+/, '');
-    return compiled.find((rule) => rule.matches(relative))?.applied ?? DEFAULT_RULE;
+    const applied = compiled.find((rule) => rule.matches(relative))?.applied ?? DEFAULT_RULE;
+    if (known.size >= MAX_REMEMBERED_RULES) known.clear();
+    known.set(path, applied);
+    return applied;
   };
 }
 
