@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { fsErrors } from '../errors.js';
 import { normalizePrefix } from '../paths.js';
 import type { EntryMeta, FileSystem } from '../types.js';
-import { runTool } from './result.js';
 import { deleteForAgent, readForAgent } from './file-read.js';
-import { withHint } from './hints.js';
+import { runWithHints } from './hints.js';
 import { insertLines, rewriteText } from './text.js';
 
 const DEFAULT_LINE_LIMIT = 2_000;
@@ -33,7 +32,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { readOnlyHint: true },
     },
     ({ path, offset, limit, raw }) =>
-      runAgentTool(() => readForAgent(fs, path, { offset: offset ?? 1, limit: limit ?? DEFAULT_LINE_LIMIT, raw: raw ?? false })),
+      runWithHints(() => readForAgent(fs, path, { offset: offset ?? 1, limit: limit ?? DEFAULT_LINE_LIMIT, raw: raw ?? false })),
   );
 
   server.registerTool(
@@ -45,7 +44,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { destructiveHint: true, idempotentHint: true },
     },
     ({ path, content }) =>
-      runAgentTool(async () => {
+      runWithHints(async () => {
         const meta = await fs.writeFile(path, content);
         return `Wrote ${meta.size} bytes to ${meta.path} (revision ${meta.revision})`;
       }),
@@ -66,7 +65,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       },
       annotations: { destructiveHint: true },
     },
-    (args) => runAgentTool(() => edit(fs, args.path, args.old_string, args.new_string, args.replace_all ?? false)),
+    (args) => runWithHints(() => edit(fs, args.path, args.old_string, args.new_string, args.replace_all ?? false)),
   );
 
   server.registerTool(
@@ -82,7 +81,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { destructiveHint: false },
     },
     ({ path, line, text }) =>
-      runAgentTool(async () => {
+      runWithHints(async () => {
         const meta = await rewriteText(fs, path, (current) => insertLines(current, line, text));
         return `Inserted after line ${line} of ${meta.path} (revision ${meta.revision})`;
       }),
@@ -96,7 +95,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       inputSchema: { prefix: z.string().optional().describe('Directory to list, e.g. /notes (default: everything)') },
       annotations: { readOnlyHint: true },
     },
-    ({ prefix }) => runAgentTool(async () => listing(await fs.listEntries(normalizePrefix(prefix)), normalizePrefix(prefix))),
+    ({ prefix }) => runWithHints(async () => listing(await fs.listEntries(normalizePrefix(prefix)), normalizePrefix(prefix))),
   );
 
   server.registerTool(
@@ -108,7 +107,7 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       annotations: { destructiveHint: false },
     },
     ({ from, to }) =>
-      runAgentTool(async () => {
+      runWithHints(async () => {
         const { moved } = await fs.moveFile(from, to);
         return moved.map(([a, b]) => `Moved ${a} -> ${b}`).join('\n') || 'Nothing was moved';
       }),
@@ -125,13 +124,8 @@ export function registerFileTools(server: McpServer, fs: FileSystem): void {
       },
       annotations: { destructiveHint: true, idempotentHint: false },
     },
-    ({ path, recursive }) => runAgentTool(() => deleteForAgent(fs, path, recursive ?? false)),
+    ({ path, recursive }) => runWithHints(() => deleteForAgent(fs, path, recursive ?? false)),
   );
-}
-
-/** runTool with a hint on every error saying what to do next. */
-function runAgentTool(work: () => Promise<string | string[]>) {
-  return runTool(() => work().catch((err: unknown) => Promise.reject(withHint(err))));
 }
 
 async function edit(fs: FileSystem, path: string, oldString: string, newString: string, all: boolean): Promise<string> {

@@ -3,7 +3,9 @@
  * typed message plus one hint per error code, so a model that hits ENOENT
  * is told to look for the file instead of guessing again.
  */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ScopeFsError, errorMessage, isScopeFsError, type ErrorCode } from '../errors.js';
+import { runTool } from './result.js';
 
 const HINTS: Partial<Record<string, string>> = {
   ENOENT: 'glob or list_files shows which files exist',
@@ -26,6 +28,11 @@ export function withHint(err: unknown): Error {
   if (!hint || err.message.includes(hint)) return err;
   const message = err.message.replace(/^[A-Z]+: /, '');
   return new ScopeFsError(err.code, `${message}; ${hint}`, { cause: err });
+}
+
+/** runTool, with what to do next added to every error (see withHint). */
+export function runWithHints(work: () => Promise<string | string[]>): Promise<CallToolResult> {
+  return runTool(() => work().catch((err: unknown) => Promise.reject(withHint(err))));
 }
 
 /**

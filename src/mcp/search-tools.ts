@@ -2,8 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { DEFAULT_SEARCH_LIMIT, globFiles, grepFiles, type GrepResult } from '../search/search.js';
 import type { FileSystem } from '../types.js';
-import { withHint } from './hints.js';
-import { runTool } from './result.js';
+import { runWithHints } from './hints.js';
 
 const under = z.string().optional().describe('Directory to search, e.g. /notes (default: the whole workspace)');
 const limit = z.number().int().min(1).max(10_000).optional().describe(`Most results to return (default ${DEFAULT_SEARCH_LIMIT})`);
@@ -21,7 +20,7 @@ export function registerSearchTools(server: McpServer, fs: FileSystem): void {
       annotations: { readOnlyHint: true },
     },
     ({ pattern, path, limit }) =>
-      run(async () => {
+      runWithHints(async () => {
         const { files, total } = await globFiles(fs, { pattern, under: path, limit });
         if (total === 0) return `No files match ${pattern} under ${path ?? '/'}; try a broader pattern such as **/*`;
         const shown = files.map((file) => file.path);
@@ -50,7 +49,7 @@ export function registerSearchTools(server: McpServer, fs: FileSystem): void {
       annotations: { readOnlyHint: true },
     },
     (args) =>
-      run(async () =>
+      runWithHints(async () =>
         formatGrep(
           await grepFiles(fs, {
             pattern: args.pattern,
@@ -65,10 +64,6 @@ export function registerSearchTools(server: McpServer, fs: FileSystem): void {
         ),
       ),
   );
-}
-
-function run(work: () => Promise<string>) {
-  return runTool(() => work().catch((err: unknown) => Promise.reject(withHint(err))));
 }
 
 /** ripgrep's shapes: `path`, `path:count`, or `path:line:text` with `path-line-text` context and `--` between groups. */
