@@ -46,12 +46,19 @@ function withTokens(path: string, content: Uint8Array | null, tokens: readonly s
 export async function editOnDisk(root: string, path: string, how: DiskEditHow, tokens: readonly string[]): Promise<DiskEditResult> {
   const real = join(root, path);
   if (how === 'delete') return deleteAside(root, real);
-  await mkdir(dirname(real), { recursive: true });
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    // Inside the loop: a pulled directory move can take the directory away between attempts.
+    await mkdir(dirname(real), { recursive: true });
     const outcome = how === 'write' ? await saveInPlace(real, path, tokens) : await saveByRename(real, path, tokens);
     if (outcome !== 'changed') return outcome;
   }
   throw new Error(`${real} kept changing under a disk edit: gave up after ${ATTEMPTS} attempts`);
+}
+
+/** The file or its directory was created, removed or moved by someone else meanwhile: try again. */
+function isChangedUnderUs(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EEXIST' || code === 'ENOENT';
 }
 
 async function openExisting(real: string): Promise<FileHandle | null> {
@@ -71,7 +78,7 @@ async function saveInPlace(real: string, path: string, tokens: readonly string[]
       await writeFile(real, withTokens(path, null, tokens), { flag: 'wx' });
       return { applied: true, removed: [] };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return 'changed';
+      if (isChangedUnderUs(err)) return 'changed';
       throw err;
     }
   }
@@ -96,14 +103,25 @@ async function saveByRename(real: string, path: string, tokens: readonly string[
     const read = handle ? await handle.readFile() : null;
     const readIno = handle ? (await handle.stat({ bigint: true })).ino : undefined;
     const temp = join(dirname(real), `_tmp-disk-edit-${randomBytes(4).toString('hex')}`);
-    await writeFile(temp, withTokens(path, read, tokens));
+    try {
+      await writeFile(temp, withTokens(path, read, tokens));
+    } catch (err) {
+      if (isChangedUnderUs(err)) return 'changed'; // the directory went away (a directory move)
+      throw err;
+    }
     // Check and rename back to back, synchronously: the window left is the one scopefs has too.
     if (lstatSync(real, { bigint: true, throwIfNoEntry: false })?.ino !== readIno) {
-      await unlink(temp);
+      await unlink(temp).catch(() => undefined);
       return 'changed';
     }
     const from = now();
-    renameSync(temp, real);
+    try {
+      renameSync(temp, real);
+    } catch (err) {
+      if (!isChangedUnderUs(err)) throw err;
+      await unlink(temp).catch(() => undefined);
+      return 'changed';
+    }
     return { applied: true, removed: [], from, to: now() };
   } finally {
     await handle?.close();
