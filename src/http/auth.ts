@@ -74,8 +74,9 @@ export async function authenticateBearer(req: IncomingMessage, auth: AuthConfig,
   if (auth.mode === 'none') return { principal: OWNER };
   const given = bearerOf(req);
   if (given === undefined) throw unauthorized('missing or invalid bearer token');
-  // Both comparisons always run, so timing does not tell an owner token from a named one.
-  const owner = sameSecret(given, auth.token);
+  // Constant-time against the owner token; named tokens are only looked up
+  // when it is not the owner's (what that timing tells, only the owner knows).
+  if (sameSecret(given, auth.token)) return { principal: OWNER };
   let named: TokenMatch = { status: 'unknown' };
   let unreadable = false;
   try {
@@ -83,7 +84,6 @@ export async function authenticateBearer(req: IncomingMessage, auth: AuthConfig,
   } catch {
     unreadable = true;
   }
-  if (owner) return { principal: OWNER };
   if (unreadable) {
     throw new HttpError(503, 'EUNAVAILABLE', 'named tokens cannot be checked now (the token file is unreadable); the owner can see why with scopefs token list');
   }
