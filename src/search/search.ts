@@ -181,26 +181,30 @@ function addFile(result: GrepResult, entry: EntryMeta, text: string, search: Sea
     result.files.push({ path: entry.path, modifiedAt: entry.modifiedAt, count, lines: [] });
     return budget - 1;
   }
-  const kept = takeMatches(lines, budget);
+  const kept = takeMatches(lines, budget, context);
   result.files.push({ path: entry.path, modifiedAt: entry.modifiedAt, count, lines: kept.lines });
   if (kept.used < count) result.truncated = true;
   return budget - kept.used;
 }
 
-/** The first `budget` matches with their context lines. */
-function takeMatches(lines: GrepLine[], budget: number): { lines: GrepLine[]; used: number } {
+/** The first `budget` matches with their context lines (not the context of the first match left out). */
+function takeMatches(lines: GrepLine[], budget: number, context: number): { lines: GrepLine[]; used: number } {
   let used = 0;
+  let lastKept = 0;
   let end = lines.length;
   for (let i = 0; i < lines.length; i++) {
-    if (!lines[i]!.match) continue;
+    const line = lines[i]!;
+    if (!line.match) continue;
     if (used === budget) {
       end = i;
       break;
     }
     used++;
+    lastKept = line.line;
   }
-  // Context lines between the last kept match and the first dropped one stay: they follow a kept match.
-  return { lines: lines.slice(0, end), used };
+  const kept = lines.slice(0, end);
+  while (end < lines.length && kept.length > 0 && kept.at(-1)!.line > lastKept + context) kept.pop();
+  return { lines: kept, used };
 }
 
 async function readIfPresent(fs: FileSystem, path: string): Promise<Uint8Array | undefined> {

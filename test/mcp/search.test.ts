@@ -80,6 +80,13 @@ describe('grep', () => {
     ]);
   });
 
+  it('at the limit, the context of the first match left out is left out too', async () => {
+    await scope.fs.writeFile('/ctx.txt', 'a\nHIT 1\nb\nc\nd\ne\nHIT 2\nf\n');
+    expect((await call(client, 'grep', { pattern: 'HIT', output: 'lines', context: 1, limit: 1, glob: '/ctx.txt' })).texts).toEqual([
+      '/ctx.txt-1-a\n/ctx.txt:2:HIT 1\n/ctx.txt-3-b\n[more matches; narrow the pattern or glob, or raise limit]',
+    ]);
+  });
+
   it('an invalid expression or no match says what to try', async () => {
     const bad = await call(client, 'grep', { pattern: 'foo(' });
     expect(bad.isError).toBe(true);
