@@ -13,6 +13,9 @@ import type { SyncStore } from '../stores/types.js';
 import { MemoryTombstones } from './memory-tombstones.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { SqliteTombstones } from './sqlite-tombstones.js';
+import { SqlHistory, type HistoryCall } from './sql-history.js';
+import { historyCallSql, historyCallValues } from './sql-history-functions.js';
+import { SqlTombstones } from './sql-tombstones.js';
 import type { TombstonePurger } from './tombstones.js';
 import type { HistoryStore } from './types.js';
 
@@ -45,7 +48,8 @@ class SharedMemoryHistory extends SqliteHistory {
  * The history inside a store's database, with the store's app as scope.
  * Each call opens a new connection (close it when done), except for the
  * memory store, whose one history lives as long as the store object.
- * PostgreSQL and Supabase stores: not yet (EINVAL), see docs/history.md.
+ * PostgreSQL and Supabase: through the store's pool or RPC and migration 5's
+ * SQL functions (the store must be open; closing the history leaves it open).
  */
 export async function openStoreHistory(store: SyncStore): Promise<HistoryStore> {
   if (store instanceof MemoryStore) {
@@ -54,7 +58,9 @@ export async function openStoreHistory(store: SyncStore): Promise<HistoryStore> 
     return history;
   }
   if (store instanceof SqliteStore) return new SqliteHistory({ file: store.url.slice('sqlite:'.length) });
-  throw new ScopeFsError('EINVAL', `store ${store.url} has no history support in this build; use a memory, sqlite or postgres store`);
+  const call = sqlCall(store);
+  if (call) return new SqlHistory(call);
+  throw new ScopeFsError('EINVAL', `store ${store.url} has no history support: use a memory, sqlite, postgres or supabase store`);
 }
 
 const memoryStoreTombstones = new WeakMap<MemoryStore, MemoryTombstones>();
@@ -67,5 +73,24 @@ export function openStoreTombstones(store: SyncStore): TombstonePurger {
     return purger;
   }
   if (store instanceof SqliteStore) return new SqliteTombstones(store.url.slice('sqlite:'.length));
-  throw new ScopeFsError('EINVAL', `store ${store.url} has no tombstone purging in this build; use a memory or sqlite store`);
+  const call = sqlCall(store);
+  if (call) return new SqlTombstones(call);
+  throw new ScopeFsError('EINVAL', `store ${store.url} has no tombstone purging: use a memory, sqlite, postgres or supabase store`);
+}
+
+/** PostgresStore (queryRows) and SupabaseStore (callRpc), told apart by shape so neither driver is imported here. */
+interface PostgresLike { queryRows(text: string, values: readonly unknown[]): Promise<Record<string, unknown>[]> }
+interface SupabaseLike { callRpc(fn: string, args: Record<string, unknown>): Promise<unknown> }
+
+function sqlCall(store: SyncStore): HistoryCall | null {
+  const candidate = store as Partial<PostgresLike & SupabaseLike>;
+  if (typeof candidate.queryRows === 'function') {
+    const postgres = store as unknown as PostgresLike;
+    return async (fn, args) => (await postgres.queryRows(historyCallSql(fn), historyCallValues(fn, args)))[0]?.result ?? null;
+  }
+  if (typeof candidate.callRpc === 'function') {
+    const supabase = store as unknown as SupabaseLike;
+    return (fn, args) => supabase.callRpc(fn, args);
+  }
+  return null;
 }

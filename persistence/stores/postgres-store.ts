@@ -100,6 +100,17 @@ export class PostgresStore extends SqlFunctionStore {
     }
   }
 
+  /** Runs one statement on the store's pool and returns its rows (persistence/history calls its SQL functions through it). */
+  async queryRows(text: string, values: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    const pool = this.requirePool('query');
+    this.countQuery();
+    try {
+      return (await pool.query(text, [...values])).rows as Record<string, unknown>[];
+    } catch (err) {
+      throw pgError(err, this.url);
+    }
+  }
+
   private async connect(): Promise<void> {
     if (this.options.autoMigrate ?? true) await migrate(this.connectionString);
     const pool = new pg.Pool({

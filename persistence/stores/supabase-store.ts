@@ -118,6 +118,11 @@ export class SupabaseStore extends SqlFunctionStore {
     };
   }
 
+  /** Calls any scopefs RPC function (persistence/history calls its SQL functions through it). */
+  callRpc(fn: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.callFunction(fn as SqlFunctionName, args as SqlArgs);
+  }
+
   protected async callFunction(fn: SqlFunctionName, args: SqlArgs): Promise<unknown> {
     if (fn !== 'scopefs_schema_version') this.requireOpen(fn);
     let response;
