@@ -16,7 +16,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { FileSystem, ScopeKey } from '../../src/types.js';
 import { describeReason, isAbnormal, type ExitReason } from '../runtime/actor.js';
 import type { ChildInfo } from '../runtime/child.js';
-import type { IntensityLimit } from '../runtime/restart-intensity.js';
+import { RestartIntensityError, type IntensityLimit } from '../runtime/restart-intensity.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 import { startAgent, type AgentSpec } from './agent.js';
 
@@ -140,7 +140,8 @@ export class AgentsSubtree implements AgentsHandle {
   }
 
   private cellExited(cell: Cell, supervisor: Supervisor, reason: ExitReason): void {
-    if (!isAbnormal(reason)) return; // stopped with the scope
+    // Only giving up is a stop for good; a shutdown (or a kill) comes from the scope stopping.
+    if (!(reason instanceof RestartIntensityError)) return;
     const restarts = supervisor.children()[0]?.restarts ?? 0;
     const event: AgentStoppedEvent = {
       type: 'agent_stopped',
