@@ -1,5 +1,6 @@
 import type { ChildInfo } from '../supervisors/runtime/child.js';
 import type { PersistenceDriver } from '../persistence/drivers/types.js';
+import type { CheckpointInfo, HistoryVersion } from '../persistence/history/types.js';
 
 /** File content: text (stored as UTF-8) or bytes (stored exactly). */
 export type Content = string | Uint8Array;
@@ -112,6 +113,81 @@ export interface ChangeOptions {
 export interface ReadOptions {
   /** `utf8` (default) returns a string; `bytes` returns the exact bytes. */
   encoding?: 'utf8' | 'bytes';
+  /** Read an older version: a history revision from `history(path)` (ENOENT naming it when unknown). */
+  revision?: number;
+}
+
+/** What readEntry answers: the metadata and the content of one and the same version. */
+export interface FileEntry<C extends Content = Content> {
+  meta: EntryMeta;
+  content: C;
+}
+
+export type { CheckpointInfo, HistoryVersion };
+
+export interface HistoryQuery {
+  /** At most this many versions, newest first (default 100). */
+  limit?: number;
+}
+
+export interface RestoreOptions {
+  /** Compare-and-swap on the current file: ESTALE unless it is at this revision (0 = must not exist). */
+  ifRevision?: number;
+  actor?: string;
+}
+
+export interface CheckpointOptions {
+  message?: string;
+  /** Only files under this prefix (default the whole scope). */
+  prefix?: string;
+}
+
+export interface RestoreCheckpointOptions {
+  /** Only files under this prefix (it must lie within the checkpoint's prefix). */
+  prefix?: string;
+  /** Plan only: report what would change, change nothing. */
+  dryRun?: boolean;
+  actor?: string;
+}
+
+/** What restoring a checkpoint changed (or, with dryRun, would change), paths ascending. */
+export interface CheckpointRestore {
+  checkpoint: string;
+  dryRun: boolean;
+  /** Files written back (their content differed). */
+  written: string[];
+  /** Files created again (absent now). */
+  created: string[];
+  /** Files deleted (not in the checkpoint). */
+  deleted: string[];
+  /** Files already as in the checkpoint. */
+  unchanged: number;
+}
+
+/** How two manifests differ (`b` absent: the current files), paths ascending. */
+export interface CheckpointDiff {
+  from: string;
+  to: string;
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** History, restore and checkpoints of a scope (docs/history.md). */
+export interface FileHistoryApi {
+  /** The versions of a path, newest first (deleted ones too). */
+  history(path: string, query?: HistoryQuery): Promise<HistoryVersion[]>;
+  /** Writes the content of `revision` as a new version (undeletes a deleted path); an ordinary change. */
+  restore(path: string, revision: number, options?: RestoreOptions): Promise<EntryMeta>;
+  /** Paths under `prefix` whose latest version is a deletion, with that version, newest first. */
+  listDeleted(prefix?: string): Promise<HistoryVersion[]>;
+  /** Flushes, then records a named manifest of every file (under `prefix`). Name default: `checkpoint-<ISO time>`. */
+  checkpoint(name?: string, options?: CheckpointOptions): Promise<CheckpointInfo>;
+  listCheckpoints(): Promise<CheckpointInfo[]>;
+  /** Brings the files back to the checkpoint's manifest as ordinary changes; returns what changed. */
+  restoreCheckpoint(name: string, options?: RestoreCheckpointOptions): Promise<CheckpointRestore>;
+  /** What differs between checkpoint `a` and checkpoint `b` (or the current files). */
+  diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff>;
 }
 
 export interface FsStats {
@@ -141,7 +217,11 @@ export interface MoveResult {
  * The public API of a scope's FileSystemServer. Every method goes through the
  * actor's mailbox, so calls are applied one at a time in the order made.
  */
-export interface FileSystem {
+export interface FileSystem extends FileHistoryApi {
+  /** The metadata and content of one version, in one call (no stat/read race). */
+  readEntry(path: string, options?: { encoding?: 'utf8' }): Promise<FileEntry<string>>;
+  readEntry(path: string, options: { encoding: 'bytes' }): Promise<FileEntry<Uint8Array>>;
+  readEntry(path: string, options?: ReadOptions): Promise<FileEntry>;
   writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta>;
   readFile(path: string, options?: { encoding?: 'utf8' }): Promise<string>;
   readFile(path: string, options: { encoding: 'bytes' }): Promise<Uint8Array>;

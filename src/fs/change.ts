@@ -19,6 +19,8 @@ import { fsErrors } from '../errors.js';
 import type { ChangeAuthor, ChangeOptions, Durability, EntryMeta, FsEvent, Origin } from '../types.js';
 import type { Location } from './configs.js';
 import { newEntry, setContent, toMeta, type Entry, type EntryTable, type NewContent } from './entries.js';
+import type { HistoryRecorder } from './history-recorder.js';
+import { noteChange } from './history-notes.js';
 import type { JournalKeeper } from './journal-keeper.js';
 import type { JournalOp } from './journal-codec.js';
 import type { LoadedEntry } from './loads.js';
@@ -153,12 +155,15 @@ export interface ChangeTarget {
   scheduler: PersistScheduler;
   subscribers: Subscribers;
   nextRevision(): number;
+  /** Where applied versions are recorded (history-notes.ts); absent without history. */
+  history?: HistoryRecorder;
 }
 
 /** Carries out `change`; returns a promise only when it waits for persistence. */
 export function applyChange(target: ChangeTarget, change: Change): Promise<void> | undefined {
   target.journal.append(change.journal, change.subject);
   for (const update of change.entries) updateEntry(target, update);
+  if (target.history) noteChange(target.history, target.entries, change);
   const outcomes: Outcome[] | undefined = change.waitForPersist ? [] : undefined;
   for (const intent of change.persist) schedule(target, intent, outcomes);
   for (const intent of change.events) target.subscribers.emit(eventOf(target, change, intent));

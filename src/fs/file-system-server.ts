@@ -16,7 +16,16 @@ import { fsErrors } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type {
   ChangeOptions,
+  CheckpointDiff,
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointRestore,
   Content,
+  FileEntry,
+  HistoryQuery,
+  HistoryVersion,
+  RestoreCheckpointOptions,
+  RestoreOptions,
   Durability,
   EntryMeta,
   FileSystem,
@@ -33,6 +42,8 @@ import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_FILE_BYTES, nonNegative } from './conf
 import { textOf, toMeta, type Entry } from './entries.js';
 import type { LoadedEntry, LoadedFile } from './loads.js';
 import type { FsCall, FsCast, FsMessage } from './messages.js';
+import { ScopeHistory } from './history-api.js';
+import { HistoryRecorder, type HistoryTarget } from './history-recorder.js';
 import { moveFile } from './moves.js';
 import { appendFile, deleteFile, editFile, writeFile } from './mutations.js';
 import type { RetryOptions } from './persist-scheduler.js';
@@ -59,6 +70,8 @@ export interface FileSystemServerOptions {
   callTimeoutMs?: number;
   /** Called with every message as the server takes it from its mailbox (for logging and tracing). */
   trace?: (message: FsMessage) => void;
+  /** Record every applied change in this history (docs/history.md); without it the history methods fail (EINVAL). */
+  history?: HistoryTarget;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
@@ -75,8 +88,12 @@ export class FileSystemServer implements FileSystem, Process {
   private readsSinceCheck = 0;
   /** Set while fast-path reads wait for the event loop's turn. */
   private turnWait: Promise<void> | undefined;
+  private readonly recorder: HistoryRecorder | undefined;
+  private readonly scopeHistory: ScopeHistory | undefined;
 
   private constructor(options: FileSystemServerOptions) {
+    this.recorder = options.history ? new HistoryRecorder(options.history) : undefined;
+    this.scopeHistory = this.recorder ? new ScopeHistory(this, this.recorder) : undefined;
     const callTimeoutMs = nonNegative(options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 'callTimeoutMs');
     this.slowCallTimeoutMs = Math.max(callTimeoutMs, SLOW_CALL_TIMEOUT_MS);
     this.trace = options.trace;
@@ -89,13 +106,14 @@ export class FileSystemServer implements FileSystem, Process {
       maxFileBytes: nonNegative(options.maxFileBytes, DEFAULT_MAX_FILE_BYTES, 'maxFileBytes'),
       retry: options.retry ?? {},
       cast: (message) => this.actor.cast(message),
+      history: this.recorder,
     });
     this.actor = new Actor<FsCall, FsCast>(
       {
         init: () => this.core.init(),
         handleCall: (message) => this.handleCall(message),
         handleCast: (message) => this.handleCast(message),
-        terminate: () => this.core.terminate(),
+        terminate: () => this.terminate(),
       },
       { name: options.name ?? 'fs', callTimeoutMs },
     );
@@ -147,6 +165,7 @@ export class FileSystemServer implements FileSystem, Process {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (options?.revision !== undefined) return this.readRevision(path, options.revision, bytes);
     if (this.actor.idle && this.actor.status === 'running') {
       // Table keys are normalised paths, so a hit needs no validation.
       const loaded = this.core.peekLoaded(path);
@@ -156,6 +175,22 @@ export class FileSystemServer implements FileSystem, Process {
       if ('content' in answer) return answer.content;
       // A lazy load runs outside the mailbox, so other calls (and other loads) go on meanwhile.
       return answer.loading.then((loaded) => this.call({ type: 'install_loaded', entry: answer.entry, loaded, bytes }));
+    });
+  }
+
+  readEntry(path: string, options?: { encoding?: 'utf8' }): Promise<FileEntry<string>>;
+  readEntry(path: string, options: { encoding: 'bytes' }): Promise<FileEntry<Uint8Array>>;
+  readEntry(path: string, options?: ReadOptions): Promise<FileEntry>;
+  readEntry(path: string, options?: ReadOptions): Promise<FileEntry> {
+    let bytes: boolean;
+    try {
+      bytes = encodingOf(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.call<EntryAnswer>({ type: 'read_entry', path, bytes }).then((answer): FileEntry | Promise<FileEntry> => {
+      if ('meta' in answer) return answer;
+      return answer.loading.then((loaded) => this.call({ type: 'install_loaded', entry: answer.entry, loaded, bytes, withMeta: true }));
     });
   }
 
@@ -228,6 +263,68 @@ export class FileSystemServer implements FileSystem, Process {
     return this.call<{ done: Promise<void> }>({ type: 'check_disk', path }).then((answer) => answer.done);
   }
 
+  // ---- history (history-api.ts) -----------------------------------------
+
+  history(path: string, query?: HistoryQuery): Promise<HistoryVersion[]> {
+    return this.withHistory((h) => h.history(path, query));
+  }
+
+  restore(path: string, revision: number, options?: RestoreOptions): Promise<EntryMeta> {
+    return this.withHistory((h) => h.restore(path, revision, options));
+  }
+
+  listDeleted(prefix?: string): Promise<HistoryVersion[]> {
+    return this.withHistory((h) => h.listDeleted(prefix));
+  }
+
+  checkpoint(name?: string, options?: CheckpointOptions): Promise<CheckpointInfo> {
+    return this.withHistory((h) => h.checkpoint(name, options));
+  }
+
+  listCheckpoints(): Promise<CheckpointInfo[]> {
+    return this.withHistory((h) => h.listCheckpoints());
+  }
+
+  restoreCheckpoint(name: string, options?: RestoreCheckpointOptions): Promise<CheckpointRestore> {
+    return this.withHistory((h) => h.restoreCheckpoint(name, options));
+  }
+
+  diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff> {
+    return this.withHistory((h) => h.diffCheckpoint(a, b));
+  }
+
+  /** Resolves once every change applied so far is recorded in the history (tests, benchmarks, shutdown). */
+  historySettled(): Promise<void> {
+    return this.recorder ? this.recorder.drain() : Promise.resolve();
+  }
+
+  private readRevision(path: string, revision: number, bytes: boolean): Promise<Content> {
+    return this.withHistory(async (h) => {
+      const content = await h.contentAt(path, revision);
+      return bytes ? content : new TextDecoder().decode(content);
+    });
+  }
+
+  private withHistory<T>(work: (history: ScopeHistory) => Promise<T>): Promise<T> {
+    const history = this.scopeHistory;
+    if (!history) {
+      return Promise.reject(fsErrors.invalid('this filesystem keeps no history: start it with the `history` option, or through startScope, which always does'));
+    }
+    try {
+      return work(history);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async terminate(): Promise<void> {
+    try {
+      await this.core.terminate();
+    } finally {
+      await this.recorder?.close();
+    }
+  }
+
   /** The snapshot (when asked for) reflects every change already applied; later changes arrive as events. */
   subscribe(listener: FsListener, options: { snapshot?: boolean } = {}): () => void {
     return this.core.subscribe(listener, options.snapshot === true);
@@ -277,8 +374,12 @@ export class FileSystemServer implements FileSystem, Process {
         return moveFile(core, message.from, message.to, message.options);
       case 'read':
         return readAnswer(core, message.path, message.bytes);
-      case 'install_loaded':
-        return contentAs(core.installLoaded(message.entry, message.loaded), message.bytes);
+      case 'install_loaded': {
+        const loaded = core.installLoaded(message.entry, message.loaded);
+        return message.withMeta ? { meta: toMeta(loaded), content: contentAs(loaded, message.bytes) } : contentAs(loaded, message.bytes);
+      }
+      case 'read_entry':
+        return entryAnswer(core, message.path, message.bytes);
       case 'exists':
         return core.entry(normalizePath(message.path)) !== undefined;
       case 'stat':
@@ -326,6 +427,15 @@ export class FileSystemServer implements FileSystem, Process {
 }
 
 type ReadAnswer = { content: Content } | { entry: Entry; loading: Promise<LoadedFile | null> };
+type EntryAnswer = FileEntry | { entry: Entry; loading: Promise<LoadedFile | null> };
+
+/** The metadata and content of a loaded file, or the entry and its lazy load. */
+function entryAnswer(core: ServerCore, path: string, bytes: boolean): EntryAnswer {
+  const target = normalizePath(path);
+  const entry = existing(core, target);
+  const loaded = core.peekLoaded(target);
+  return loaded ? { meta: toMeta(loaded), content: contentAs(loaded, bytes) } : { entry, loading: core.startLoad(entry) };
+}
 
 /** The content of a loaded file, or the entry and its lazy load (which the caller awaits outside the mailbox). */
 function readAnswer(core: ServerCore, path: string, bytes: boolean): ReadAnswer {

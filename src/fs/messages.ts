@@ -21,8 +21,10 @@ export type FsCall =
   | { type: 'move'; from: string; to: string; options: ChangeOptions | undefined }
   /** Answers the content, or the entry and its lazy load, which runs outside the mailbox. */
   | { type: 'read'; path: string; bytes: boolean }
-  /** The second half of a lazy read: keeps the loaded bytes (unless the entry changed) and answers them. */
-  | { type: 'install_loaded'; entry: Entry; loaded: LoadedFile | null; bytes: boolean }
+  /** The second half of a lazy read: keeps the loaded bytes (unless the entry changed) and answers them (with the metadata for readEntry). */
+  | { type: 'install_loaded'; entry: Entry; loaded: LoadedFile | null; bytes: boolean; withMeta?: boolean }
+  /** Like `read`, answering the metadata and content of one version (readEntry). */
+  | { type: 'read_entry'; path: string; bytes: boolean }
   | { type: 'exists'; path: string }
   | { type: 'stat'; path: string }
   | { type: 'list_files'; prefix: string | undefined }

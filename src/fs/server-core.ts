@@ -21,6 +21,8 @@ import { DiskReplica, rebaseReplayed } from './disk-replica.js';
 import { EntryTable, toMeta, type Entry } from './entries.js';
 import { Subscribers } from './events.js';
 import { indexConfig, replayOps, type KnownFile, type ReplayDeps } from './indexer.js';
+import { noteReplayed, noteReset } from './history-notes.js';
+import type { HistoryRecorder } from './history-recorder.js';
 import { JournalKeeper } from './journal-keeper.js';
 import { Loads, type LoadedEntry, type LoadedFile } from './loads.js';
 import type { CastPort } from './messages.js';
@@ -38,6 +40,8 @@ export interface CoreOptions {
   retry: RetryOptions;
   /** The server's own mailbox. */
   cast: CastPort;
+  /** Records every applied version (history-recorder.ts). */
+  history?: HistoryRecorder;
 }
 
 /** How often a flush reconciles paths whose disk changed under it and flushes again. */
@@ -67,6 +71,7 @@ export class ServerCore implements FsCore {
   /** A `persist_settled` cast is in the mailbox: more finished I/O needs no second one. */
   private settleQueued = false;
   private clock = 0;
+  private readonly history: HistoryRecorder | undefined;
 
   constructor(options: CoreOptions) {
     const { entries, bases, subscribers } = this;
@@ -104,7 +109,8 @@ export class ServerCore implements FsCore {
     this.loads = new Loads(entries, configs, bases);
     this.replica = new DiskReplica({ core: this, bases, persister, emit: (event) => subscribers.emit(event), cast: this.cast });
     const nextRevision = (): number => this.nextRevision();
-    this.target = { journal, entries, persister, scheduler, subscribers, nextRevision };
+    this.history = options.history;
+    this.target = { journal, entries, persister, scheduler, subscribers, nextRevision, history: options.history };
     this.indexing = {
       entries,
       configs,
@@ -139,13 +145,17 @@ export class ServerCore implements FsCore {
     }
   }
 
-  /** Flushes, drops memory (memory-only files too) and re-indexes. Refuses (EIO) while anything fails to persist. */
+  /**
+   * Back to the persisted state (Sagents semantics): memory-only files are
+   * removed, unpersisted changes (dirty entries, pending deletes, what only
+   * the journal holds) and pending timers are discarded, and the table is
+   * re-indexed from persistence. Driver I/O already under way finishes first.
+   * Every discarded version was recorded in history when it was made; the
+   * state the reset returns to is recorded too, so a reset can be undone by
+   * restoring the discarded versions.
+   */
   async reset(): Promise<void> {
-    const result = await this.flush();
-    if (result.failed.length > 0) {
-      const paths = result.failed.map((f) => f.path).join(', ');
-      throw new ScopeFsError('EIO', `reset refused: ${result.failed.length} change(s) could not be persisted (${paths})`);
-    }
+    const discarded = this.unpersistedPaths();
     await this.persister.drain();
     this.scheduler.clear();
     this.persister.clear();
@@ -153,6 +163,26 @@ export class ServerCore implements FsCore {
     this.bases.clear();
     for (const config of this.configs.all()) await indexConfig(this.indexing, config);
     this.journal.settle();
+    if (this.history) await noteReset(this.history, discarded, (path) => this.loadedForHistory(path));
+  }
+
+  /** Paths whose memory differs from persistence: dirty or memory-only entries, pending deletes. */
+  private unpersistedPaths(): string[] {
+    const paths = new Set(this.persister.pendingOps().map((op) => op.path));
+    for (const path of this.entries.dirty()) paths.add(path);
+    for (const entry of this.entries.values()) if (entry.memoryOnly) paths.add(entry.path);
+    return [...paths];
+  }
+
+  /** The persisted content of `path` after a reset, or null when it has none. */
+  private async loadedForHistory(path: string): Promise<LoadedEntry | null> {
+    const entry = this.entries.get(path);
+    if (!entry) return null;
+    try {
+      return await this.loads.ensure(entry);
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -336,6 +366,7 @@ export class ServerCore implements FsCore {
     if (!this.journalPath) return;
     const records = this.journal.readRecords();
     for (const record of records) replayOps(this.indexing, record);
+    if (this.history) noteReplayed(this.history, records);
     await rebaseReplayed(this.configs, this.bases, records);
     this.journal.open(records.length > 0);
     void this.persister.flush(); // every replayed write and delete, conditional on the bases just settled

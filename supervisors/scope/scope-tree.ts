@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { FileSystemServer } from '../../src/fs/file-system-server.js';
+import type { HistoryTarget } from '../../src/fs/history-recorder.js';
 import { DiskWatcher } from '../../src/sync/disk-watcher.js';
 import { FailureLog } from '../../src/sync/failure-log.js';
 import { SyncWorker, type SyncOptions } from '../../src/sync/sync-actor.js';
@@ -10,6 +11,7 @@ import type { SyncEvent } from '../../src/sync/types.js';
 import type { Process } from '../runtime/actor.js';
 import type { AgentSpec } from './agent.js';
 import { AgentsSubtree } from './agents.js';
+import { openScopeHistory } from './history-target.js';
 import { StableFileSystem } from './stable-fs.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 
@@ -57,7 +59,9 @@ export async function startScopeTree(
 ): Promise<ScopeTree> {
   const fs = new StableFileSystem();
   let syncWorker: SyncWorker | undefined;
-  const children: ChildSpec[] = [fsChild(options, name, fs)];
+  // One history per scope tree: it outlives restarts of the filesystem server.
+  const history = await openScopeHistory(options.root, options.sync);
+  const children: ChildSpec[] = [fsChild(options, name, fs, history.target)];
   let sharedState: SyncStateDb | undefined;
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
   // Failures outlive sync actor restarts, and the watcher reports into them too.
@@ -85,10 +89,17 @@ export async function startScopeTree(
   // Each agent in its own cell: one that exceeds its intensity stops alone (agents.ts).
   const agents = new AgentsSubtree(options.agents ?? [], fs, options.scopeKey, name, options.intensity);
   children.push(agents.childSpec());
-  const supervisor = await Supervisor.start({ name, strategy: 'rest_for_one', intensity: options.intensity, children });
+  let supervisor: Supervisor;
+  try {
+    supervisor = await Supervisor.start({ name, strategy: 'rest_for_one', intensity: options.intensity, children });
+  } catch (err) {
+    await history.close().catch(() => undefined);
+    throw err;
+  }
   supervisor.onExit(() => {
     fs.close();
     sharedState?.close();
+    void history.close().catch(() => undefined);
   });
   return { supervisor, fs, agents, sync: () => syncWorker };
 }
@@ -106,7 +117,7 @@ function noteDiskProblems(fs: StableFileSystem, failures: FailureLog): void {
   });
 }
 
-function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem): ChildSpec {
+function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem, history: HistoryTarget): ChildSpec {
   return {
     id: 'fs',
     shutdownMs: options.fsShutdownMs ?? 30_000,
@@ -118,6 +129,7 @@ function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem): Chi
         journalPath: options.root ? join(options.root, '.scopefs', 'journal.log') : undefined,
         debounceMs: options.debounceMs,
         maxFileBytes: options.maxFileBytes,
+        history,
       });
       fs.attach(server);
       server.onExit(() => fs.detach(server));

@@ -64,6 +64,15 @@ export class StableFileSystem implements FileSystem {
   writeFile: FileSystem['writeFile'] = async (...args) => (await this.current()).writeFile(...args);
   readFile = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
     (await this.current()).readFile(path, options as { encoding: 'bytes' })) as FileSystem['readFile'];
+  readEntry = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
+    (await this.current()).readEntry(path, options as { encoding: 'bytes' })) as FileSystem['readEntry'];
+  history: FileSystem['history'] = async (...args) => (await this.current()).history(...args);
+  restore: FileSystem['restore'] = async (...args) => (await this.current()).restore(...args);
+  listDeleted: FileSystem['listDeleted'] = async (...args) => (await this.current()).listDeleted(...args);
+  checkpoint: FileSystem['checkpoint'] = async (...args) => (await this.current()).checkpoint(...args);
+  listCheckpoints: FileSystem['listCheckpoints'] = async () => (await this.current()).listCheckpoints();
+  restoreCheckpoint: FileSystem['restoreCheckpoint'] = async (...args) => (await this.current()).restoreCheckpoint(...args);
+  diffCheckpoint: FileSystem['diffCheckpoint'] = async (...args) => (await this.current()).diffCheckpoint(...args);
   deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.current()).deleteFile(...args);
   fileExists: FileSystem['fileExists'] = async (...args) => (await this.current()).fileExists(...args);
   moveFile: FileSystem['moveFile'] = async (...args) => (await this.current()).moveFile(...args);

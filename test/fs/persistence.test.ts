@@ -342,25 +342,28 @@ describe('FileSystemServer: persistence configs', () => {
     expect(await fs.getPersistenceConfigs()).toEqual([]);
   });
 
-  it('reset flushes, drops memory and re-indexes', async () => {
+  // Sagents semantics (the full list is in test/fs/history-reset.test.ts): back to what is persisted.
+  it('reset discards unpersisted changes and memory-only files, and re-indexes', async () => {
     const driver = new MemoryDriver();
     const kept = await servers.start({ durability: 'debounced', debounceMs: 60_000, configs: [{ base: '/p', driver }] });
     await kept.writeFile('/p/a.md', 'one');
+    await until(() => driver.peekText('/a.md') === 'one');
     await kept.writeFile('/p/a.md', 'two'); // pending on its timer
     await kept.writeFile('/scratch.md', 'memory only');
     await kept.reset();
-    expect(driver.peekText('/a.md')).toBe('two');
+    expect(driver.peekText('/a.md')).toBe('one');
     expect(await kept.listFiles()).toEqual(['/p/a.md']);
-    expect(await kept.stats()).toMatchObject({ loaded: 0, notLoaded: 1, pendingTimers: 0 });
-    expect(await kept.readFile('/p/a.md')).toBe('two');
+    expect(await kept.stats()).toMatchObject({ loaded: 0, notLoaded: 1, pendingTimers: 0, dirty: 0 });
+    expect(await kept.readFile('/p/a.md')).toBe('one');
   });
 
-  it('reset refuses (EIO) while a change cannot be persisted, and keeps it', async () => {
+  it('reset discards a change that could not be persisted, and its retries', async () => {
     const { server: fs, driver } = await servers.withMemory({ retry: { initialMs: 60_000 } });
     driver.failNext('write', 10);
     await fs.writeFile('/stuck.md', 'x');
-    await expect(fs.reset()).rejects.toMatchObject({ code: 'EIO' });
-    expect(await fs.readFile('/stuck.md')).toBe('x');
+    await fs.reset();
+    expect(await fs.fileExists('/stuck.md')).toBe(false);
+    expect(await fs.stats()).toMatchObject({ total: 0, dirty: 0, pendingTimers: 0 });
   });
 });
 

@@ -1,0 +1,195 @@
+/**
+ * History, restore and checkpoints on top of a filesystem and its recorder:
+ * reads go to the HistoryStore (after the recorder has written what it
+ * queued), and every restore is an ordinary write or delete through the
+ * filesystem, so it is journaled, persisted, recorded and synced like any
+ * other change. What a checkpoint restore changes is planned by
+ * history-plan.ts from values.
+ */
+import { ScopeFsError, fsErrors } from '../errors.js';
+import { isUnder, normalizePath, normalizePrefix } from '../paths.js';
+import type {
+  CheckpointDiff,
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointRestore,
+  EntryMeta,
+  FileEntry,
+  FileHistoryApi,
+  FlushResult,
+  HistoryQuery,
+  HistoryVersion,
+  RestoreCheckpointOptions,
+  RestoreOptions,
+  WriteOptions,
+  ChangeOptions,
+} from '../types.js';
+import type { CheckpointFile } from '../../persistence/history/types.js';
+import type { HistoryRecorder } from './history-recorder.js';
+import { diffFiles, filesUnder, planCheckpointRestore, type CurrentFile } from './history-plan.js';
+
+/** What the history API needs of the filesystem. */
+export interface HistoryHost {
+  flushAll(): Promise<FlushResult>;
+  listEntries(prefix?: string): Promise<EntryMeta[]>;
+  readEntry(path: string, options: { encoding: 'bytes' }): Promise<FileEntry<Uint8Array>>;
+  writeFile(path: string, content: Uint8Array, options?: WriteOptions): Promise<EntryMeta>;
+  deleteFile(path: string, options?: ChangeOptions): Promise<void>;
+}
+
+export class ScopeHistory implements FileHistoryApi {
+  constructor(
+    private readonly host: HistoryHost,
+    private readonly recorder: HistoryRecorder,
+  ) {}
+
+  /** Resolves once everything applied so far is in the history. */
+  settled(): Promise<void> {
+    return this.recorder.drain();
+  }
+
+  async history(path: string, query: HistoryQuery = {}): Promise<HistoryVersion[]> {
+    const target = normalizePath(path);
+    await this.recorder.drain();
+    return this.recorder.store.versions(this.recorder.scope, target, { limit: limitOf(query.limit) });
+  }
+
+  /** The content of `revision` of `path`: ENOENT naming it when unknown, EISDIR-like EINVAL for a deletion. */
+  async contentAt(path: string, revision: number): Promise<Uint8Array> {
+    const target = normalizePath(path);
+    const version = await this.versionOf(target, revision);
+    if (version.deleted) {
+      throw new ScopeFsError('ENOENT', `revision ${revision} of ${target} is its deletion, which has no content; pick an earlier revision from history(${JSON.stringify(target)})`, { path: target });
+    }
+    return this.contentOf(target, version.hash!, revision);
+  }
+
+  async restore(path: string, revision: number, options: RestoreOptions = {}): Promise<EntryMeta> {
+    const target = normalizePath(path);
+    const content = await this.contentAt(target, revision);
+    return this.host.writeFile(target, content, writeOptions(options));
+  }
+
+  async listDeleted(prefix?: string): Promise<HistoryVersion[]> {
+    const under = normalizePrefix(prefix);
+    await this.recorder.drain();
+    return this.recorder.store.deleted(this.recorder.scope, under);
+  }
+
+  async checkpoint(name?: string, options: CheckpointOptions = {}): Promise<CheckpointInfo> {
+    const prefix = normalizePrefix(options.prefix);
+    const at = Date.now();
+    const checkpointName = name ?? `checkpoint-${new Date(at).toISOString()}`;
+    await this.host.flushAll();
+    const files: Array<CheckpointFile & { content: Uint8Array }> = [];
+    for (const meta of await this.host.listEntries(prefix)) {
+      const entry = await readIfPresent(this.host, meta.path);
+      if (entry) files.push({ path: entry.meta.path, hash: entry.meta.checksum!, size: entry.meta.size, content: entry.content });
+    }
+    const checkpoint = { name: checkpointName, prefix, at, files, ...(options.message === undefined ? {} : { message: options.message }) };
+    return this.recorder.store.saveCheckpoint(this.recorder.scope, checkpoint);
+  }
+
+  listCheckpoints(): Promise<CheckpointInfo[]> {
+    return this.recorder.store.listCheckpoints(this.recorder.scope);
+  }
+
+  async restoreCheckpoint(name: string, options: RestoreCheckpointOptions = {}): Promise<CheckpointRestore> {
+    const checkpoint = await this.checkpointNamed(name);
+    const prefix = options.prefix === undefined ? checkpoint.prefix : normalizePrefix(options.prefix);
+    if (!isUnder(prefix, checkpoint.prefix)) {
+      throw fsErrors.invalid(`checkpoint ${JSON.stringify(name)} covers ${checkpoint.prefix} only; pass a prefix under it, or none`);
+    }
+    const plan = planCheckpointRestore(checkpoint.files, await this.currentFiles(prefix), prefix);
+    const result: CheckpointRestore = {
+      checkpoint: checkpoint.name,
+      dryRun: options.dryRun === true,
+      written: plan.write.map((f) => f.path),
+      created: plan.create.map((f) => f.path),
+      deleted: plan.delete,
+      unchanged: plan.unchanged,
+    };
+    if (result.dryRun) return result;
+    const change = writeOptions(options);
+    // Deletes first: a file the checkpoint has may sit where a directory is now.
+    for (const path of plan.delete) await this.host.deleteFile(path, change);
+    for (const file of [...plan.write, ...plan.create]) {
+      await this.host.writeFile(file.path, await this.contentOf(file.path, file.hash), change);
+    }
+    return result;
+  }
+
+  async diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff> {
+    const from = await this.checkpointNamed(a);
+    if (b !== undefined) {
+      const to = await this.checkpointNamed(b);
+      return diffFiles({ name: from.name, files: filesUnder(from.files, '/') }, { name: to.name, files: filesUnder(to.files, '/') });
+    }
+    return diffFiles({ name: from.name, files: filesUnder(from.files, from.prefix) }, { name: 'current', files: await this.currentFiles(from.prefix) });
+  }
+
+  private async versionOf(path: string, revision: number): Promise<HistoryVersion> {
+    if (!Number.isSafeInteger(revision) || revision <= 0) {
+      throw fsErrors.invalid(`revision must be a positive integer from history(path), got ${String(revision)}`, path);
+    }
+    await this.recorder.drain();
+    const version = await this.recorder.store.version(this.recorder.scope, path, revision);
+    if (!version) {
+      throw new ScopeFsError('ENOENT', `no revision ${revision} of ${path}; list its revisions with history(${JSON.stringify(path)})`, { path });
+    }
+    return version;
+  }
+
+  private async contentOf(path: string, hash: string, revision?: number): Promise<Uint8Array> {
+    const content = await this.recorder.store.content(this.recorder.scope, hash);
+    if (!content) {
+      const which = revision === undefined ? `version ${hash.slice(0, 12)}` : `revision ${revision}`;
+      throw new ScopeFsError('ENOENT', `the content of ${which} of ${path} is no longer in the history (pruned)`, { path });
+    }
+    return content;
+  }
+
+  private async checkpointNamed(name: string) {
+    if (typeof name !== 'string' || name === '') throw fsErrors.invalid('a checkpoint name must be a non-empty string; list them with listCheckpoints()');
+    const checkpoint = await this.recorder.store.checkpoint(this.recorder.scope, name);
+    if (!checkpoint) throw new ScopeFsError('ENOENT', `no checkpoint named ${JSON.stringify(name)}; list them with listCheckpoints()`);
+    return checkpoint;
+  }
+
+  /** The files under `prefix` now, with their hashes (loading those never loaded). */
+  private async currentFiles(prefix: string): Promise<Map<string, CurrentFile>> {
+    const files = new Map<string, CurrentFile>();
+    for (const meta of await this.host.listEntries(prefix)) {
+      if (meta.checksum !== undefined) {
+        files.set(meta.path, { hash: meta.checksum, size: meta.size });
+        continue;
+      }
+      const entry = await readIfPresent(this.host, meta.path);
+      if (entry) files.set(entry.meta.path, { hash: entry.meta.checksum!, size: entry.meta.size });
+    }
+    return files;
+  }
+}
+
+/** The entry at `path`, or undefined when it went away since it was listed. */
+async function readIfPresent(host: HistoryHost, path: string): Promise<FileEntry<Uint8Array> | undefined> {
+  try {
+    return await host.readEntry(path, { encoding: 'bytes' });
+  } catch (err) {
+    if (err instanceof ScopeFsError && err.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function writeOptions(options: { ifRevision?: number; actor?: string }): WriteOptions {
+  const write: WriteOptions = {};
+  if (options.ifRevision !== undefined) write.ifRevision = options.ifRevision;
+  if (options.actor !== undefined) write.actor = options.actor;
+  return write;
+}
+
+function limitOf(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw fsErrors.invalid(`limit must be a positive integer, got ${String(limit)}`);
+  return limit;
+}

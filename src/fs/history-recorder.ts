@@ -1,0 +1,83 @@
+/**
+ * Writes the versions a FileSystemServer applies into its HistoryStore, off
+ * the write path: `note` only queues (a journaled write stays a memory
+ * operation), and one batch at a time is recorded after the current turn.
+ * A failed batch stays queued, in order, and is retried with backoff, so a
+ * database that is briefly down loses no version. Recording is idempotent
+ * (the store skips a version equal to its path's latest), so a batch that
+ * was written before a crash and replayed from the journal costs nothing.
+ */
+import { errorMessage } from '../errors.js';
+import type { HistoryStore, NewVersion } from '../../persistence/history/types.js';
+
+/** Where a scope's history goes. */
+export interface HistoryTarget {
+  store: HistoryStore;
+  /** The history scope: the sync app with a store, LOCAL_HISTORY_SCOPE for a local one. */
+  scope: string;
+  /** This instance's id, recorded on every version (when syncing). */
+  instance?: string;
+  /** Called when recording a batch fails (it is retried). */
+  onError?: (message: string) => void;
+}
+
+/** Versions per store call; a large burst is recorded in several transactions. */
+const MAX_BATCH = 500;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5_000;
+
+export class HistoryRecorder {
+  private pending: NewVersion[] = [];
+  private running: Promise<void> | undefined;
+  private retryMs = RETRY_MIN_MS;
+  private closed = false;
+
+  constructor(readonly target: HistoryTarget) {}
+
+  get store(): HistoryStore {
+    return this.target.store;
+  }
+
+  get scope(): string {
+    return this.target.scope;
+  }
+
+  /** Queues one version; it is recorded after the current turn. */
+  note(version: NewVersion): void {
+    if (this.closed) return;
+    if (this.target.instance !== undefined && version.instance === undefined) version.instance = this.target.instance;
+    this.pending.push(version);
+    if (!this.running) this.running = this.run();
+  }
+
+  /** Resolves once every version noted so far is recorded (retrying while the store fails). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Records what is queued, then takes no more. */
+  async close(): Promise<void> {
+    await this.drain();
+    this.closed = true;
+  }
+
+  private async run(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.slice(0, MAX_BATCH);
+        try {
+          await this.target.store.record(this.target.scope, batch);
+          this.pending.splice(0, batch.length);
+          this.retryMs = RETRY_MIN_MS;
+        } catch (err) {
+          this.target.onError?.(`recording history failed (retrying): ${errorMessage(err)}`);
+          await new Promise<void>((resolve) => setTimeout(resolve, this.retryMs));
+          this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+        }
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+}
