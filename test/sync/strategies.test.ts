@@ -8,8 +8,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StrategyAppliedEvent } from '../../src/sync/strategies.js';
-import type { ConflictStrategy } from '../../src/sync/strategies.js';
+import type { ConflictStrategy, StrategyAppliedEvent } from '../../src/sync/strategies.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { SyncLab, nextEvent, type SyncedScope } from '../helpers/sync-scopes.js';
 
@@ -86,7 +85,7 @@ function strategySuite(backend: string, storeUrl: (lab: SyncLab) => string): voi
       await expectResolved(a, b, 'remote', 'remote');
     });
 
-    it('newest: the edit that reached the store later loses to a later local edit, and the other way round', async () => {
+    it('newest: a local edit made after the store version wins', async () => {
       const later = await contest('newest', 'b-first');
       await expectResolved(later.a, later.b, 'newest', 'local');
     });
