@@ -2,12 +2,14 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/content.js';
 import { localHistoryFile, openLocalHistory, openMemoryHistory, openStoreHistory } from '../../persistence/history/open-history.js';
 import { SqliteHistory } from '../../persistence/history/sqlite-history.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
-import { describeHistoryContract, freshScope, version } from './history-contract.js';
+import { bytes, describeHistoryContract, freshScope, version } from './history-contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'scopefs-history-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -49,5 +51,30 @@ describe('history placement', () => {
     await history.record('local', [version('/a.md', 'x')]);
     await history.close();
     expect(statSync(localHistoryFile(root)).mode & 0o077).toBe(0);
+  });
+});
+
+describe('checkpoint cost', () => {
+  it('a checkpoint of 1,000 files with 10 changed adds 10 manifest rows, not 1,000', async () => {
+    const file = join(dir, 'cost.db');
+    const history = new SqliteHistory({ file });
+    const scope = freshScope();
+    const entry = (i: number, body: string) => ({ path: `/f${i}.md`, hash: sha256(body), size: body.length, content: bytes(body) });
+    const files = Array.from({ length: 1_000 }, (_, i) => entry(i, `v1 ${i}`));
+    await history.saveCheckpoint(scope, { name: 'all', prefix: '/', at: 1, files });
+    const rows = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT count(*) FROM scopefs_history_manifest WHERE scope = ?').pluck().get(scope) as number;
+      } finally {
+        db.close();
+      }
+    };
+    expect(rows()).toBe(1_000);
+    const changed = files.map((f, i) => (i % 100 === 0 ? entry(i, `v2 ${i}`) : f));
+    await history.saveCheckpoint(scope, { name: 'ten changed', prefix: '/', at: 2, files: changed });
+    expect(rows()).toBe(1_010);
+    expect((await history.checkpoint(scope, 'ten changed'))?.files.filter((f) => f.hash === sha256('v2 0'))).toHaveLength(1);
+    await history.close();
   });
 });
