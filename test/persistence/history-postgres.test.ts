@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256 } from '../../src/content.js';
 import { isScopeFsError } from '../../src/errors.js';
 import { migrate } from '../../persistence/sql/migrate.js';
 import { SupabaseStore } from '../../persistence/stores/supabase-store.js';
@@ -87,6 +88,9 @@ describePostgres('history on Supabase (service role, via the PostgREST stub)', (
     await (await openStoreHistory(await openSupabase())).record(scope, [version('/a.md', 'shared')]);
     const member = await openStoreHistory(await openSupabase(userJwt({ sub: 'u1', app_metadata: { apps: [scope] } })));
     expect(await member.versions(scope, '/a.md')).toHaveLength(1);
+    const files = [{ path: '/a.md', hash: sha256('shared'), size: 6 }];
+    await member.saveCheckpoint(scope, { name: 'by a member', prefix: '/', at: 1, files });
+    expect((await member.checkpoint(scope, 'by a member'))?.files).toEqual(files);
     const outsider = await openStoreHistory(await openSupabase(userJwt({ sub: 'u2' })));
     expect(await outsider.versions(scope, '/a.md')).toEqual([]);
     const refused = await outsider.record(scope, [version('/a.md', 'intrusion')]).then(() => null, (err: unknown) => err);
