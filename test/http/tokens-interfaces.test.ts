@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TokenStore, tokensFilePath, type CreateTokenInput } from '../../src/http/tokens-store.js';
+import { scopeForPrincipal } from '../../src/http/tokens-scope.js';
+import { grantOf, TokenStore, tokensFilePath, type CreateTokenInput } from '../../src/http/tokens-store.js';
 import type { FsEvent } from '../../src/types.js';
 import { JSON_TYPE, startTestServer, TOKEN, type TestServer } from './helpers.js';
 import { SseClient } from './sse-client.js';
@@ -193,6 +194,24 @@ describe('listings and status under a grant', () => {
       expect(text).not.toContain('/secret/pending.md');
     } finally {
       await sync.resume();
+    }
+  });
+
+  it('operator controls and scope-wide operations are the owner\'s; a flush reports only granted paths', async () => {
+    const limited = scopeForPrincipal(server.scope, { actor: 'token:ci-bot', grant: grantOf((await new TokenStore(tokensFilePath(server.root)).list()).find((t) => t.name === 'ci-bot')!) });
+    for (const refused of [() => limited.sync!.pause(), () => limited.sync!.resync(), () => limited.fs.reset(), () => limited.stop()]) {
+      await expect(refused()).rejects.toMatchObject({ code: 'EACCES', message: expect.stringContaining('needs the owner token') });
+    }
+    await server.scope.sync!.pause();
+    try {
+      await server.scope.fs.writeFile('/secret/dirty.md', 'x');
+      await server.scope.fs.writeFile('/docs/dirty.md', 'x');
+      const flushed = (await (await as(secrets['ci-bot']!, '/v1/flush', { method: 'POST' })).json()) as { flushed: string[] };
+      expect(flushed.flushed).toContain('/docs/dirty.md');
+      expect(flushed.flushed).not.toContain('/secret/dirty.md');
+      expect(flushed.flushed.every((path) => /^\/(docs|notes)\//.test(path))).toBe(true);
+    } finally {
+      await server.scope.sync!.resume();
     }
   });
 
