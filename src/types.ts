@@ -267,4 +267,6 @@ export interface ScopeHandle {
   tree(): ChildInfo[];
   /** Stops agents, then sync, then the filesystem (which flushes). */
   stop(): Promise<void>;
+  /** The audit log, newest first (docs/coordination.md#audit-log); absent when auditing is off. */
+  audit?(query?: import('./audit/types.js').AuditQuery): Promise<import('./audit/types.js').AuditEntry[]>;
 }

@@ -13,6 +13,7 @@ import type { AgentSpec } from './agent.js';
 import { AgentsSubtree } from './agents.js';
 import { openScopeHistory } from './history-target.js';
 import { StableFileSystem } from './stable-fs.js';
+import { openScopeAudit, type AuditOptions, type ScopeAudit } from '../../src/audit/scope-audit.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 
 export interface ScopeOptions {
@@ -34,6 +35,8 @@ export interface ScopeOptions {
   fsShutdownMs?: number;
   /** How long to wait for another process that has the root open (its lock). Default 15 s. */
   lockWaitMs?: number;
+  /** The audit log (docs/coordination.md#audit-log): on by default, under `<root>/.scopefs/audit/` or in memory. */
+  audit?: AuditOptions;
 }
 
 /** The running pieces of one scope that its handle needs. */
@@ -43,6 +46,8 @@ export interface ScopeTree {
   agents: AgentsSubtree;
   /** The current sync worker (replaced on every restart), if syncing. */
   sync(): SyncWorker | undefined;
+  /** Who changed what, and what was refused (undefined when auditing is off). */
+  audit: ScopeAudit | undefined;
 }
 
 /**
@@ -58,6 +63,9 @@ export async function startScopeTree(
   emitSync: (event: SyncEvent) => void,
 ): Promise<ScopeTree> {
   const fs = new StableFileSystem();
+  const audit = openScopeAudit(options.root, options.audit);
+  // Subscribed before the server is attached, so no change goes unheard (audit-recorder.ts: why this is durable).
+  if (audit) fs.subscribe((event) => audit.recorder.event(event));
   let syncWorker: SyncWorker | undefined;
   // One history per scope tree: it outlives restarts of the filesystem server.
   const history = await openScopeHistory(options.root, options.sync);
@@ -94,14 +102,16 @@ export async function startScopeTree(
     supervisor = await Supervisor.start({ name, strategy: 'rest_for_one', intensity: options.intensity, children });
   } catch (err) {
     await history.close().catch(() => undefined);
+    audit?.close();
     throw err;
   }
   supervisor.onExit(() => {
     fs.close();
     sharedState?.close();
     void history.close().catch(() => undefined);
+    audit?.close();
   });
-  return { supervisor, fs, agents, sync: () => syncWorker };
+  return { supervisor, fs, agents, sync: () => syncWorker, audit };
 }
 
 /**

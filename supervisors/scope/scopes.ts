@@ -4,6 +4,8 @@ import * as syncClient from '../../src/sync/sync-client.js';
 import type { SyncEvent, SyncHandle } from '../../src/sync/types.js';
 import type { ChildInfo, ScopeHandle, ScopeKey } from '../../src/types.js';
 import { DynamicSupervisor } from '../runtime/dynamic-supervisor.js';
+import { auditedFileSystem } from '../../src/audit/audit-fs.js';
+import { registerScopeAudit } from '../../src/audit/scope-audit.js';
 import { lockRoot } from './root-lock.js';
 import { canonicalScopeKey } from './scope-key.js';
 import { startScopeTree, type ScopeOptions, type ScopeTree } from './scope-tree.js';
@@ -112,11 +114,14 @@ function createHandle(
   terminate: () => Promise<void>,
 ): RunningScope {
   let stopping: Promise<void> | undefined;
-  return {
+  const { audit } = tree;
+  const handle: RunningScope = {
     scopeKey: options.scopeKey,
     key,
     root: options.root,
-    fs: tree.fs,
+    // Refusals of library calls are recorded here; changes, whoever makes them, from the filesystem's events.
+    fs: audit ? auditedFileSystem(tree.fs, audit.recorder) : tree.fs,
+    audit: audit && ((query) => audit.query(query)),
     supervisor: tree.supervisor,
     sync: options.sync ? createSyncHandle(tree, events) : undefined,
     agents: tree.agents,
@@ -126,6 +131,8 @@ function createHandle(
       return stopping;
     },
   };
+  if (audit) registerScopeAudit(handle, audit);
+  return handle;
 }
 
 function createSyncHandle(tree: ScopeTree, events: EventEmitter<{ sync: [SyncEvent] }>): SyncHandle {

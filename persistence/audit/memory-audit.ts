@@ -1,0 +1,41 @@
+/**
+ * An audit log in memory: for scopes without a root, the memory store, and
+ * tests. Bounded: past `maxEntries` the oldest entries go.
+ */
+import { checkAuditQuery, prunedCount, selectNewest } from '../../src/audit/audit-query.js';
+import type { AuditEntry, AuditLog, AuditQuery, AuditRetention } from '../../src/audit/types.js';
+
+const DEFAULT_MAX_ENTRIES = 100_000;
+
+export class MemoryAuditLog implements AuditLog {
+  private entries: AuditEntry[] = [];
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+
+  appendSync(entry: AuditEntry): void {
+    if (this.ids.has(entry.id)) return;
+    this.ids.add(entry.id);
+    this.entries.push(entry);
+    if (this.entries.length > this.maxEntries) this.drop(this.entries.length - this.maxEntries);
+  }
+
+  async append(entries: readonly AuditEntry[]): Promise<void> {
+    for (const entry of entries) this.appendSync(entry);
+  }
+
+  async query(query?: AuditQuery): Promise<AuditEntry[]> {
+    return selectNewest(this.entries, checkAuditQuery(query));
+  }
+
+  async prune(retention: AuditRetention): Promise<number> {
+    const count = prunedCount(this.entries, retention);
+    this.drop(count);
+    return count;
+  }
+
+  private drop(count: number): void {
+    for (const entry of this.entries.slice(0, count)) this.ids.delete(entry.id);
+    this.entries = this.entries.slice(count);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The audited facade of a scope's filesystem: every refused request
+ * (a typed error of a change, an access refusal of a read) is recorded
+ * before the caller sees the error. Applied changes are recorded from the
+ * filesystem's events (audit-recorder.ts), whoever made them. A Proxy, so
+ * methods added to FileSystem pass through unchanged.
+ */
+import type { AuditRecorder } from './audit-recorder.js';
+import type { FileSystem } from '../types.js';
+
+interface Audited {
+  operation: string;
+  /** How many leading arguments are paths. */
+  paths: number;
+  /** Where the ChangeOptions (with the actor) are, if any. */
+  options?: number;
+}
+
+const AUDITED: Record<string, Audited> = {
+  writeFile: { operation: 'write', paths: 1, options: 2 },
+  appendFile: { operation: 'append', paths: 1, options: 2 },
+  editFile: { operation: 'edit', paths: 1, options: 3 },
+  deleteFile: { operation: 'delete', paths: 1, options: 1 },
+  moveFile: { operation: 'move', paths: 2, options: 2 },
+  restore: { operation: 'restore', paths: 1, options: 2 },
+  restoreCheckpoint: { operation: 'restore_checkpoint', paths: 0, options: 1 },
+  readFile: { operation: 'read', paths: 1 },
+  readEntry: { operation: 'read', paths: 1 },
+  stat: { operation: 'read', paths: 1 },
+  history: { operation: 'read', paths: 1 },
+  listFiles: { operation: 'list', paths: 1 },
+  listEntries: { operation: 'list', paths: 1 },
+};
+
+/** `fs` with its refusals recorded; `actor` names the caller when the options name none (default `local`). */
+export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRecorder, actor = 'local'): F {
+  return new Proxy(fs, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      const audited = typeof property === 'string' ? AUDITED[property] : undefined;
+      if (!audited || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) => {
+        const refused = (err: unknown): never => {
+          recorder.refused(audited.operation, pathsOf(args, audited), actorOf(args, audited) ?? actor, err);
+          throw err;
+        };
+        try {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result instanceof Promise ? result.catch(refused) : result;
+        } catch (err) {
+          return refused(err);
+        }
+      };
+    },
+  });
+}
+
+function pathsOf(args: unknown[], audited: Audited): string[] {
+  return args.slice(0, audited.paths).filter((a): a is string => typeof a === 'string');
+}
+
+function actorOf(args: unknown[], audited: Audited): string | undefined {
+  if (audited.options === undefined) return undefined;
+  const options = args[audited.options] as { actor?: unknown } | undefined;
+  return typeof options?.actor === 'string' ? options.actor : undefined;
+}
