@@ -4,7 +4,7 @@
  * is told to look for the file instead of guessing again.
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ScopeFsError, errorMessage, isScopeFsError, type ErrorCode } from '../errors.js';
+import { ScopeFsError, errorMessage, isScopeFsError } from '../errors.js';
 import { runTool } from './result.js';
 
 const HINTS: Partial<Record<string, string>> = {
@@ -36,11 +36,11 @@ export function runWithHints(work: () => Promise<string | string[]>): Promise<Ca
 }
 
 /**
- * EISDIR: a directory where a file was expected. Not (yet) one of the
- * library's error codes, since the FileSystem has no directory entries; the
- * tools raise it when a path is the prefix of existing files.
+ * EISDIR: a directory where a file was expected. The FileSystem has no
+ * directory entries, so the tools raise it when a path is the prefix of
+ * existing files.
  */
 export function isDirectoryError(path: string, files: number, next: string): ScopeFsError {
   const count = files === 1 ? '1 file' : `${files} files`;
-  return new ScopeFsError('EISDIR' as ErrorCode, `${JSON.stringify(path)} is a directory (${count}); ${next}`, { path });
+  return new ScopeFsError('EISDIR', `${JSON.stringify(path)} is a directory (${count}); ${next}`, { path });
 }
