@@ -8,7 +8,7 @@
 import { ScopeFsError, isScopeFsError } from '../../src/errors.js';
 import { normalizePrefix } from '../../src/paths.js';
 import * as input from './history-input.js';
-import { HISTORY_FUNCTIONS, type HistoryFunction } from './sql-history-functions.js';
+import type { HistoryFunction } from './sql-history-functions.js';
 import type {
   Checkpoint, CheckpointInfo, HistoryStore, HistoryVersion, NewCheckpoint, NewVersion, PruneBudget, PruneResult, Retention,
   VersionsQuery,
