@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { SyncLab, type SyncedScope } from '../helpers/sync-scopes.js';
+import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { until } from './helpers.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -49,7 +50,15 @@ describe('history of a scope without a store', () => {
 describe.each([
   ['memory store', (_dir: string) => ({})],
   ['SQLite store', (dir: string) => ({ store: `sqlite:${join(dir, 'shared.db')}` })],
-])('history shared through the %s', (_name, storeOf) => {
+])('history shared through the %s', (_name, storeOf) => sharedHistory(storeOf));
+
+describePostgres('history shared through the PostgreSQL store', () => {
+  const db = useTestDatabase('history_scope');
+  sharedHistory(() => ({ store: db.url }));
+});
+
+/** Two instances of one app, each with its own connection to the store. */
+function sharedHistory(storeOf: (dir: string) => { store?: string }): void {
   async function twoInstances(): Promise<{ lab: SyncLab; a: SyncedScope; b: SyncedScope }> {
     const lab = await SyncLab.create();
     cleanup.push(() => lab.remove());
@@ -94,4 +103,4 @@ describe.each([
     await lab.settle(a, b);
     await until(async () => (await b.fs.fileExists('/keep.md')) && (await b.fs.readFile('/keep.md')) === 'precious');
   });
-});
+}
