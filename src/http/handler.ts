@@ -12,6 +12,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import type { ScopeHandle } from '../types.js';
+import { auditedScope } from '../audit/scope-audit.js';
 import { authenticateBearer, checkHost, type Authenticate, type Authenticated, type AuthConfig } from './auth.js';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -106,6 +107,8 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
   });
   const tokens = tokenStoreOf(options);
   const callers = new Map<string, Caller>();
+  // Named tokens seen, kept apart from the bounded cache so a revocation still finds their streams.
+  const tokenViews = new Set<CallerView>();
   const basePath = normalizeBase(options.basePath);
   const onError = options.onError ?? ((err: unknown) => console.error('scopefs: request failed:', err));
 
@@ -123,7 +126,7 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
       if (callers.size >= MAX_CACHED_CALLERS) callers.clear();
       const view = new CallerView(principal, token);
       const routes = scopeRoutes({
-        scope: scopeForPrincipal(options.scope, principal),
+        scope: auditedScope(scopeForPrincipal(options.scope, principal), options.scope, principal.actor, !principal.grant),
         principal,
         hub,
         view,
@@ -133,11 +136,16 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
       });
       caller = { view, routes };
       callers.set(key, caller);
+      if (token) tokenViews.add(view);
     }
     return caller;
   };
 
-  const revocations = tokens ? watchRevocations(tokens, hub, callers, heartbeatMs) : undefined;
+  const forget = (revoked: Set<CallerView>) => {
+    for (const [key, caller] of callers) if (revoked.has(caller.view)) callers.delete(key);
+    for (const view of revoked) tokenViews.delete(view);
+  };
+  const revocations = tokens ? watchRevocations(tokens.file, () => closeRevoked(tokens, hub, tokenViews, forget), heartbeatMs) : undefined;
 
   const handler = ((req, res, next) => {
     void serve(req, res, next);
@@ -195,7 +203,7 @@ function tokenStoreOf(options: ScopeHandlerOptions): TokenStore | undefined {
  * expiry or a missed change. Requests need none of this: each one checks the
  * file anew.
  */
-function watchRevocations(tokens: TokenStore, hub: SseHub, callers: Map<string, Caller>, intervalMs: number): { close(): void } {
+function watchRevocations(file: string, closeRevokedStreams: () => Promise<void>, intervalMs: number): { close(): void } {
   let running: Promise<void> | undefined;
   let again = false;
   const check = () => {
@@ -203,7 +211,7 @@ function watchRevocations(tokens: TokenStore, hub: SseHub, callers: Map<string, 
       again = true;
       return;
     }
-    running = closeRevoked(tokens, hub, callers)
+    running = closeRevokedStreams()
       .catch(() => undefined) // an unreadable file refuses every named token on its next request anyway
       .finally(() => {
         running = undefined;
@@ -215,8 +223,8 @@ function watchRevocations(tokens: TokenStore, hub: SseHub, callers: Map<string, 
   };
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(dirname(tokens.file), (_type, name) => {
-      if (name === null || name.startsWith(basename(tokens.file))) check();
+    watcher = watch(dirname(file), (_type, name) => {
+      if (name === null || name.startsWith(basename(file))) check();
     });
     watcher.on('error', () => watcher?.close());
     watcher.unref();
@@ -233,15 +241,12 @@ function watchRevocations(tokens: TokenStore, hub: SseHub, callers: Map<string, 
   };
 }
 
-async function closeRevoked(tokens: TokenStore, hub: SseHub, callers: Map<string, Caller>): Promise<void> {
+async function closeRevoked(tokens: TokenStore, hub: SseHub, views: Set<CallerView>, forget: (revoked: Set<CallerView>) => void): Promise<void> {
   const revoked = new Set<CallerView>();
-  for (const [key, { view }] of callers) {
-    if (view.token && !(await tokens.stillValid(view.token))) {
-      revoked.add(view);
-      callers.delete(key);
-    }
-  }
-  if (revoked.size > 0) hub.closeWhere((view) => view instanceof CallerView && revoked.has(view));
+  for (const view of views) if (view.token && !(await tokens.stillValid(view.token))) revoked.add(view);
+  if (revoked.size === 0) return;
+  forget(revoked);
+  hub.closeWhere((view) => view instanceof CallerView && revoked.has(view));
 }
 
 function normalizeBase(basePath: string | undefined): string {

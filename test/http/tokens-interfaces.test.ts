@@ -247,6 +247,23 @@ describe('revoking a token', () => {
     }
   });
 
+  it('still closes a revoked token\'s stream after hundreds of other callers have come and gone', async () => {
+    const store = new TokenStore(tokensFilePath(server.root));
+    const { token } = await store.create({ name: 'early', read: ['/'] });
+    const stream = await SseClient.connect(`${server.url}/v1/events`, { token });
+    try {
+      // More distinct callers than the handler caches routes for.
+      for (let i = 0; i < 300; i++) {
+        const other = (await store.create({ name: `crowd-${i}`, read: ['/docs'] })).token;
+        expect((await as(other, '/v1/files?prefix=/docs')).status).toBe(200);
+      }
+      await store.revoke('early');
+      await vi.waitFor(() => expect(stream.ended).toBe(true), { timeout: 10_000, interval: 20 });
+    } finally {
+      stream.close();
+    }
+  }, 60_000);
+
   it('a token that expires while its event stream is open: the stream ends by the next heartbeat', async () => {
     const quick = await startTestServer({ heartbeatMs: 50 });
     try {
