@@ -71,3 +71,22 @@ export function checkRetention(retention: AuditRetention): void {
   if (maxAgeMs !== undefined && (!Number.isFinite(maxAgeMs) || maxAgeMs < 0)) throw fsErrors.invalid('audit retention maxAgeMs must be a number of ms >= 0');
   if (maxEntries !== undefined && (!Number.isInteger(maxEntries) || maxEntries < 0)) throw fsErrors.invalid('audit retention maxEntries must be an integer >= 0');
 }
+
+/** A query given as text (HTTP query parameters, CLI flags): `since` is an ISO date or ms since the epoch. */
+export function parseAuditQuery(text: { path?: string; actor?: string; since?: string; limit?: string }): AuditQuery {
+  const query: AuditQuery = {};
+  if (text.path) query.path = text.path;
+  if (text.actor) query.actor = text.actor;
+  if (text.since) query.since = parseSince(text.since);
+  if (text.limit) {
+    if (!/^\d+$/.test(text.limit)) throw fsErrors.invalid(`audit limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, not "${text.limit}"`);
+    query.limit = Number(text.limit);
+  }
+  return checkAuditQuery(query);
+}
+
+function parseSince(text: string): number {
+  const at = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(at)) throw fsErrors.invalid(`audit since must be an ISO date (2026-01-31T12:00:00Z) or ms since the epoch, not "${text}"`);
+  return at;
+}

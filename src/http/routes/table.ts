@@ -4,6 +4,7 @@ import { readyRoute } from '../health.js';
 import type { Route } from '../router.js';
 import type { SseHub, StreamView } from '../sse.js';
 import type { Principal } from '../tokens-scope.js';
+import { auditRoutes } from './audit.js';
 import { fileRoutes } from './files.js';
 import { mcpRoutes } from './mcp.js';
 import { syncRoutes } from './sync.js';
@@ -31,3 +32,4 @@ export function scopeRoutes(deps: RouteTableDeps): Route[] {
     readyRoute(scope),
   ];
 }
+    ...auditRoutes(scope),
