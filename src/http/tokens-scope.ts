@@ -9,6 +9,15 @@ import { normalizePath, normalizePrefix } from '../paths.js';
 import type { ConflictResolution, SyncHandle, SyncStatus } from '../sync/types.js';
 import type {
   ChangeOptions,
+  CheckpointDiff,
+  CheckpointInfo,
+  CheckpointOptions,
+  CheckpointRestore,
+  FileEntry,
+  HistoryQuery,
+  HistoryVersion,
+  RestoreCheckpointOptions,
+  RestoreOptions,
   Content,
   EntryMeta,
   FileSystem,
@@ -58,6 +67,46 @@ class PrincipalFileSystem implements FileSystem {
     private readonly fs: FileSystem,
     private readonly principal: Principal,
   ) {}
+
+  readEntry(path: string, options?: { encoding?: 'utf8' }): Promise<FileEntry<string>>;
+  readEntry(path: string, options: { encoding: 'bytes' }): Promise<FileEntry<Uint8Array>>;
+  readEntry(path: string, options?: ReadOptions): Promise<FileEntry>;
+  async readEntry(path: string, options?: ReadOptions): Promise<FileEntry> {
+    this.check('read', path);
+    return this.fs.readEntry(path, options);
+  }
+
+  async history(path: string, query?: HistoryQuery): Promise<HistoryVersion[]> {
+    this.check('read', path);
+    return this.fs.history(path, query);
+  }
+
+  /** Restoring (or undeleting) a version is a write of that path. */
+  async restore(path: string, revision: number, options?: RestoreOptions): Promise<EntryMeta> {
+    this.check('write', path);
+    return this.fs.restore(path, revision, { ...options, actor: this.principal.actor });
+  }
+
+  async listDeleted(prefix?: string): Promise<HistoryVersion[]> {
+    return (await this.fs.listDeleted(prefix)).filter((version) => this.readable(version.path));
+  }
+
+  // Checkpoints span the scope (or a prefix of it): the owner's.
+  checkpoint(name?: string, options?: CheckpointOptions): Promise<CheckpointInfo> {
+    return this.ownerOnly('checkpoints', () => this.fs.checkpoint(name, options));
+  }
+
+  listCheckpoints(): Promise<CheckpointInfo[]> {
+    return this.ownerOnly('checkpoints', () => this.fs.listCheckpoints());
+  }
+
+  restoreCheckpoint(name: string, options?: RestoreCheckpointOptions): Promise<CheckpointRestore> {
+    return this.ownerOnly('restoring a checkpoint', () => this.fs.restoreCheckpoint(name, { ...options, actor: this.principal.actor }));
+  }
+
+  diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff> {
+    return this.ownerOnly('checkpoints', () => this.fs.diffCheckpoint(a, b));
+  }
 
   async writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta> {
     this.check('write', path);
