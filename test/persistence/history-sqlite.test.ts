@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
@@ -77,4 +80,49 @@ describe('checkpoint cost', () => {
     expect((await history.checkpoint(scope, 'ten changed'))?.files.filter((f) => f.hash === sha256('v2 0'))).toHaveLength(1);
     await history.close();
   });
+});
+
+const WRITER = fileURLToPath(new URL('./fixtures/history-writer.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs fixtures/history-writer.ts; resolves once it is ready, with a function that starts it and returns its revisions. */
+async function startWriter(args: string[]): Promise<() => Promise<number[]>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}: ${stderr}`))));
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async () => {
+    const line = await Promise.race([lines.next(), exited.then(() => ({ done: true as const, value: undefined }))]);
+    if (line.done) throw new Error(`writer closed its output: ${stderr}`);
+    return line.value as string;
+  };
+  expect(await nextLine()).toBe('ready');
+  return async () => {
+    child.stdin.end('go\n');
+    const revisions = JSON.parse(await nextLine()) as number[];
+    await exited;
+    return revisions;
+  };
+}
+
+describe('several processes on one history file', () => {
+  it('two processes recording at once get distinct, gap-free revisions, and a third sees every version', async () => {
+    const file = join(dir, 'processes.db');
+    const scope = freshScope();
+    const writers = await Promise.all([startWriter([file, scope, 'a', '100']), startWriter([file, scope, 'b', '100'])]);
+    const [a, b] = await Promise.all(writers.map((go) => go()));
+    expect([...a!, ...b!].sort((x, y) => x - y)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    const reader = new SqliteHistory({ file });
+    try {
+      expect(await reader.versions(scope, '/b-99.md')).toMatchObject([{ revision: b!.at(-1), instance: 'b' }]);
+      const [next] = await reader.record(scope, [version('/c.md', 'after')]);
+      expect(next?.revision).toBe(201);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
 });
