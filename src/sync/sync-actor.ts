@@ -25,7 +25,12 @@ export interface SyncOptions {
   userId?: string;
   /** Defaults to an id generated once and kept in the sync state. */
   instanceId?: string;
-  /** Batching window for local changes before a push. Default 50 ms. */
+  /**
+   * How long a local change waits before its push. Default 0: pushed at once
+   * when sync is idle; changes made while a pass runs go out together in the
+   * next pass, so batching happens only under load. A window (e.g. 50 ms)
+   * coalesces bursts at the cost of that much latency.
+   */
   debounceMs?: number;
   maxFileBytes?: number;
   maxDeleteRatio?: number;
@@ -270,7 +275,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     if (state === 'live' || state === 'catching_up' || state === 'connecting') this.lifecycle.send({ type: 'FAILED', error: reason });
   }
 
-  private schedulePass(delayMs = this.deps.options.debounceMs ?? 50): void {
+  private schedulePass(delayMs = this.deps.options.debounceMs ?? 0): void {
     if (this.passTimer) {
       if (delayMs > 0) return;
       clearTimeout(this.passTimer);
