@@ -16,7 +16,7 @@
  * random phase of the readers' poll timers (back-to-back writes would lock
  * onto the timer and always wait almost a full interval).
  *
- * Both instances run with the library's defaults (sync debounce 50 ms, store
+ * Both instances run with the library's defaults (sync debounce 0 ms, store
  * poll 25 ms, journal durability, disk watcher on); `--debounce-ms` overrides
  * the sync debounce (A's batching window before a push).
  *
