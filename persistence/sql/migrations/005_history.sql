@@ -256,26 +256,38 @@ BEGIN
     RAISE EXCEPTION 'scopefs: checkpoint "%" already exists; choose another name or delete it first', p_name
       USING ERRCODE = 'unique_violation';
   END IF;
+  -- Set-based throughout (with indexed temp tables): a 10,000-file manifest is a few joins, not 10,000 lookups.
   CREATE TEMP TABLE scopefs_checkpoint_files ON COMMIT DROP AS
     SELECT f.path, f.hash, f.size, decode(f.content, 'base64') AS content
     FROM jsonb_to_recordset(p_files) AS f(path text, hash text, size bigint, content text);
-  SELECT coalesce(sum(scopefs.history_store_content(p_scope, f.hash, f.content)), 0) + v_head.bytes INTO v_head.bytes
-  FROM scopefs_checkpoint_files f WHERE f.content IS NOT NULL;
+  CREATE INDEX ON scopefs_checkpoint_files (path);
+  ANALYZE scopefs_checkpoint_files;
+  WITH added AS (
+    INSERT INTO scopefs.history_contents (scope, hash, size, content)
+    SELECT DISTINCT ON (f.hash) p_scope, f.hash, octet_length(f.content), f.content
+    FROM scopefs_checkpoint_files f WHERE f.content IS NOT NULL
+    ON CONFLICT (scope, hash) DO NOTHING
+    RETURNING size)
+  SELECT v_head.bytes + coalesce(sum(a.size), 0) INTO v_head.bytes FROM added a;
   -- Files that start an entry: new, or changed since the current entry.
   CREATE TEMP TABLE scopefs_checkpoint_opened ON COMMIT DROP AS
     SELECT f.path, f.hash, f.size FROM scopefs_checkpoint_files f
-    WHERE NOT EXISTS (SELECT 1 FROM scopefs.history_manifest m WHERE m.scope = p_scope AND m.prefix = p_prefix
-                      AND m.path = f.path AND m.to_seq IS NULL AND m.hash = f.hash AND m.size = f.size);
+    LEFT JOIN scopefs.history_manifest m ON m.scope = p_scope AND m.prefix = p_prefix AND m.path = f.path AND m.to_seq IS NULL
+    WHERE m.path IS NULL OR m.hash <> f.hash OR m.size <> f.size;
+  CREATE INDEX ON scopefs_checkpoint_opened (path);
+  ANALYZE scopefs_checkpoint_opened;
   SELECT o.path INTO v_missing FROM scopefs_checkpoint_opened o
   WHERE NOT EXISTS (SELECT 1 FROM scopefs.history_contents c WHERE c.scope = p_scope AND c.hash = o.hash) LIMIT 1;
   IF v_missing IS NOT NULL THEN
     RAISE EXCEPTION 'scopefs: checkpoint file "%": no content with its hash is recorded; record the version first or pass its content', v_missing
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  -- Close the current entries of changed files, then of files no longer listed.
+  UPDATE scopefs.history_manifest m SET to_seq = v_seq FROM scopefs_checkpoint_opened o
+  WHERE m.scope = p_scope AND m.prefix = p_prefix AND m.to_seq IS NULL AND m.path = o.path;
   UPDATE scopefs.history_manifest m SET to_seq = v_seq
   WHERE m.scope = p_scope AND m.prefix = p_prefix AND m.to_seq IS NULL
-    AND (EXISTS (SELECT 1 FROM scopefs_checkpoint_opened o WHERE o.path = m.path)
-         OR NOT EXISTS (SELECT 1 FROM scopefs_checkpoint_files f WHERE f.path = m.path));
+    AND NOT EXISTS (SELECT 1 FROM scopefs_checkpoint_files f WHERE f.path = m.path);
   INSERT INTO scopefs.history_manifest (scope, prefix, path, from_seq, to_seq, hash, size)
   SELECT p_scope, p_prefix, o.path, v_seq, NULL, o.hash, o.size FROM scopefs_checkpoint_opened o;
   INSERT INTO scopefs.history_checkpoints (scope, name, message, prefix, at, seq, file_count, bytes)
