@@ -4,9 +4,13 @@
  * Streamable HTTP) and the SSE stream, against a real scope on real files.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startScope } from '../../supervisors/scope/scopes.js';
 import { scopeForPrincipal } from '../../src/http/tokens-scope.js';
 import { grantOf, TokenStore, tokensFilePath, type CreateTokenInput } from '../../src/http/tokens-store.js';
 import type { FsEvent } from '../../src/types.js';
@@ -161,6 +165,12 @@ describe('a limited token over SSE', () => {
   });
 });
 
+/** The principal the handler makes of the ci-bot token. */
+async function ciBotPrincipal() {
+  const token = (await new TokenStore(tokensFilePath(server.root)).list()).find((t) => t.name === 'ci-bot')!;
+  return { actor: 'token:ci-bot', grant: grantOf(token) };
+}
+
 describe('listings and status under a grant', () => {
   it('list the granted paths only, over HTTP and MCP', async () => {
     await server.scope.fs.writeFile('/secret/listed.md', 'x');
@@ -198,21 +208,41 @@ describe('listings and status under a grant', () => {
   });
 
   it('operator controls and scope-wide operations are the owner\'s; a flush reports only granted paths', async () => {
-    const limited = scopeForPrincipal(server.scope, { actor: 'token:ci-bot', grant: grantOf((await new TokenStore(tokensFilePath(server.root)).list()).find((t) => t.name === 'ci-bot')!) });
-    for (const refused of [() => limited.sync!.pause(), () => limited.sync!.resync(), () => limited.fs.reset(), () => limited.stop()]) {
+    const limited = scopeForPrincipal(server.scope, await ciBotPrincipal());
+    for (const refused of [() => limited.sync!.pause(), () => limited.sync!.resync(), () => limited.fs.reset(), () => limited.stop(), () => limited.fs.checkpoint('c')]) {
       await expect(refused()).rejects.toMatchObject({ code: 'EACCES', message: expect.stringContaining('needs the owner token') });
     }
-    await server.scope.sync!.pause();
+    // A scope whose updates wait (a long debounce), so both files are still dirty when flushed.
+    const dir = await mkdtemp(join(tmpdir(), 'scopefs-tokens-flush-'));
+    const slow = await startScope({ scopeKey: `tokens-flush-${randomBytes(3).toString('hex')}`, root: join(dir, 'root'), debounceMs: 600_000 });
     try {
-      await server.scope.fs.writeFile('/secret/dirty.md', 'x');
-      await server.scope.fs.writeFile('/docs/dirty.md', 'x');
-      const flushed = (await (await as(secrets['ci-bot']!, '/v1/flush', { method: 'POST' })).json()) as { flushed: string[] };
-      expect(flushed.flushed).toContain('/docs/dirty.md');
-      expect(flushed.flushed).not.toContain('/secret/dirty.md');
-      expect(flushed.flushed.every((path) => /^\/(docs|notes)\//.test(path))).toBe(true);
+      for (const path of ['/secret/dirty.md', '/docs/dirty.md']) {
+        await slow.fs.writeFile(path, 'x');
+        await slow.fs.writeFile(path, 'y'); // an update waits for the debounce
+      }
+      const flushed = await scopeForPrincipal(slow, await ciBotPrincipal()).fs.flushAll();
+      expect(flushed.flushed).toEqual(['/docs/dirty.md']);
+      expect(await slow.fs.flushAll()).toMatchObject({ flushed: [] }); // the other was flushed too, just not reported
     } finally {
-      await server.scope.sync!.resume();
+      await slow.stop();
+      await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('history under a grant: versions and undeletes of granted paths only', async () => {
+    const limited = scopeForPrincipal(server.scope, await ciBotPrincipal());
+    await server.scope.fs.writeFile('/secret/h.md', 'one');
+    await server.scope.fs.writeFile('/notes/h.md', 'one');
+    await server.scope.fs.deleteFile('/secret/h.md');
+    await server.scope.fs.deleteFile('/notes/h.md');
+    await expect(limited.fs.history('/secret/h.md')).rejects.toMatchObject({ code: 'EACCES' });
+    await expect(limited.fs.readEntry('/secret/x.md')).rejects.toMatchObject({ code: 'EACCES' });
+    await vi.waitFor(async () => expect((await server.scope.fs.listDeleted('/')).map((v) => v.path)).toEqual(expect.arrayContaining(['/secret/h.md', '/notes/h.md'])));
+    const deleted = (await limited.fs.listDeleted('/')).map((version) => version.path);
+    expect(deleted).toContain('/notes/h.md');
+    expect(deleted).not.toContain('/secret/h.md');
+    const [version] = await server.scope.fs.history('/secret/h.md');
+    await expect(limited.fs.restore('/secret/h.md', version!.revision)).rejects.toMatchObject({ code: 'EACCES' });
   });
 
   it('the owner token acts as "owner"', async () => {
