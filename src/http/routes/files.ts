@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { sha256 } from '../../content.js';
 import { fsErrors, isScopeFsError } from '../../errors.js';
 import { normalizePath, normalizePrefix } from '../../paths.js';
 import type { EntryMeta, FileSystem } from '../../types.js';
@@ -34,8 +33,10 @@ async function list(fs: FileSystem, { res, query }: RequestContext): Promise<voi
   sendJson(res, 200, { prefix, files: await fs.listEntries(prefix) });
 }
 
-async function read(fs: FileSystem, { req, res, rest }: RequestContext): Promise<void> {
-  const { bytes, meta } = await readConsistent(fs, filePath(rest));
+async function read(fs: FileSystem, { req, res, rest, query }: RequestContext): Promise<void> {
+  const revision = query.get('revision');
+  if (revision !== null) return readRevision(fs, filePath(rest), revision, { req, res });
+  const { content: bytes, meta } = await fs.readEntry(filePath(rest), { encoding: 'bytes' });
   const headers = metaHeaders(meta);
   if (req.headers['if-none-match'] === headers.etag) return sendEmpty(res, 304, headers);
   res.writeHead(200, { ...headers, 'content-length': String(bytes.byteLength) });
@@ -126,14 +127,17 @@ async function currentRevision(fs: FileSystem, path: string): Promise<number> {
 }
 
 /**
- * Content and the metadata of that same content. Read and stat are two
- * mailbox calls, so a write may land between them; the checksum tells.
+ * `?revision=N`: an older version from the history. Its content never
+ * changes, so its ETag names the history revision and a client may cache it.
  */
-async function readConsistent(fs: FileSystem, path: string): Promise<{ bytes: Uint8Array; meta: EntryMeta }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const bytes = await fs.readFile(path, { encoding: 'bytes' });
-    const meta = await fs.stat(path);
-    if (meta.checksum === sha256(bytes)) return { bytes, meta };
+async function readRevision(fs: FileSystem, path: string, raw: string, { req, res }: Pick<RequestContext, 'req' | 'res'>): Promise<void> {
+  const revision = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(revision) || revision <= 0) {
+    throw new HttpError(400, 'EINVAL', `revision must be a positive integer from GET /v1/history/<path>, not ${JSON.stringify(raw)}`);
   }
-  throw new HttpError(503, 'EBUSY', `${JSON.stringify(path)} kept changing while being read; retry`);
+  const bytes = (await fs.readFile(path, { encoding: 'bytes', revision })) as Uint8Array;
+  const headers = { etag: `"h${revision}"`, 'x-scopefs-history-revision': String(revision), 'cache-control': 'private, max-age=31536000, immutable' };
+  if (req.headers['if-none-match'] === headers.etag) return sendEmpty(res, 304, headers);
+  res.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) });
+  res.end(bytes);
 }

@@ -6,6 +6,7 @@ import type { SseHub, StreamView } from '../sse.js';
 import type { Principal } from '../tokens-scope.js';
 import { auditRoutes } from './audit.js';
 import { fileRoutes } from './files.js';
+import { historyRoutes } from './history.js';
 import { mcpRoutes } from './mcp.js';
 import { syncRoutes } from './sync.js';
 
@@ -26,10 +27,11 @@ export function scopeRoutes(deps: RouteTableDeps): Route[] {
   const { scope, principal, hub, view, maxBodyBytes, maxJsonBytes, version } = deps;
   return [
     ...fileRoutes({ fs: scope.fs, maxBodyBytes, maxJsonBytes }),
+    ...historyRoutes({ fs: scope.fs, maxJsonBytes }),
     ...syncRoutes({ scope, maxJsonBytes }),
     ...mcpRoutes({ createServer: () => createMcpServer(scope, { version, grant: principal.grant }), maxBodyBytes }),
     { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res, view) },
     readyRoute(scope),
+    ...auditRoutes(scope),
   ];
 }
-    ...auditRoutes(scope),
