@@ -96,4 +96,18 @@ describePostgres('history on Supabase (service role, via the PostgREST stub)', (
     const refused = await outsider.record(scope, [version('/a.md', 'intrusion')]).then(() => null, (err: unknown) => err);
     expect(isScopeFsError(refused, 'EACCES'), String(refused)).toBe(true);
   });
+
+  it('the service role purges tombstones; a signed-in user may report cursors but not purge', async () => {
+    const store = await openSupabase();
+    const app = freshApp();
+    const created = revisionOf((await store.push(app, 'a', [change('/gone.md', 'x')]))[0]);
+    const tombstone = revisionOf((await store.push(app, 'a', [change('/gone.md', null, created)]))[0]);
+    const now = Date.now() + 60_000;
+    const member = openStoreTombstones(await openSupabase(userJwt({ sub: 'u1', app_metadata: { apps: [app] } })));
+    await member.noteCursor(app, 'member-instance', tombstone, now);
+    const refused = await member.purgeTombstones(app, 1_000, now).then(() => null, (err: unknown) => err);
+    expect(isScopeFsError(refused, 'EACCES'), String(refused)).toBe(true);
+    expect(await openStoreTombstones(store).purgeTombstones(app, 1_000, now)).toEqual({ purged: 1, horizon: tombstone });
+    expect(await member.tombstoneHorizon(app)).toBe(tombstone);
+  });
 });
