@@ -16,7 +16,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(see scopefs <command> --help)')
     .exitOverride();
-  for (const command of [serveCommand(), ...fileCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), tokenCommand()]) {
+  for (const command of [serveCommand(), ...fileCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), tokenCommand(), auditCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   return program;
