@@ -101,6 +101,8 @@ export interface WriteOptions {
   source?: string;
   /** Who asks (a token name, an agent id): carried into the event, the history and the audit log. */
   actor?: string;
+  /** The token of a lock held on the path (docs/coordination.md#locks): without it a locked path refuses the change (ELOCKED). */
+  lockToken?: string;
 }
 
 export interface ChangeOptions {
@@ -108,6 +110,8 @@ export interface ChangeOptions {
   source?: string;
   actor?: string;
   ifRevision?: number;
+  /** The token of a lock held on the path(s) changed; see WriteOptions.lockToken. */
+  lockToken?: string;
 }
 
 export interface ReadOptions {

@@ -137,6 +137,8 @@ export interface FsView {
   assertRevision(path: string, entry: Entry | undefined, expected: number | undefined): void;
   /** EEXIST/EINVAL unless a new file can be placed at `path`. */
   assertPlaceable(path: string): void;
+  /** ELOCKED when a lock covers `path` and the change does not present its token; ESTALE for a dead token (local changes only). */
+  assertUnlocked(path: string, options: ChangeOptions): void;
   /** Whether `path` has a persist timer pending. */
   hasTimer(path: string): boolean;
 }

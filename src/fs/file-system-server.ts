@@ -48,6 +48,7 @@ import { moveFile } from './moves.js';
 import { appendFile, deleteFile, editFile, writeFile } from './mutations.js';
 import type { RetryOptions } from './persist-scheduler.js';
 import { ServerCore } from './server-core.js';
+import { LockTable, withLock, type FileLocks, type LockGrant, type LockInfo, type LockOptions } from '../coordination/locks.js';
 
 export interface FileSystemServerOptions {
   /** Actor name, e.g. `fs:user/123`. */
@@ -72,6 +73,8 @@ export interface FileSystemServerOptions {
   trace?: (message: FsMessage) => void;
   /** Record every applied change in this history (docs/history.md); without it the history methods fail (EINVAL). */
   history?: HistoryTarget;
+  /** The lock table (src/coordination/locks.ts); a scope passes its own so locks survive a restart of this server. */
+  locks?: LockTable;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
@@ -79,7 +82,7 @@ const SLOW_CALL_TIMEOUT_MS = 120_000;
 /** A burst of fast-path reads runs at most this many reads past its budget. */
 export const READS_PER_BUDGET_CHECK = 32;
 
-export class FileSystemServer implements FileSystem, Process {
+export class FileSystemServer implements FileSystem, FileLocks, Process {
   private readonly core: ServerCore;
   private readonly actor: Actor<FsCall, FsCast>;
   private readonly slowCallTimeoutMs: number;
@@ -107,6 +110,7 @@ export class FileSystemServer implements FileSystem, Process {
       retry: options.retry ?? {},
       cast: (message) => this.actor.cast(message),
       history: this.recorder,
+      locks: options.locks,
     });
     this.actor = new Actor<FsCall, FsCast>(
       {
@@ -261,6 +265,35 @@ export class FileSystemServer implements FileSystem, Process {
    */
   checkDisk(path: string): Promise<void> {
     return this.call<{ done: Promise<void> }>({ type: 'check_disk', path }).then((answer) => answer.done);
+  }
+
+  // ---- locks (src/coordination/locks.ts) ------------------------------------
+  // The table is read by every planned change inside the mailbox; these calls change it directly (JavaScript
+  // runs them between handlers), so a lock takes effect for every change planned after it returns.
+
+  lock(pathOrPrefix: string, options: LockOptions): Promise<LockGrant> {
+    return settle(() => this.core.locks.lock(pathOrPrefix, options));
+  }
+
+  renew(token: string, options: { ttlMs: number }): Promise<LockGrant> {
+    return settle(() => this.core.locks.renew(token, options));
+  }
+
+  unlock(token: string): Promise<boolean> {
+    return settle(() => this.core.locks.unlock(token));
+  }
+
+  locks(): Promise<LockInfo[]> {
+    return settle(() => this.core.locks.list());
+  }
+
+  withLock<T>(path: string, fn: (lock: LockGrant) => Promise<T> | T, options: LockOptions): Promise<T> {
+    return withLock(this, path, fn, options);
+  }
+
+  /** Releases every lock held by `owner` (an agent that stopped, an MCP session that ended). */
+  releaseLocksOf(owner: string): number {
+    return this.core.locks.releaseOwner(owner);
   }
 
   // ---- history (history-api.ts) -----------------------------------------
@@ -484,4 +517,9 @@ function durabilityOf(value: Durability | undefined): Durability {
     throw fsErrors.invalid(`unknown durability ${JSON.stringify(durability)}`);
   }
   return durability;
+}
+
+/** A synchronous step as a promise: a throw becomes a rejection. */
+async function settle<T>(step: () => T | Promise<T>): Promise<T> {
+  return step();
 }

@@ -71,6 +71,11 @@ function assertMovable(view: FsView, source: string, target: string): void {
  * written (or its pending timer handed over) and the old copy deleted.
  */
 function planMove(view: FsView, pairs: Pair[], entries: Entry[], options: ChangeOptions): Change {
+  // Both ends: moving a file away from a locked path deletes it there, moving it into one writes there.
+  for (const [source, target] of pairs) {
+    view.assertUnlocked(source, options);
+    view.assertUnlocked(target, options);
+  }
   const change = newChange(pairs[0]![1], options, view.durability);
   change.failure = 'move';
   const immediate = view.durability === 'immediate';

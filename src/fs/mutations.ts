@@ -65,6 +65,7 @@ export function putContent(core: FsCore, change: Change): Promise<EntryMeta> | E
 /** The change that gives `path` new content: a new file persists at once, an update after its debounce. */
 export function planContent(view: FsView, path: string, incoming: NewContent, options: WriteOptions): Change {
   const existing = view.entry(path);
+  view.assertUnlocked(path, options);
   view.assertRevision(path, existing, options.ifRevision);
   const location = view.writableLocation(path);
   view.assertSize(path, incoming.bytes.byteLength);
@@ -94,6 +95,7 @@ export function planContent(view: FsView, path: string, incoming: NewContent, op
 export function planDelete(view: FsView, path: string, options: ChangeOptions): Change {
   const entry = view.entry(path);
   if (!entry) throw fsErrors.notFound(path);
+  view.assertUnlocked(path, options);
   view.assertRevision(path, entry, options.ifRevision);
   const location = view.writableLocation(path);
   const update: EntryUpdate = { kind: 'remove', path };

@@ -13,7 +13,8 @@
  */
 import { isVersioned } from '../../persistence/drivers/types.js';
 import { ScopeFsError, fsErrors } from '../errors.js';
-import type { Durability, EntryMeta, FlushResult, FsListener, FsStats, PersistenceConfig, PersistenceConfigInfo } from '../types.js';
+import { LockTable } from '../coordination/locks.js';
+import type { ChangeOptions, Durability, EntryMeta, FlushResult, FsListener, FsStats, PersistenceConfig, PersistenceConfigInfo } from '../types.js';
 import { applyChange, type Change, type ChangeTarget, type FsCore } from './change.js';
 import { ConfigTable, type Location } from './configs.js';
 import { DiskBases } from './disk-bases.js';
@@ -42,6 +43,8 @@ export interface CoreOptions {
   cast: CastPort;
   /** Records every applied version (history-recorder.ts). */
   history?: HistoryRecorder;
+  /** The scope's lock table; one that outlives this server keeps its locks across a restart. */
+  locks?: LockTable;
 }
 
 /** How often a flush reconciles paths whose disk changed under it and flushes again. */
@@ -72,6 +75,8 @@ export class ServerCore implements FsCore {
   private settleQueued = false;
   private clock = 0;
   private readonly history: HistoryRecorder | undefined;
+  /** The scope's locks (src/coordination/locks.ts); every planned local change is checked against them. */
+  readonly locks: LockTable;
 
   constructor(options: CoreOptions) {
     const { entries, bases, subscribers } = this;
@@ -110,6 +115,7 @@ export class ServerCore implements FsCore {
     this.replica = new DiskReplica({ core: this, bases, persister, emit: (event) => subscribers.emit(event), cast: this.cast });
     const nextRevision = (): number => this.nextRevision();
     this.history = options.history;
+    this.locks = options.locks ?? new LockTable();
     this.target = { journal, entries, persister, scheduler, subscribers, nextRevision, history: options.history };
     this.indexing = {
       entries,
@@ -268,6 +274,12 @@ export class ServerCore implements FsCore {
 
   assertPlaceable(path: string): void {
     this.entries.assertPlaceable(path);
+  }
+
+  assertUnlocked(path: string, options: ChangeOptions): void {
+    // Sync, the disk and journal replay bring changes already made elsewhere (under that side's lock): never refused.
+    if (options.origin !== undefined && options.origin !== 'local') return;
+    this.locks.assertWritable(path, options.lockToken);
   }
 
   hasTimer(path: string): boolean {

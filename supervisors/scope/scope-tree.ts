@@ -140,6 +140,7 @@ function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem, hist
         debounceMs: options.debounceMs,
         maxFileBytes: options.maxFileBytes,
         history,
+        locks: fs.lockTable,
       });
       fs.attach(server);
       server.onExit(() => fs.detach(server));

@@ -1,4 +1,5 @@
 import { ScopeFsError } from '../../src/errors.js';
+import { LockTable, withLock, type FileLocks, type LockGrant, type LockOptions } from '../../src/coordination/locks.js';
 import type { FileSystem, FsListener } from '../../src/types.js';
 
 const RESTART_WAIT_MS = 10_000;
@@ -9,11 +10,13 @@ const RESTART_WAIT_MS = 10_000;
  * made while the server restarts wait for it (bounded), and subscriptions are
  * re-attached to the new server.
  */
-export class StableFileSystem implements FileSystem {
+export class StableFileSystem implements FileSystem, FileLocks {
   private server: FileSystem | undefined;
   private waiters: Array<(server: FileSystem) => void> = [];
   private readonly listeners = new Map<FsListener, () => void>();
   private closed = false;
+  /** The scope's locks: handed to every FileSystemServer it starts, so they survive a restart of the server. */
+  readonly lockTable = new LockTable();
 
   attach(server: FileSystem): void {
     this.server = server;
@@ -90,4 +93,13 @@ export class StableFileSystem implements FileSystem {
   editFile: FileSystem['editFile'] = async (...args) => (await this.current()).editFile(...args);
   appendFile: FileSystem['appendFile'] = async (...args) => (await this.current()).appendFile(...args);
   checkDisk: FileSystem['checkDisk'] = async (...args) => (await this.current()).checkDisk(...args);
+
+  // Locks live in the scope's table, not in the server: they answer even while the server restarts.
+  lock: FileLocks['lock'] = async (pathOrPrefix, options) => this.lockTable.lock(pathOrPrefix, options);
+  renew: FileLocks['renew'] = async (token, options) => this.lockTable.renew(token, options);
+  unlock: FileLocks['unlock'] = async (token) => this.lockTable.unlock(token);
+  locks: FileLocks['locks'] = async () => this.lockTable.list();
+  withLock<T>(path: string, fn: (lock: LockGrant) => Promise<T> | T, options: LockOptions): Promise<T> {
+    return withLock(this, path, fn, options);
+  }
 }
