@@ -4,7 +4,7 @@
 export { startHttpServer, type HttpServerOptions, type HttpServerHandle } from '../http/server.js';
 export { loadOrCreateToken, type AuthConfig } from '../http/auth.js';
 // The same interface as a request handler an app mounts in its own server.
-export { createScopeHandler, type ScopeHandler, type ScopeHandlerOptions } from '../http/handler.js';
+export { createScopeHandler, type RequestInfo, type ScopeHandler, type ScopeHandlerOptions } from '../http/handler.js';
 export { type Authenticate, type Authenticated } from '../http/auth.js';
 // Limited tokens: grants, the one grant check, the token store, a scope as one caller may use it.
 export { checkGrant, describeGrant, type Grant, type GrantDecision, type GrantOperation } from '../http/tokens-grant.js';

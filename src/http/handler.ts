@@ -59,6 +59,16 @@ export interface ScopeHandlerOptions {
   maxEventBufferBytes?: number;
   /** Where unexpected (500) errors are reported. Default: stderr. */
   onError?: (err: unknown, req: IncomingMessage) => void;
+  /** Called once per request when its response is done or its connection closed (request logs). Default: nothing. */
+  onRequest?: (info: RequestInfo) => void;
+}
+
+/** One served request, for a request log: the path has no query string (tokens may travel in one). */
+export interface RequestInfo {
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
 }
 
 /** Called like any node:http or Express handler; `next` (when given) gets the requests outside `basePath`. */
@@ -155,6 +165,7 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
     const { rawPath: fullPath, query } = splitTarget(req.url);
     const rawPath = underBase(fullPath, basePath);
     if (rawPath === undefined && next) return next();
+    if (options.onRequest) reportWhenDone(req, res, fullPath, options.onRequest);
     try {
       if (rawPath === undefined) throw new HttpError(404, 'ENOTFOUND', `no such endpoint: ${req.method} ${fullPath}`);
       if (rawPath === HEALTHZ_PATH && (req.method === 'GET' || req.method === 'HEAD')) return sendHealthy(res);
@@ -182,6 +193,11 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
     hub.close();
   };
   return handler;
+}
+
+function reportWhenDone(req: IncomingMessage, res: ServerResponse, path: string, onRequest: (info: RequestInfo) => void): void {
+  const started = performance.now();
+  res.once('close', () => onRequest({ method: req.method ?? 'GET', path, status: res.statusCode, ms: performance.now() - started }));
 }
 
 /** A grant's refusal is the caller's fault, not the server's: 403, with the message naming the grant. */

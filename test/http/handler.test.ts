@@ -19,6 +19,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import { createScopeHandler, type ScopeHandler } from '../../src/http/handler.js';
+import { startHttpServer } from '../../src/http/server.js';
 import type { Authenticate } from '../../src/http/auth.js';
 import type { FsEvent } from '../../src/types.js';
 import { SseClient } from './sse-client.js';
@@ -129,6 +130,25 @@ describe('mounted in plain node:http under /scopefs', () => {
     await vi.waitFor(() => expect(guest.ended).toBe(true), { timeout: 5_000, interval: 20 });
     expect(alice.ended).toBe(false);
     alice.close();
+  });
+});
+
+describe('request log', () => {
+  it('onRequest hears every request once it is done, without the query string', async () => {
+    const seen: Array<{ method: string; path: string; status: number; ms: number }> = [];
+    const http = await startHttpServer({ scope, auth: { mode: 'none' }, port: 0, onRequest: (info) => seen.push(info) });
+    try {
+      await (await fetch(`${http.url}/v1/files?prefix=/public&access_token=secret`)).arrayBuffer();
+      await (await fetch(`${http.url}/v1/files/missing.md`)).arrayBuffer();
+      await vi.waitFor(() => expect(seen).toHaveLength(2));
+      expect(seen.map(({ method, path, status }) => ({ method, path, status }))).toEqual([
+        { method: 'GET', path: '/v1/files', status: 200 },
+        { method: 'GET', path: '/v1/files/missing.md', status: 404 },
+      ]);
+      expect(seen.every((info) => info.ms >= 0)).toBe(true);
+    } finally {
+      await http.close();
+    }
   });
 });
 
