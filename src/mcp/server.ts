@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ScopeHandle } from '../types.js';
 import { registerFileTools } from './file-tools.js';
+import { registerHistoryTools } from './history-tools.js';
 import { registerMemoryTool } from './memory-tool.js';
 import { registerSearchTools } from './search-tools.js';
 import { registerSyncTools } from './sync-tools.js';
@@ -28,6 +29,7 @@ export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync'>, info: M
   registerForGrant(server, info.grant, () => {
     registerFileTools(server, scope.fs);
     registerSearchTools(server, scope.fs);
+    registerHistoryTools(server, scope.fs);
     registerSyncTools(server, scope.sync);
     registerMemoryTool(server, scope.fs);
   });

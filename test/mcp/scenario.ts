@@ -5,10 +5,14 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { expect } from 'vitest';
 
+/** The history tools (src/mcp/history-tools.ts; exercised in test/mcp/history.test.ts). */
+export const HISTORY_TOOL_NAMES = ['checkpoint', 'file_history', 'list_checkpoints', 'restore_checkpoint', 'restore_file'];
+
 export const TOOL_NAMES = [
   'delete_file', 'edit_file', 'glob', 'grep', 'insert_lines', 'list_files', 'memory',
   'move_file', 'read_file', 'resolve_conflict', 'sync_status', 'write_file',
-];
+  ...HISTORY_TOOL_NAMES,
+].sort();
 
 export interface ToolReply {
   isError: boolean;
