@@ -18,18 +18,13 @@ export interface PruneTables {
   bytes(): number;
   /** Prunable versions made before `cutoff`, oldest first. */
   byAge(cutoff: number, limit: number): PruneCandidate[];
-  /** Paths with more than `max` versions, ascending, after `after`. */
-  pathsOverCount(max: number, after: string, limit: number): string[];
-  /** Prunable versions of `path` beyond its newest `max`, oldest first. */
-  beyondCount(path: string, max: number, limit: number): PruneCandidate[];
+  /** Prunable versions beyond the newest `max` of their path, oldest first. */
+  beyondCount(max: number, limit: number): PruneCandidate[];
   /** Prunable versions, oldest first. */
   oldest(limit: number): PruneCandidate[];
   /** Removes one version (and its content when nothing else references it). */
   remove(candidate: PruneCandidate): void;
 }
-
-/** Paths looked at per query of the per-path step. */
-const PATH_PAGE = 100;
 
 export function pruneSteps(tables: PruneTables, retention: Retention, budget: PruneBudget): PruneResult {
   const state = { removed: 0, more: false };
@@ -43,28 +38,9 @@ export function pruneSteps(tables: PruneTables, retention: Retention, budget: Pr
     const cutoff = (budget.now ?? Date.now()) - retention.maxAgeMs;
     take(tables.byAge(cutoff, left() + 1), left());
   }
-  if (retention.maxVersionsPerPath !== undefined && left() > 0) prunePerPath(tables, retention.maxVersionsPerPath, left, take);
-  else if (retention.maxVersionsPerPath !== undefined) state.more = true;
+  if (retention.maxVersionsPerPath !== undefined) take(tables.beyondCount(retention.maxVersionsPerPath, left() + 1), left());
   if (retention.maxBytes !== undefined) pruneBytes(tables, retention.maxBytes, left, take, state);
   return state;
-}
-
-function prunePerPath(
-  tables: PruneTables,
-  max: number,
-  left: () => number,
-  take: (candidates: PruneCandidate[], limit: number) => void,
-): void {
-  let after = '';
-  for (;;) {
-    const paths = tables.pathsOverCount(max, after, PATH_PAGE);
-    for (const path of paths) {
-      if (left() === 0) return take(tables.beyondCount(path, max, 1), 0);
-      take(tables.beyondCount(path, max, left() + 1), left());
-    }
-    if (paths.length < PATH_PAGE) return;
-    after = paths.at(-1)!;
-  }
 }
 
 function pruneBytes(

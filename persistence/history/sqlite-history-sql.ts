@@ -53,13 +53,14 @@ export const HISTORY_SQL = {
     RETURNING hash`,
   prunableByAge: `SELECT v.revision, v.path, v.hash ${FROM_PRUNABLE}
                   WHERE v.scope = @scope AND v.at < @cutoff AND ${PRUNABLE} ORDER BY v.at, v.revision LIMIT @limit`,
-  pathsOverCount: 'SELECT path FROM scopefs_history_paths WHERE scope = @scope AND count > @max AND path > @after ORDER BY path LIMIT @limit',
-  /** A path's versions beyond the newest @max, oldest first. */
-  prunableOfPath: `SELECT revision, path, hash FROM (
-                     SELECT v.revision, v.path, v.hash, v.scope, p.latest FROM scopefs_history_versions v
-                     JOIN scopefs_history_paths p ON p.scope = v.scope AND p.path = v.path
-                     WHERE v.scope = @scope AND v.path = @path ORDER BY v.revision DESC LIMIT -1 OFFSET @max) v
-                   WHERE ${PRUNABLE.replace('p.latest', 'v.latest')} ORDER BY revision LIMIT @limit`,
+  /** Versions beyond the newest @max of their path, oldest first (only paths with more than @max are ranked). */
+  prunableBeyondCount: `SELECT revision, path, hash FROM (
+                          SELECT v.scope, v.revision, v.path, v.hash, p.latest,
+                                 row_number() OVER (PARTITION BY v.path ORDER BY v.revision DESC) AS rank
+                          FROM scopefs_history_versions v
+                          JOIN scopefs_history_paths p ON p.scope = v.scope AND p.path = v.path
+                          WHERE v.scope = @scope AND p.count > @max) v
+                        WHERE v.rank > @max AND ${PRUNABLE.replace('p.latest', 'v.latest')} ORDER BY revision LIMIT @limit`,
   prunableOldest: `SELECT v.revision, v.path, v.hash ${FROM_PRUNABLE}
                    WHERE v.scope = @scope AND ${PRUNABLE} ORDER BY v.revision LIMIT @limit`,
 } as const;

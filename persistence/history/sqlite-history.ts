@@ -217,8 +217,7 @@ export class SqliteHistory implements HistoryStore {
     return {
       bytes: () => head.bytes,
       byAge: (cutoff, limit) => this.all<PruneCandidate>('prunableByAge', { scope, cutoff, limit }),
-      pathsOverCount: (max, after, limit) => this.all<{ path: string }>('pathsOverCount', { scope, max, after, limit }).map((row) => row.path),
-      beyondCount: (path, max, limit) => this.all<PruneCandidate>('prunableOfPath', { scope, path, max, limit }),
+      beyondCount: (max, limit) => this.all<PruneCandidate>('prunableBeyondCount', { scope, max, limit }),
       oldest: (limit) => this.all<PruneCandidate>('prunableOldest', { scope, limit }),
       remove: (candidate) => {
         this.run('deleteVersion', scope, candidate.revision);
