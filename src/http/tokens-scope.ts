@@ -44,7 +44,9 @@ export const OWNER: Principal = { actor: 'owner' };
 export function scopeForPrincipal<S extends ScopeHandle>(scope: S, principal: Principal): ScopeHandle {
   const fs = new PrincipalFileSystem(scope.fs, principal);
   const { grant } = principal;
-  if (!grant) return { scopeKey: scope.scopeKey, key: scope.key, root: scope.root, fs, sync: scope.sync, tree: () => scope.tree(), stop: () => scope.stop() };
+  // The owner keeps everything else the scope offers (audit, agents, what later features add); a limited
+  // caller gets only what is listed below, so a new capability is closed to it until it is added here.
+  if (!grant) return { ...scope, fs };
   return {
     scopeKey: scope.scopeKey,
     key: scope.key,
