@@ -84,9 +84,15 @@ function covers(prefixes: readonly string[], path: string): boolean {
   return prefixes.some((prefix) => coversOne(prefix, path));
 }
 
+/** Either side may carry a directory's trailing slash (`/docs/`): a grant built by hand is judged the same. */
 function coversOne(prefix: string, path: string): boolean {
-  const bare = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  return prefix === '/' || bare === prefix || bare.startsWith(`${prefix}/`);
+  const base = withoutSlash(prefix);
+  const bare = withoutSlash(path);
+  return base === '/' || bare === base || bare.startsWith(`${base}/`);
+}
+
+function withoutSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 function refuse(grant: Grant, what: string): GrantDecision {

@@ -32,6 +32,10 @@ describe('checkGrant', () => {
     [reader, 'write', '/x/y', false],
     [reader, 'delete', '/x/y', false],
     [reader, 'move', '/x/y', false],
+    // A grant written by hand with trailing slashes means the same.
+    [{ ...ciBot, read: ['/docs/'], write: ['/notes/'] }, 'read', '/docs/a.md', true],
+    [{ ...ciBot, read: ['/docs/'], write: ['/notes/'] }, 'write', '/notes', true],
+    [{ ...ciBot, read: ['/docs/'], write: ['/notes/'] }, 'read', '/docsx/a.md', false],
   ];
   it.each(table)('%#: %s may %s %s: %s', (grant, operation, path, allowed) => {
     const decision = checkGrant(grant, operation, path);
