@@ -1,3 +1,5 @@
+import { hasLocks, ownedLocks, type OwnedLocks } from '../../src/coordination/owned-locks.js';
+import type { FileLocks } from '../../src/coordination/locks.js';
 import type { FileSystem, ScopeKey } from '../../src/types.js';
 import { Actor, raceTimeout, toError, type ActorCallbacks } from '../runtime/actor.js';
 
@@ -8,6 +10,11 @@ export interface AgentContext {
   signal: AbortSignal;
   scopeKey: ScopeKey;
   agentId: string;
+  /**
+   * The scope's locks, held as `agent:<id>` unless another owner is given; every lock still held is
+   * released when the agent stops (returns, crashes or is stopped). Absent when `fs` has no locks.
+   */
+  locks?: FileLocks;
 }
 
 export interface AgentSpec {
@@ -38,6 +45,7 @@ class AgentRunner implements ActorCallbacks<never, never> {
   actor!: Actor<never, never>;
   private readonly abort = new AbortController();
   private running: Promise<unknown> | undefined;
+  private locks: OwnedLocks | undefined;
 
   constructor(
     private readonly spec: AgentSpec,
@@ -46,8 +54,16 @@ class AgentRunner implements ActorCallbacks<never, never> {
   ) {}
 
   launch(): void {
-    const context = { fs: this.fs, signal: this.abort.signal, scopeKey: this.scopeKey, agentId: this.spec.id };
-    this.running = (async () => this.spec.run(context))();
+    this.locks = hasLocks(this.fs) ? ownedLocks(this.fs, `agent:${this.spec.id}`) : undefined;
+    const context = { fs: this.fs, signal: this.abort.signal, scopeKey: this.scopeKey, agentId: this.spec.id, locks: this.locks };
+    const locks = this.locks;
+    this.running = (async () => {
+      try {
+        return await this.spec.run(context);
+      } finally {
+        await locks?.releaseAll(); // before the exit: a rerun (or anyone else) finds the paths free
+      }
+    })();
     this.running.then(
       () => this.actor.exit('normal'),
       (err) => this.actor.exit(this.abort.signal.aborted ? 'shutdown' : toError(err)),
@@ -60,7 +76,11 @@ class AgentRunner implements ActorCallbacks<never, never> {
 
   async terminate(): Promise<void> {
     this.abort.abort();
-    if (this.running) await raceTimeout(this.running, this.spec.shutdownMs ?? 5_000);
+    try {
+      if (this.running) await raceTimeout(this.running, this.spec.shutdownMs ?? 5_000);
+    } finally {
+      await this.locks?.releaseAll();
+    }
   }
 }
 
