@@ -4,6 +4,7 @@ import { requireSync } from '../http/routes/sync.js';
 import type { ScopeHandle } from '../types.js';
 import { startScope } from '../../supervisors/scope/scopes.js';
 import { showSyncProgress } from './progress.js';
+import { directHistory } from './history-ops.js';
 import type { ScopeTarget } from './target.js';
 
 export interface DirectOptions {
@@ -31,6 +32,7 @@ function directTarget(scope: ScopeHandle, progress: boolean): ScopeTarget {
   const { fs } = scope;
   return {
     mode: 'direct',
+    history: directHistory(fs),
     list: (prefix) => fs.listEntries(prefix),
     read: async (path) => {
       const bytes = await fs.readFile(path, { encoding: 'bytes' });

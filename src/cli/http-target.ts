@@ -3,6 +3,7 @@ import { normalizePath, normalizePrefix } from '../paths.js';
 import type { ScopeStatus } from '../http/status.js';
 import type { ConflictRecord, ConflictResolution } from '../sync/types.js';
 import type { EntryMeta, FlushResult, MoveResult } from '../types.js';
+import { httpHistory } from './history-ops.js';
 import type { ScopeTarget } from './target.js';
 
 const KNOWN_CODES = new Set<string>([
@@ -20,6 +21,7 @@ export function httpTarget(baseUrl: string, token: string | undefined): ScopeTar
   };
   return {
     mode: 'serve',
+    history: httpHistory(json, (method, path) => call(method, path)),
     list: async (prefix) => (await json<{ files: EntryMeta[] }>('GET', `/v1/files?prefix=${encodeURIComponent(normalizePrefix(prefix))}`)).files,
     read: async (path) => {
       const response = await call('GET', fileUrl(path));

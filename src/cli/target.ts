@@ -1,6 +1,7 @@
 import type { ConflictRecord, ConflictResolution } from '../sync/types.js';
 import type { EntryMeta, FlushResult, MoveResult } from '../types.js';
 import type { ScopeStatus } from '../http/status.js';
+import type { HistoryOps } from './history-ops.js';
 
 /**
  * What the file and sync commands act on: the running serve for the root
@@ -8,6 +9,8 @@ import type { ScopeStatus } from '../http/status.js';
  */
 export interface ScopeTarget {
   readonly mode: 'serve' | 'direct';
+  /** Versions, restore and checkpoints (history-ops.ts). */
+  readonly history: HistoryOps;
   list(prefix: string): Promise<EntryMeta[]>;
   read(path: string): Promise<{ bytes: Uint8Array; revision: number }>;
   write(path: string, content: Uint8Array, ifRevision?: number): Promise<EntryMeta>;

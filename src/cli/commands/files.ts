@@ -4,6 +4,7 @@ import { isUtf8 } from '../../content.js';
 import { ScopeFsError } from '../../errors.js';
 import type { EntryMeta } from '../../types.js';
 import { withTarget } from '../connect.js';
+import { parseRevision } from './history.js';
 import { addScopeOptions, parseCount, UsageError, type ScopeCliOptions } from '../options.js';
 import { columns, Output } from '../output.js';
 
@@ -30,9 +31,11 @@ function cat(): Command {
   return addScopeOptions(new Command('cat'), STORE_HELP)
     .description('print a file (exact bytes; with --json, text or base64)')
     .argument('<path>', 'file to print, e.g. /notes/todo.md')
-    .action((path: string, options: ScopeCliOptions) =>
+    .option('--revision <n>', 'print this earlier version (see scopefs log)', parseRevision)
+    .action((path: string, options: ScopeCliOptions & { revision?: number }) =>
       withTarget(options, {}, async (target) => {
-        const { bytes, revision } = await target.read(path);
+        const { bytes, revision } =
+          options.revision === undefined ? await target.read(path) : { bytes: await target.history.cat(path, options.revision), revision: options.revision };
         const output = new Output(options.json === true);
         if (!output.json) return output.bytes(bytes);
         const text = isUtf8(bytes);
