@@ -34,25 +34,34 @@ const AUDITED: Record<string, Audited> = {
 
 /** `fs` with its refusals recorded; `actor` names the caller when the options name none (default `local`). */
 export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRecorder, actor = 'local'): F {
+  // One wrapper per method, made on first use (a write path pays no allocation for it).
+  const wrappers = new Map<string, (...args: unknown[]) => unknown>();
   return new Proxy(fs, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       const audited = typeof property === 'string' ? AUDITED[property] : undefined;
       if (!audited || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) => {
-        const refused = (err: unknown): never => {
-          recorder.refused(audited.operation, pathsOf(args, audited), actorOf(args, audited) ?? actor, err);
-          throw err;
-        };
-        try {
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return result instanceof Promise ? result.catch(refused) : result;
-        } catch (err) {
-          return refused(err);
-        }
-      };
+      const name = property as string;
+      let wrapper = wrappers.get(name);
+      if (!wrapper) wrappers.set(name, (wrapper = wrap(target, value as (...a: unknown[]) => unknown, audited)));
+      return wrapper;
     },
   });
+
+  function wrap(target: F, method: (...a: unknown[]) => unknown, audited: Audited): (...args: unknown[]) => unknown {
+    const refused = (args: unknown[], err: unknown): never => {
+      recorder.refused(audited.operation, pathsOf(args, audited), actorOf(args, audited) ?? actor, err);
+      throw err;
+    };
+    return (...args: unknown[]) => {
+      try {
+        const result = method.apply(target, args);
+        return result instanceof Promise ? result.catch((err: unknown) => refused(args, err)) : result;
+      } catch (err) {
+        return refused(args, err);
+      }
+    };
+  }
 }
 
 function pathsOf(args: unknown[], audited: Audited): string[] {

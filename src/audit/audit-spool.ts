@@ -46,10 +46,15 @@ export class AuditSpool implements AuditLog {
   /** Appends one entry durably (survives a killed process once this returns). */
   appendSync(entry: AuditEntry): void {
     if (this.closed) throw fsErrors.invalid('the audit log is closed (its scope stopped)');
-    const line = Buffer.from(`${JSON.stringify(entry)}\n`);
-    let written = 0;
-    while (written < line.length) written += writeSync(this.fd, line, written);
-    this.bytes += line.length;
+    const line = `${JSON.stringify(entry)}\n`;
+    const length = Buffer.byteLength(line);
+    let written = writeSync(this.fd, line);
+    if (written < length) {
+      // A short write (rare on a regular file): the rest, byte-exact.
+      const bytes = Buffer.from(line);
+      while (written < length) written += writeSync(this.fd, bytes, written);
+    }
+    this.bytes += length;
     if (this.bytes >= this.segmentBytes) this.rotate();
   }
 
