@@ -271,6 +271,8 @@ export interface ScopeHandle {
   tree(): ChildInfo[];
   /** Stops agents, then sync, then the filesystem (which flushes). */
   stop(): Promise<void>;
+  /** The scope's locks (docs/coordination.md#locks); its `fs` enforces them. */
+  readonly locks?: import('./coordination/locks.js').FileLocks;
   /** The audit log, newest first (docs/coordination.md#audit-log); absent when auditing is off. */
   audit?(query?: import('./audit/types.js').AuditQuery): Promise<import('./audit/types.js').AuditEntry[]>;
 }

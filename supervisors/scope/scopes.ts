@@ -122,6 +122,7 @@ function createHandle(
     // Refusals of library calls are recorded here; changes, whoever makes them, from the filesystem's events.
     fs: audit ? auditedFileSystem(tree.fs, audit.recorder) : tree.fs,
     audit: audit && ((query) => audit.query(query)),
+    locks: tree.fs,
     supervisor: tree.supervisor,
     sync: options.sync ? createSyncHandle(tree, events) : undefined,
     agents: tree.agents,

@@ -52,19 +52,27 @@ async function write(deps: FileRouteDeps, { req, res, rest }: RequestContext): P
   const path = filePath(rest);
   const ifRevision = await expectedRevision(deps.fs, path, req.headers);
   const body = await readBody(req, deps.maxBodyBytes);
-  const meta = await deps.fs.writeFile(path, body, { ifRevision });
+  const meta = await deps.fs.writeFile(path, body, { ifRevision, lockToken: lockTokenOf(req.headers) });
   sendJson(res, 200, meta, { etag: etagOf(meta.revision) });
 }
 
 async function remove(fs: FileSystem, { req, res, rest }: RequestContext): Promise<void> {
   const path = filePath(rest);
-  await fs.deleteFile(path, { ifRevision: await expectedRevision(fs, path, req.headers) });
+  await fs.deleteFile(path, { ifRevision: await expectedRevision(fs, path, req.headers), lockToken: lockTokenOf(req.headers) });
   sendEmpty(res, 204);
 }
 
 async function move(deps: FileRouteDeps, { req, res }: RequestContext): Promise<void> {
   const { from, to } = await readJsonObject(req, deps.maxJsonBytes);
-  sendJson(res, 200, await deps.fs.moveFile(from as string, to as string));
+  sendJson(res, 200, await deps.fs.moveFile(from as string, to as string, { lockToken: lockTokenOf(req.headers) }));
+}
+
+/** `X-Scopefs-Lock: <token>`: the lock this write, delete or move holds (routes/locks.ts). */
+function lockTokenOf(headers: IncomingHttpHeaders): string | undefined {
+  const value = headers['x-scopefs-lock'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new HttpError(400, 'EINVAL', 'send one X-Scopefs-Lock header with the token POST /v1/locks answered');
+  return value.trim();
 }
 
 /** The virtual path named by the rest of the URL: percent-decoded once, then validated like the library does. */

@@ -6,6 +6,7 @@ import type { SseHub, StreamView } from '../sse.js';
 import type { Principal } from '../tokens-scope.js';
 import { auditRoutes } from './audit.js';
 import { fileRoutes } from './files.js';
+import { lockRoutes } from './locks.js';
 import { historyRoutes } from './history.js';
 import { mcpRoutes } from './mcp.js';
 import { syncRoutes } from './sync.js';
@@ -33,5 +34,6 @@ export function scopeRoutes(deps: RouteTableDeps): Route[] {
     { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res, view) },
     readyRoute(scope),
     ...auditRoutes(scope),
+    ...lockRoutes({ scope, actor: principal.actor, maxJsonBytes }),
   ];
 }
