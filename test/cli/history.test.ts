@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startServe, type ServeProcess } from './helpers.js';
+import { runCli, startServe, type CliResult, type ServeProcess } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const json = (result: { stdout: Buffer; stderr: string; code: number }) => {
+const json = (result: CliResult) => {
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout.toString());
 };
