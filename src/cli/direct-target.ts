@@ -1,6 +1,6 @@
-import { isScopeFsError } from '../errors.js';
+import { ScopeFsError, isScopeFsError } from '../errors.js';
 import { scopeStatus } from '../http/status.js';
-import { requireSync } from '../http/routes/sync.js';
+import { requireSync, runControl, type SyncControl } from '../http/routes/sync.js';
 import type { ScopeHandle } from '../types.js';
 import { startScope } from '../../supervisors/scope/scopes.js';
 import { showSyncProgress } from './progress.js';
@@ -45,9 +45,19 @@ function directTarget(scope: ScopeHandle, progress: boolean): ScopeTarget {
     status: () => scopeStatus(scope),
     conflicts: async () => (await scope.sync?.conflicts()) ?? [],
     resolve: (path, resolution) => requireSync(scope.sync).resolveConflict(path, resolution),
+    control: (control) => directControl(scope, control),
     settle: (timeoutMs) => settle(scope, timeoutMs, progress),
     close: () => scope.stop(),
   };
+}
+
+/** Without a serve only a resync means anything: a pause or a confirm would end with this command. */
+function directControl(scope: ScopeHandle, control: SyncControl) {
+  if (control !== 'resync') {
+    const root = scope.root ?? '(memory)';
+    throw new ScopeFsError('EINVAL', `no serve is running for ${root}; ${control} acts on a running serve (start one with: scopefs serve --root ${root})`);
+  }
+  return runControl(requireSync(scope.sync), control);
 }
 
 async function settle(scope: ScopeHandle, timeoutMs: number, progress: boolean): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { ScopeFsError, type ErrorCode } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type { ScopeStatus } from '../http/status.js';
+import type { ControlOutcome } from '../http/routes/sync.js';
 import type { ConflictRecord, ConflictResolution } from '../sync/types.js';
 import type { EntryMeta, FlushResult, MoveResult } from '../types.js';
 import { httpHistory } from './history-ops.js';
@@ -37,6 +38,7 @@ export function httpTarget(baseUrl: string, token: string | undefined): ScopeTar
     status: () => json<ScopeStatus>('GET', '/v1/status'),
     conflicts: async () => (await json<{ conflicts: ConflictRecord[] }>('GET', '/v1/conflicts')).conflicts,
     resolve: async (path, resolution) => void (await json('POST', '/v1/conflicts/resolve', { path, ...resolutionBody(resolution) })),
+    control: (control) => json<ControlOutcome>('POST', `/v1/sync/${control}`),
     // The serve keeps syncing after we leave; nothing to wait for here.
     settle: async () => true,
     close: async () => undefined,

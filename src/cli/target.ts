@@ -1,6 +1,7 @@
 import type { ConflictRecord, ConflictResolution } from '../sync/types.js';
 import type { EntryMeta, FlushResult, MoveResult } from '../types.js';
 import type { ScopeStatus } from '../http/status.js';
+import type { ControlOutcome, SyncControl } from '../http/routes/sync.js';
 import type { HistoryOps } from './history-ops.js';
 
 /**
@@ -20,6 +21,8 @@ export interface ScopeTarget {
   status(): Promise<ScopeStatus>;
   conflicts(): Promise<ConflictRecord[]>;
   resolve(path: string, resolution: ConflictResolution): Promise<void>;
+  /** pause, resume, confirm or resync sync (direct mode: resync only; the others act on a running serve). */
+  control(control: SyncControl): Promise<ControlOutcome>;
   /** Direct mode: waits (bounded) until sync has pushed and pulled; true when it got there. */
   settle(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@
 import type { Actor } from '../../supervisors/runtime/actor.js';
 import { isScopeFsError } from '../errors.js';
 import type { FsEvent } from '../types.js';
-import type { ConflictRecord, ConflictResolution, SyncStatus } from './types.js';
+import type { ConflictRecord, ConflictResolution, ResyncResult, SyncStatus } from './types.js';
 
 /** Requests that wait for an answer. Reads are calls too: they see the state between two messages, never in the middle of one. */
 export type SyncCall =
@@ -18,6 +18,8 @@ export type SyncCall =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'confirm' }
+  /** A full pass now: every local file and every known path reconciled, as after a restart. */
+  | { type: 'resync' }
   /** Answered at once with a promise that settles when sync is idle (a deferred reply, as gen_server's noreply). */
   | { type: 'await_idle' };
 
@@ -29,6 +31,7 @@ export interface SyncReplies {
   pause: void;
   resume: void;
   confirm: void;
+  resync: ResyncResult;
   await_idle: { idle: Promise<void> };
 }
 
@@ -72,9 +75,21 @@ export function resume(actor: SyncActor): Promise<void> {
   return call(actor, { type: 'resume' });
 }
 
-/** Lets a reconciliation held by the safety gate go ahead. */
+/** Lets a reconciliation held by the safety gate go ahead; EINVAL when the gate holds nothing. */
 export function confirm(actor: SyncActor): Promise<void> {
   return call(actor, { type: 'confirm' });
+}
+
+/** A full pass over many files may take longer than an ordinary call. */
+const RESYNC_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Runs a full pass now (every local file and every known path), answering
+ * once it ran; while the store is unreachable the next pass is made full
+ * instead (`ran: false`). EPAUSED while paused: resume or confirm first.
+ */
+export function resync(actor: SyncActor): Promise<ResyncResult> {
+  return call(actor, { type: 'resync' }, RESYNC_TIMEOUT_MS);
 }
 
 /**

@@ -52,6 +52,13 @@ export interface SyncStatus {
   error?: string;
 }
 
+/** What `resync()` did: ran the full pass now, or (store not connected) made the next pass full. */
+export interface ResyncResult {
+  ran: boolean;
+  /** The sync state after it. */
+  state: SyncState;
+}
+
 export type ConflictResolution = 'local' | 'remote' | { content: Content };
 
 export type SyncEvent =
@@ -70,7 +77,9 @@ export interface SyncHandle {
   idle(options?: { timeoutMs?: number }): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
-  /** Lets a reconciliation held by the safety gate go ahead. */
+  /** Lets a reconciliation held by the safety gate go ahead; EINVAL when the gate holds nothing. */
   confirm(): Promise<void>;
+  /** A full pass on demand (every local file and every known path); EPAUSED while paused. */
+  resync(): Promise<ResyncResult>;
   subscribe(listener: (event: SyncEvent) => void): () => void;
 }

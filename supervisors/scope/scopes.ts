@@ -152,6 +152,7 @@ function createSyncHandle(tree: ScopeTree, events: EventEmitter<{ sync: [SyncEve
     pause: async () => syncClient.pause(actor()),
     resume: async () => syncClient.resume(actor()),
     confirm: async () => syncClient.confirm(actor()),
+    resync: async () => syncClient.resync(actor()),
     subscribe: (listener) => {
       events.on('sync', listener);
       return () => events.off('sync', listener);

@@ -10,7 +10,7 @@ export const HISTORY_TOOL_NAMES = ['checkpoint', 'file_history', 'list_checkpoin
 
 export const TOOL_NAMES = [
   'delete_file', 'edit_file', 'glob', 'grep', 'insert_lines', 'list_files', 'memory',
-  'move_file', 'read_file', 'resolve_conflict', 'sync_status', 'write_file',
+  'move_file', 'read_file', 'resolve_conflict', 'sync_confirm', 'sync_pause', 'sync_resume', 'sync_resync', 'sync_status', 'write_file',
   ...HISTORY_TOOL_NAMES,
 ].sort();
 

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { RunningScope } from '../../../supervisors/scope/scopes.js';
 import { isLoopbackHost, loadOrCreateToken, type AuthConfig } from '../../http/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../http/defaults.js';
@@ -15,6 +15,8 @@ import { givenStoreUrl } from '../store-source.js';
 import { checkStoreUrl, defaultStoreUrl } from '../store-url.js';
 import { packageVersion } from '../version.js';
 import { makePrivateDir } from '../../private-files.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from '../../log/logger.js';
+import { serveLogger, requestFailed } from '../serve-log.js';
 
 interface ServeOptions extends ScopeCliOptions {
   host: string;
@@ -27,6 +29,8 @@ interface ServeOptions extends ScopeCliOptions {
   maxEventStreams?: number;
   maxEventBuffer?: number;
   debounceMs?: number;
+  logLevel: LogLevel;
+  logFormat?: LogFormat;
 }
 
 /** `scopefs serve`: the supervised scope on a root, served over HTTP (files, events, status, MCP). */
@@ -47,6 +51,8 @@ export function serveCommand(): Command {
     .option('--max-event-streams <n>', 'event streams (SSE) open at once; more get 503 (default 512)', parseCount)
     .option('--max-event-buffer <bytes>', 'bytes waiting to be sent, summed over every event stream; over it the slowest are closed (default 32 MiB)', parseCount)
     .option('--debounce-ms <ms>', 'how long an updated file may wait before it is written to disk (default 500)', parseCount)
+    .addOption(new Option('--log-level <level>', 'least severe log lines written to stderr').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines as JSON records or for people (default: pretty on a terminal, else json)').choices(LOG_FORMATS))
     .action((options: ServeOptions) => serve(options));
 }
 
@@ -60,20 +66,28 @@ async function serve(options: ServeOptions): Promise<void> {
   if (running) throw new Error(`a serve (pid ${running.pid}) is already running for ${root} at ${running.url}`);
   await mkdir(root, { recursive: true });
   makePrivateDir(join(root, '.scopefs'));
-  const { scope, http, info } = await startServing(options, root);
+  const log = serveLogger(options.logLevel, options.logFormat, options.scope);
+  const { scope, http, info, detachLog } = await startServing(options, root, log);
   announce(output, info, http, options);
   const progress = wantsProgress(options.json) ? followInitialSync(scope) : undefined;
   const signal = await nextSignal();
   progress?.stop();
   output.note(`${signal}: stopping (flushing every pending write)`);
+  log.info({ event: 'scope_stopping', signal }, `${signal}: stopping the scope (flushing every pending write)`);
   await http.close();
   await scope.stop();
+  detachLog();
+  log.info({ event: 'scope_stopped', signal }, 'scope stopped');
   await removeServeInfo(root);
   output.result({ event: 'stopped', signal }, () => 'stopped');
 }
 
 /** Starts the scope, then the HTTP server on it, and records serve.json for the other commands. */
-async function startServing(options: ServeOptions, root: string): Promise<{ scope: RunningScope; http: HttpServerHandle; info: ServeInfo }> {
+async function startServing(
+  options: ServeOptions,
+  root: string,
+  log: Logger,
+): Promise<{ scope: RunningScope; http: HttpServerHandle; info: ServeInfo; detachLog: () => void }> {
   const given = await givenStoreUrl(options);
   const store = options.sync ? checkStoreUrl(given ?? defaultStoreUrl(root)) : undefined;
   const { auth, tokenFile } = await resolveAuth(options, root);
@@ -82,12 +96,18 @@ async function startServing(options: ServeOptions, root: string): Promise<{ scop
     import('../../../supervisors/scope/scopes.js'),
     import('../../http/server.js'),
   ]);
+  const { attachScopeLogger } = await import('../../log/scope-log.js');
   const scope = await startScope({
     scopeKey: options.scope,
     root,
     debounceMs: options.debounceMs,
     sync: store === undefined ? undefined : { store, app: options.scope, instanceId: options.instance, userId: options.user },
   });
+  const detachLog = attachScopeLogger(scope, log);
+  log.info(
+    { event: 'scope_started', root, store: store === undefined ? null : redactSecrets(store), sync: store !== undefined },
+    `scope started on ${root}`,
+  );
   let http: HttpServerHandle;
   try {
     http = await startHttpServer({
@@ -99,9 +119,11 @@ async function startServing(options: ServeOptions, root: string): Promise<{ scop
       maxBodyBytes: options.maxBody,
       maxEventStreams: options.maxEventStreams,
       maxEventBufferBytes: options.maxEventBuffer,
+      onError: (err, req) => requestFailed(log, err, req),
     });
   } catch (err) {
     await scope.stop();
+    detachLog();
     throw err;
   }
   const info: ServeInfo = {
@@ -115,7 +137,8 @@ async function startServing(options: ServeOptions, root: string): Promise<{ scop
     startedAt: new Date().toISOString(),
   };
   await writeServeInfo(info);
-  return { scope, http, info };
+  log.info({ event: 'listening', url: http.url }, `listening on ${http.url}`);
+  return { scope, http, info, detachLog };
 }
 
 /** --token, then SCOPEFS_TOKEN, then the token file (generated on first start), or none with --no-auth. */

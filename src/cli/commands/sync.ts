@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { ScopeStatus } from '../../http/status.js';
 import type { ChildInfo } from '../../types.js';
-import type { ConflictRecord, ConflictResolution } from '../../sync/types.js';
+import type { ConflictRecord, ConflictResolution, SyncStatus } from '../../sync/types.js';
+import { SYNC_CONTROLS, type SyncControl } from '../../http/routes/sync.js';
 import { withTarget } from '../connect.js';
 import { addScopeOptions, UsageError, type ScopeCliOptions } from '../options.js';
 import { columns, Output } from '../output.js';
@@ -11,9 +12,43 @@ const SETTLE_MS = 30_000;
 const STATUS_STORE_HELP = 'report sync against this store (only without a running serve)';
 const SYNC_STORE_HELP = 'store to sync with when no serve is running (default: the sqlite store beside the root)';
 
-/** status, conflicts, resolve. */
+/** status, conflicts, resolve, and `sync pause|resume|confirm|resync`. */
 export function syncCommands(): Command[] {
-  return [status(), conflicts(), resolve()];
+  return [status(), conflicts(), resolve(), syncControls()];
+}
+
+const CONTROL_HELP: Record<SyncControl, string> = {
+  pause: 'pause syncing (local edits keep working and are pushed once resumed)',
+  resume: 'resume a paused sync (a pass held by the safety gate stays held: confirm it)',
+  confirm: 'let the pass the safety gate held go ahead (its deletions reach every instance)',
+  resync: 'reconcile every file with the store now (a full pass)',
+};
+
+/** `scopefs sync <control>`: the operator controls of a running serve (resync also works without one). */
+function syncControls(): Command {
+  const group = new Command('sync').description('control a running serve\'s sync: pause, resume, confirm, resync');
+  for (const control of SYNC_CONTROLS) {
+    const command = addScopeOptions(new Command(control), SYNC_STORE_HELP)
+      .description(CONTROL_HELP[control])
+      .action((options: ScopeCliOptions) =>
+        withTarget(options, { sync: true }, async (target) => {
+          const output = new Output(options.json === true);
+          const outcome = await target.control(control);
+          if (target.mode === 'direct' && !(await target.settle(SETTLE_MS))) output.note('sync did not catch up in time');
+          const status = target.mode === 'direct' ? (await target.status()).sync : outcome.status;
+          output.result({ ...outcome, status }, () => describeControl(outcome.control, outcome.ran, outcome.status));
+        }),
+      );
+    group.addCommand(command.exitOverride().showHelpAfterError());
+  }
+  return group;
+}
+
+function describeControl(control: SyncControl, ran: boolean | undefined, status: SyncStatus): string[] {
+  const head = control === 'resync' && ran === false ? 'store not connected: the full pass runs once it is' : `${control}: done`;
+  const lines = [`${head}; sync is ${status.state}, ${status.pending.length} pending, ${status.conflicts.length} conflicts`];
+  if (status.pausedReason) lines.push(`paused: ${status.pausedReason}`);
+  return lines;
 }
 
 function status(): Command {

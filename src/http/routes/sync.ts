@@ -1,8 +1,8 @@
-import { ScopeFsError } from '../../errors.js';
-import type { ConflictResolution, SyncHandle } from '../../sync/types.js';
+import { ScopeFsError, isScopeFsError } from '../../errors.js';
+import type { ConflictResolution, SyncHandle, SyncStatus } from '../../sync/types.js';
 import type { ScopeHandle } from '../../types.js';
 import { readJsonObject } from '../body.js';
-import { sendJson } from '../responses.js';
+import { HttpError, sendJson } from '../responses.js';
 import type { RequestContext, Route } from '../router.js';
 import { fileSyncStatus, scopeStatus } from '../status.js';
 
@@ -19,7 +19,45 @@ export function syncRoutes(deps: SyncRouteDeps): Route[] {
     { method: 'GET', path: '/api/file-sync/status', handler: async ({ res }) => sendJson(res, 200, await fileSyncStatus(scope)) },
     { method: 'GET', path: '/v1/conflicts', handler: async ({ res }) => sendJson(res, 200, { conflicts: await scope.sync?.conflicts() ?? [] }) },
     { method: 'POST', path: '/v1/conflicts/resolve', handler: (ctx) => resolve(deps, ctx) },
+    ...controlRoutes(deps),
   ];
+}
+
+/** What an operator does to sync: `POST /v1/sync/pause|resume|confirm|resync`, each answered with the status after it. */
+export const SYNC_CONTROLS = ['pause', 'resume', 'confirm', 'resync'] as const;
+export type SyncControl = (typeof SYNC_CONTROLS)[number];
+
+function controlRoutes(deps: SyncRouteDeps): Route[] {
+  return SYNC_CONTROLS.map((control) => ({
+    method: 'POST',
+    path: `/v1/sync/${control}`,
+    handler: async ({ res }: RequestContext) => {
+      try {
+        sendJson(res, 200, await runControl(requireSync(deps.scope.sync), control));
+      } catch (err) {
+        // A paused sync refusing a resync is the caller's to fix (409), not a server fault.
+        if (isScopeFsError(err, 'EPAUSED')) throw new HttpError(409, 'EPAUSED', err.message);
+        throw err;
+      }
+    },
+  }));
+}
+
+export interface ControlOutcome {
+  control: SyncControl;
+  /** resync only: whether the full pass ran now (false: the store is not connected; the next pass is full). */
+  ran?: boolean;
+  status: SyncStatus;
+}
+
+/** Runs a control and answers with the sync status after it (shared by HTTP, MCP and the CLI's direct mode). */
+export async function runControl(sync: SyncHandle, control: SyncControl): Promise<ControlOutcome> {
+  if (control === 'resync') {
+    const { ran } = await sync.resync();
+    return { control, ran, status: await sync.status() };
+  }
+  await sync[control]();
+  return { control, status: await sync.status() };
 }
 
 async function resolve(deps: SyncRouteDeps, { req, res }: RequestContext): Promise<void> {
