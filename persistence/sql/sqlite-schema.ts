@@ -134,6 +134,28 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         horizon INTEGER NOT NULL
       );`,
   },
+  {
+    version: 4,
+    sql: `
+      -- The audit log (src/audit/, persistence/audit/): one row per entry, idempotent by (scope, id).
+      CREATE TABLE IF NOT EXISTS scopefs_audit (
+        scope     TEXT    NOT NULL,
+        id        TEXT    NOT NULL,
+        at        INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        operation TEXT    NOT NULL,
+        paths     TEXT    NOT NULL, -- a JSON array
+        revision  INTEGER,
+        result    TEXT    NOT NULL,
+        code      TEXT,
+        message   TEXT,
+        source    TEXT,
+        instance  TEXT,
+        PRIMARY KEY (scope, id)
+      );
+      CREATE INDEX IF NOT EXISTS scopefs_audit_at ON scopefs_audit (scope, at);
+      CREATE INDEX IF NOT EXISTS scopefs_audit_actor ON scopefs_audit (scope, actor, at);`,
+  },
 ];
 
 /** The version this build writes: the newest migration's. */
