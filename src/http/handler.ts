@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import type { ScopeHandle } from '../types.js';
 import { auditedScope } from '../audit/scope-audit.js';
-import { authenticateBearer, checkHost, type Authenticate, type Authenticated, type AuthConfig } from './auth.js';
+import { assertAuthAllowed, authenticateBearer, checkHost, type Authenticate, type Authenticated, type AuthConfig } from './auth.js';
 import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_BODY_BYTES,
@@ -107,6 +107,8 @@ interface Caller {
 
 /** A handler serving `options.scope` (see ScopeHandler). */
 export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
+  assertMountable(options);
+  const basePath = normalizeBase(options.basePath);
   const log = new EventLog(options.replayEvents ?? DEFAULT_REPLAY_EVENTS);
   const unsubscribe = subscribeScopeEvents(options.scope, (event) => log.append(event.type, event));
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
@@ -119,7 +121,6 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
   const callers = new Map<string, Caller>();
   // Named tokens seen, kept apart from the bounded cache so a revocation still finds their streams.
   const tokenViews = new Set<CallerView>();
-  const basePath = normalizeBase(options.basePath);
   const onError = options.onError ?? ((err: unknown) => console.error('scopefs: request failed:', err));
 
   const authenticate = async (req: IncomingMessage): Promise<Authenticated> => {
@@ -204,6 +205,15 @@ function reportWhenDone(req: IncomingMessage, res: ServerResponse, path: string,
 function asHttpError(err: unknown): unknown {
   if (isScopeFsError(err, 'EACCES')) return new HttpError(403, 'EACCES', err.message);
   return err;
+}
+
+/** No auth is for a loopback server only: a mounted handler (whose server we do not know) needs a callback or a token. */
+function assertMountable({ auth, listenHost }: ScopeHandlerOptions): void {
+  if (typeof auth === 'function') return;
+  if (auth.mode === 'none' && listenHost === undefined) {
+    throw new ScopeFsError('EINVAL', 'a mounted scope handler needs auth: your own callback (req) => principal, or { mode: "token", token }');
+  }
+  assertAuthAllowed(auth, listenHost ?? '0.0.0.0');
 }
 
 function tokenStoreOf(options: ScopeHandlerOptions): TokenStore | undefined {

@@ -30,6 +30,7 @@ const CLOSE_GRACE_MS = 5_000;
 /** Serves a scope over HTTP: files, events (SSE), status, conflicts and MCP (the scope handler on its own port). */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const host = options.host ?? DEFAULT_HOST;
+  // Checked before the handler exists, so a refused configuration opens nothing.
   assertAuthAllowed(options.auth, host);
   const handler = createScopeHandler({ ...options, listenHost: host });
   const server = createServer((req, res) => handler(req, res));

@@ -133,6 +133,14 @@ describe('mounted in plain node:http under /scopefs', () => {
   });
 });
 
+describe('configuration', () => {
+  it('a mounted handler refuses to run without auth, or with a short token', () => {
+    expect(() => createScopeHandler({ scope, auth: { mode: 'none' } })).toThrow(/needs auth: your own callback/);
+    expect(() => createScopeHandler({ scope, auth: { mode: 'token', token: 'short' } })).toThrow(/at least 16 characters/);
+    expect(() => createScopeHandler({ scope, auth: appAuth, basePath: 'scopefs' })).toThrow(/basePath must start with "\/"/);
+  });
+});
+
 describe('request log', () => {
   it('onRequest hears every request once it is done, without the query string', async () => {
     const seen: Array<{ method: string; path: string; status: number; ms: number }> = [];
