@@ -12,7 +12,6 @@ import { SyncStateDb } from './state-db.js';
 import { heardBySync, reactionTo, type FsReaction } from './fs-reaction.js';
 import { StatusReport } from './status-report.js';
 import { StoreConnection } from './store-connection.js';
-import { TombstoneKeeper } from './tombstone-keeper.js';
 import { fsEvent, type SyncActor, type SyncCall, type SyncCast, type SyncReplies } from './sync-client.js';
 import { StoreUnavailableError, SyncPausedError } from './sync-errors.js';
 import type { ResyncResult, SyncEvent, SyncState, SyncStatus } from './types.js';
@@ -120,7 +119,6 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       conflictStrategies: options.conflictStrategies,
       failures: this.deps.failures,
       emit: (event) => this.deps.emit(event),
-      tombstones: new TombstoneKeeper({ purger: () => this.connection.tombstones(), app: this.app, instanceId: this.instanceId, now: Date.now }),
     });
     this.engine.failures.configure(options.retry ?? {});
     this.conflictActions = new ConflictActions({ fs, engine: this.engine, emit: (event) => this.deps.emit(event) });
