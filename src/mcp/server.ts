@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ScopeHandle } from '../types.js';
 import { registerFileTools } from './file-tools.js';
 import { registerHistoryTools } from './history-tools.js';
+import { registerLockTools, sessionLocks } from './lock-tools.js';
 import { registerMemoryTool } from './memory-tool.js';
 import { registerSearchTools } from './search-tools.js';
 import { registerSyncTools } from './sync-tools.js';
@@ -13,10 +14,15 @@ export interface McpServerInfo {
   version: string;
   /** A limited caller's grant: tools it cannot use are not listed (pass a scope facade that enforces it too). */
   grant?: Grant;
+  /**
+   * Offer lock_file/unlock_file (lock-tools.ts): for a server that lives as long as its session (stdio), whose
+   * locks are released when it closes. Not for stateless HTTP, whose server ends with each request.
+   */
+  sessionLocks?: boolean;
 }
 
 /** An MCP server exposing a scope's files to an agent; the same tools over stdio and Streamable HTTP. */
-export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync'>, info: McpServerInfo): McpServer {
+export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks'>, info: McpServerInfo): McpServer {
   const server = new McpServer(
     { name: info.name ?? 'scopefs', version: info.version },
     {
@@ -26,12 +32,23 @@ export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync'>, info: M
         'The memory tool keeps notes under /memories across conversations.',
     },
   );
+  // A session's locks (lock-tools.ts): its own changes present them; they are released when it ends.
+  const locks = scope.locks && info.sessionLocks ? sessionLocks(scope.fs, scope.locks) : undefined;
+  const fs = locks?.fs ?? scope.fs;
+  if (locks) {
+    const closed = server.server.onclose;
+    server.server.onclose = () => {
+      void locks.release();
+      closed?.();
+    };
+  }
   registerForGrant(server, info.grant, () => {
-    registerFileTools(server, scope.fs);
-    registerSearchTools(server, scope.fs);
-    registerHistoryTools(server, scope.fs);
+    registerFileTools(server, fs);
+    if (locks) registerLockTools(server, locks);
+    registerSearchTools(server, fs);
+    registerHistoryTools(server, fs);
     registerSyncTools(server, scope.sync);
-    registerMemoryTool(server, scope.fs);
+    registerMemoryTool(server, fs);
   });
   return server;
 }
