@@ -8,7 +8,7 @@
  * was written before a crash and replayed from the journal costs nothing.
  */
 import { errorMessage } from '../errors.js';
-import type { HistoryStore, NewVersion } from '../../persistence/history/types.js';
+import type { HistoryStore, NewVersion, Retention } from '../../persistence/history/types.js';
 
 /** Where a scope's history goes. */
 export interface HistoryTarget {
@@ -19,10 +19,14 @@ export interface HistoryTarget {
   instance?: string;
   /** Called when recording a batch fails (it is retried). */
   onError?: (message: string) => void;
+  /** Retention: after each recorded batch, one bounded prune step (at most PRUNE_ROWS_PER_BATCH rows). */
+  retention?: Retention;
 }
 
 /** Versions per store call; a large burst is recorded in several transactions. */
 const MAX_BATCH = 500;
+/** Rows one prune step may remove: pruning keeps pace with recording without ever stalling it. */
+export const PRUNE_ROWS_PER_BATCH = 500;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 
@@ -61,6 +65,17 @@ export class HistoryRecorder {
     this.closed = true;
   }
 
+  /** One bounded prune step; a failure is reported and left for the next batch (pruning is never urgent). */
+  private async pruneStep(): Promise<void> {
+    const { retention } = this.target;
+    if (!retention) return;
+    try {
+      await this.target.store.prune(this.target.scope, retention, { maxRows: PRUNE_ROWS_PER_BATCH });
+    } catch (err) {
+      this.target.onError?.(`pruning history failed: ${errorMessage(err)}`);
+    }
+  }
+
   private async run(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     try {
@@ -70,6 +85,7 @@ export class HistoryRecorder {
           await this.target.store.record(this.target.scope, batch);
           this.pending.splice(0, batch.length);
           this.retryMs = RETRY_MIN_MS;
+          await this.pruneStep();
         } catch (err) {
           this.target.onError?.(`recording history failed (retrying): ${errorMessage(err)}`);
           await new Promise<void>((resolve) => setTimeout(resolve, this.retryMs));

@@ -5,7 +5,7 @@
  * A store without history support falls back to the local choice.
  */
 import { LOCAL_HISTORY_SCOPE, openLocalHistory, openMemoryHistory, openStoreHistory } from '../../persistence/history/open-history.js';
-import type { HistoryStore } from '../../persistence/history/types.js';
+import type { HistoryStore, Retention } from '../../persistence/history/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import { storeFromUrl } from '../../persistence/stores/store-schemes.js';
@@ -22,13 +22,16 @@ export interface ScopeHistory {
 
 const DEFAULT_APP = 'default';
 
-export async function openScopeHistory(root: string | undefined, sync: SyncOptions | undefined): Promise<ScopeHistory> {
-  if (sync) {
-    const opened = await storeHistory(sync);
-    if (opened) return scopeHistory(opened.history, sync.app ?? DEFAULT_APP, 'store', sync.instanceId, opened.close);
-  }
-  if (root) return scopeHistory(openLocalHistory(root), LOCAL_HISTORY_SCOPE, 'local', undefined);
-  return scopeHistory(openMemoryHistory(), LOCAL_HISTORY_SCOPE, 'memory', undefined);
+export async function openScopeHistory(root: string | undefined, sync: SyncOptions | undefined, retention?: Retention): Promise<ScopeHistory> {
+  const opened = sync ? await storeHistory(sync) : undefined;
+  const history =
+    sync && opened
+      ? scopeHistory(opened.history, sync.app ?? DEFAULT_APP, 'store', sync.instanceId, opened.close)
+      : root
+        ? scopeHistory(openLocalHistory(root), LOCAL_HISTORY_SCOPE, 'local', undefined)
+        : scopeHistory(openMemoryHistory(), LOCAL_HISTORY_SCOPE, 'memory', undefined);
+  if (retention) history.target.retention = retention;
+  return history;
 }
 
 /**

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { FileSystemServer } from '../../src/fs/file-system-server.js';
 import type { HistoryTarget } from '../../src/fs/history-recorder.js';
+import type { Retention } from '../../persistence/history/types.js';
 import { DiskWatcher } from '../../src/sync/disk-watcher.js';
 import { FailureLog } from '../../src/sync/failure-log.js';
 import { SyncWorker, type SyncOptions } from '../../src/sync/sync-actor.js';
@@ -35,6 +36,8 @@ export interface ScopeOptions {
   fsShutdownMs?: number;
   /** How long to wait for another process that has the root open (its lock). Default 15 s. */
   lockWaitMs?: number;
+  /** History retention (docs/history.md); pruned incrementally as versions are recorded. Default: keep everything. */
+  historyRetention?: Retention;
   /** The audit log (docs/coordination.md#audit-log): on by default, under `<root>/.scopefs/audit/` or in memory. */
   audit?: AuditOptions;
 }
@@ -68,7 +71,7 @@ export async function startScopeTree(
   if (audit) fs.subscribe((event) => audit.recorder.event(event));
   let syncWorker: SyncWorker | undefined;
   // One history per scope tree: it outlives restarts of the filesystem server.
-  const history = await openScopeHistory(options.root, options.sync);
+  const history = await openScopeHistory(options.root, options.sync, options.historyRetention);
   const children: ChildSpec[] = [fsChild(options, name, fs, history.target)];
   let sharedState: SyncStateDb | undefined;
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);

@@ -176,3 +176,20 @@ describe('checkpoints', () => {
     expect(await fs.readFile('/q/x.md')).toBe('untouched');
   });
 });
+
+describe('retention', () => {
+  it('prunes beyond the limits as it records, but keeps what a checkpoint references', async () => {
+    const history = openMemoryHistory();
+    const fs = await servers.start({ history: { store: history, scope: 'r', retention: { maxVersionsPerPath: 2 } } });
+    await fs.writeFile('/a.md', 'v1 (checkpointed)');
+    await fs.checkpoint('keep-v1');
+    for (let i = 2; i <= 6; i++) {
+      await fs.writeFile('/a.md', `v${i}`);
+      await fs.historySettled(); // one batch per write, so each is followed by a prune step
+    }
+    const sizes = (await fs.history('/a.md')).map((v) => v.size);
+    expect(sizes).toEqual([2, 2, 17]); // the latest two, and the checkpointed first version
+    expect(await fs.restoreCheckpoint('keep-v1')).toMatchObject({ written: ['/a.md'] });
+    expect(await fs.readFile('/a.md')).toBe('v1 (checkpointed)');
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * What history costs the filesystem (src/fs/history-recorder.ts):
+ * - journaled writes with history on (a local SQLite history file) against
+ *   the same writes with history off, in the same run: the ratio of write
+ *   throughput, and of the total including the time until every version is
+ *   recorded (goal: at most 1.3x);
+ * - restoring a 10,000-file checkpoint on SQLite when every file changed
+ *   since (goal: under 2 s).
+ */
+import { join } from 'node:path';
+import { DiskDriver } from '../persistence/drivers/disk.js';
+import { SqliteHistory } from '../persistence/history/sqlite-history.js';
+import { FileSystemServer, type FileSystemServerOptions } from '../src/fs/file-system-server.js';
+import { fmt, goalRow, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
+
+const FILES = 100;
+const WRITES = 20_000;
+const RESTORE_FILES = 10_000;
+const contentFor = (i: number) => `# note ${i}\n${'lorem ipsum dolor sit amet '.repeat(37)}\n`; // ~1 KiB
+
+export async function runHistoryOverheadBench(): Promise<BenchRow[]> {
+  return withTempDir('history-overhead', async (dir) => {
+    const off = await measureWrites(join(dir, 'off'), undefined);
+    const history = new SqliteHistory({ file: join(dir, 'on', 'history.db') });
+    try {
+      const on = await measureWrites(join(dir, 'on'), { store: history, scope: 'bench' });
+      const restore = await measureRestore(join(dir, 'restore'));
+      const bench = 'history overhead';
+      const writeRatio = off.write.opsPerSec / on.write.opsPerSec;
+      const totalRatio = on.totalMs / off.totalMs;
+      return [
+        throughputRow(bench, 'journaled writes, history off', off.write),
+        throughputRow(bench, 'journaled writes, history on (local SQLite)', on.write),
+        goalRow(bench, 'write time, on / off', writeRatio, fmt.ratio(writeRatio), { max: 1.3, text: '<= 1.3x' }),
+        goalRow(bench, 'time until every version is recorded, on / off', totalRatio, `${fmt.ratio(totalRatio)} (${fmt.ms(on.totalMs)} vs ${fmt.ms(off.totalMs)})`, { max: 1.3, text: '<= 1.3x' }),
+        goalRow(`history: restore a ${RESTORE_FILES.toLocaleString('en-US')}-file checkpoint (SQLite)`, 'restoreCheckpoint, every file changed', restore.ms, `${fmt.ms(restore.ms)} (${restore.changed} files written back)`, { max: 2_000, text: '< 2 s' }),
+      ];
+    } finally {
+      await history.close();
+    }
+  });
+}
+
+async function measureWrites(dir: string, history: FileSystemServerOptions['history']) {
+  const paths = Array.from({ length: FILES }, (_, i) => `/bench/file-${i}.md`);
+  const server = await FileSystemServer.start({
+    configs: [{ base: '/', default: true, driver: new DiskDriver({ root: join(dir, 'root') }) }],
+    durability: 'journal',
+    journalPath: join(dir, 'journal'),
+    debounceMs: 60_000,
+    ...(history ? { history } : {}),
+  });
+  try {
+    for (const path of paths) await server.writeFile(path, contentFor(-1));
+    await server.historySettled();
+    const started = performance.now();
+    const write = await measureSequential(WRITES, (i) => server.writeFile(paths[i % FILES]!, contentFor(i)));
+    await server.historySettled();
+    return { write, totalMs: performance.now() - started };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measureRestore(dir: string): Promise<{ ms: number; changed: number }> {
+  const history = new SqliteHistory({ file: join(dir, 'history.db') });
+  const server = await FileSystemServer.start({
+    configs: [{ base: '/', default: true, driver: new DiskDriver({ root: join(dir, 'root') }) }],
+    durability: 'journal',
+    journalPath: join(dir, 'journal'),
+    debounceMs: 60_000,
+    history: { store: history, scope: 'bench' },
+  });
+  try {
+    const path = (i: number) => `/dir${i % 100}/file-${i}.md`;
+    for (let i = 0; i < RESTORE_FILES; i++) await server.writeFile(path(i), contentFor(i));
+    await server.checkpoint('before');
+    for (let i = 0; i < RESTORE_FILES; i++) await server.writeFile(path(i), `changed ${i}`);
+    await server.historySettled();
+    const started = performance.now();
+    const result = await server.restoreCheckpoint('before');
+    return { ms: performance.now() - started, changed: result.written.length };
+  } finally {
+    await server.stop();
+    await history.close();
+  }
+}
+
+await runIfMain(import.meta.url, runHistoryOverheadBench);
