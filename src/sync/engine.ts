@@ -12,6 +12,7 @@ import type { PathRecord, SyncStateDb } from './state-db.js';
 import { SYNC_CONFIG_PATH, SyncTargets } from './sync-target.js';
 import type { AppliedRule, HeldPath, StrategyRule } from './strategies.js';
 import { HeldPaths } from './strategies-held.js';
+import type { TombstoneKeeper } from './tombstone-keeper.js';
 import type { SyncEvent } from './types.js';
 import { StoreUnavailableError, SyncPausedError, callStore } from './sync-errors.js';
 
@@ -32,6 +33,8 @@ export interface SyncEngineOptions {
   failures?: FailureLog;
   emit: (event: SyncEvent) => void;
   now?: () => Date;
+  /** Reports the applied cursor for tombstone purging; none: this instance takes no part. */
+  tombstones?: TombstoneKeeper;
 }
 
 /** One path's decision within a pass. */
@@ -146,6 +149,7 @@ export class SyncEngine {
     if (this.targets.error) throw new SyncPausedError(this.targets.error);
     const claimed = this.dirty;
     this.dirty = new Set();
+    const reportCursor = this.options.tombstones?.due(full) ?? false;
     try {
       const fetched = await this.pullChanges();
       const candidates = full ? await this.allKnownPaths() : new Set(claimed);
@@ -153,6 +157,8 @@ export class SyncEngine {
       const plan = await this.plan(candidates);
       await this.checkSafety(plan);
       await this.execute(plan, fetched);
+      // Everything up to the cursor is applied now (or kept in a conflict or a retry).
+      if (reportCursor) await this.options.tombstones!.afterPass(this.cursor);
       // Unreferenced base blobs: a scan of all paths, so only now and then.
       if (full || ++this.passesSinceGc >= GC_EVERY_PASSES) {
         this.options.state.collectGarbage();

@@ -1,3 +1,5 @@
+import { openStoreTombstones } from '../../persistence/history/open-history.js';
+import type { TombstonePurger } from '../../persistence/history/tombstones.js';
 import { openStore } from '../../persistence/stores/open-store.js';
 import type { StoreHint, SyncStore } from '../../persistence/stores/types.js';
 import { ScopeFsError } from '../errors.js';
@@ -13,6 +15,8 @@ export class StoreConnection {
   readonly store: SyncStore;
   private current: SyncStore | undefined;
   private unwatch: (() => Promise<void>) | undefined;
+  /** Opened on first use for the current connection; null: the store has no tombstone purging. */
+  private purger: TombstonePurger | null | undefined;
 
   constructor(private readonly source: string | SyncStore) {
     this.store = this.facade();
@@ -40,9 +44,24 @@ export class StoreConnection {
     }
   }
 
+  /** The current store's tombstone purger (null when not connected, or the store has none). */
+  tombstones(): TombstonePurger | null {
+    if (!this.current) return null;
+    if (this.purger === undefined) {
+      try {
+        this.purger = openStoreTombstones(this.current);
+      } catch {
+        this.purger = null; // a store of the app's own making, or a wrapped one: no purging
+      }
+    }
+    return this.purger;
+  }
+
   async disconnect(): Promise<void> {
     await this.unwatch?.().catch(() => undefined);
     this.unwatch = undefined;
+    await this.purger?.close().catch(() => undefined);
+    this.purger = undefined;
     if (this.current && typeof this.source === 'string') await this.current.close().catch(() => undefined);
     this.current = undefined;
   }

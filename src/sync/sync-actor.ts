@@ -12,9 +12,10 @@ import { SyncStateDb } from './state-db.js';
 import { heardBySync, reactionTo, type FsReaction } from './fs-reaction.js';
 import { StatusReport } from './status-report.js';
 import { StoreConnection } from './store-connection.js';
+import { TombstoneKeeper } from './tombstone-keeper.js';
 import { fsEvent, type SyncActor, type SyncCall, type SyncCast, type SyncReplies } from './sync-client.js';
 import { StoreUnavailableError, SyncPausedError } from './sync-errors.js';
-import type { ResyncResult, SyncEvent, SyncState, SyncStatus } from './types.js';
+import type { SyncEvent, SyncState, SyncStatus } from './types.js';
 
 export interface SyncOptions {
   /** `sqlite:PATH`, `memory:NAME`, `postgres://…`, `supabase:`, or a store object. */
@@ -119,6 +120,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       conflictStrategies: options.conflictStrategies,
       failures: this.deps.failures,
       emit: (event) => this.deps.emit(event),
+      tombstones: new TombstoneKeeper({ purger: () => this.connection.tombstones(), app: this.app, instanceId: this.instanceId, now: Date.now }),
     });
     this.engine.failures.configure(options.retry ?? {});
     this.conflictActions = new ConflictActions({ fs, engine: this.engine, emit: (event) => this.deps.emit(event) });
@@ -178,12 +180,9 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
         this.lifecycle.send({ type: 'RESUME' });
         return;
       case 'confirm':
-        this.assertHeldByGate();
         this.engine.confirmDeletions();
         this.lifecycle.send({ type: 'RESUME' });
         return;
-      case 'resync':
-        return this.resync();
       case 'await_idle':
         return { idle: this.whenIdle() };
     }
@@ -222,30 +221,6 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       ...(state === 'paused' && context.pausedReason ? { pausedReason: context.pausedReason } : {}),
       ...(context.error ? { error: context.error } : {}),
     };
-  }
-
-  /** EINVAL unless the safety gate is what paused sync: confirming anything else would let it go by mistake. */
-  private assertHeldByGate(): void {
-    const state = lifecycleState(this.lifecycle);
-    const reason = this.lifecycle.getSnapshot().context.pausedReason;
-    if (state === 'paused' && reason?.includes('safety gate')) return;
-    const now = state === 'paused' ? `sync is paused (${reason ?? 'no reason'}), not by the safety gate: resume it instead` : `sync is ${state}`;
-    throw new ScopeFsError('EINVAL', `the safety gate holds nothing to confirm; ${now}`);
-  }
-
-  /** A full pass now; while not connected, the next pass is made full instead. EPAUSED while paused. */
-  private async resync(): Promise<ResyncResult> {
-    const state = lifecycleState(this.lifecycle);
-    if (state === 'paused') {
-      const reason = this.lifecycle.getSnapshot().context.pausedReason ?? 'paused';
-      const next = reason.includes('safety gate') ? 'check the deletions and confirm' : 'resume';
-      throw new ScopeFsError('EPAUSED', `sync is paused (${reason}); ${next} first, then resync`);
-    }
-    this.fullPassDone = false;
-    if (state !== 'live' && state !== 'catching_up') return { ran: false, state };
-    clearTimeout(this.passTimer);
-    await this.runPass();
-    return { ran: true, state: lifecycleState(this.lifecycle) };
   }
 
   /** Settles once nothing is pending and the cursor has reached the store's head (or this actor stops). */
