@@ -15,7 +15,7 @@ import { StoreConnection } from './store-connection.js';
 import { TombstoneKeeper } from './tombstone-keeper.js';
 import { fsEvent, type SyncActor, type SyncCall, type SyncCast, type SyncReplies } from './sync-client.js';
 import { StoreUnavailableError, SyncPausedError } from './sync-errors.js';
-import type { SyncEvent, SyncState, SyncStatus } from './types.js';
+import type { ResyncResult, SyncEvent, SyncState, SyncStatus } from './types.js';
 
 export interface SyncOptions {
   /** `sqlite:PATH`, `memory:NAME`, `postgres://…`, `supabase:`, or a store object. */
@@ -180,9 +180,12 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
         this.lifecycle.send({ type: 'RESUME' });
         return;
       case 'confirm':
+        this.assertHeldByGate();
         this.engine.confirmDeletions();
         this.lifecycle.send({ type: 'RESUME' });
         return;
+      case 'resync':
+        return this.resync();
       case 'await_idle':
         return { idle: this.whenIdle() };
     }
@@ -221,6 +224,30 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       ...(state === 'paused' && context.pausedReason ? { pausedReason: context.pausedReason } : {}),
       ...(context.error ? { error: context.error } : {}),
     };
+  }
+
+  /** EINVAL unless the safety gate is what paused sync: confirming anything else would let it go by mistake. */
+  private assertHeldByGate(): void {
+    const state = lifecycleState(this.lifecycle);
+    const reason = this.lifecycle.getSnapshot().context.pausedReason;
+    if (state === 'paused' && reason?.includes('safety gate')) return;
+    const now = state === 'paused' ? `sync is paused (${reason ?? 'no reason'}), not by the safety gate: resume it instead` : `sync is ${state}`;
+    throw new ScopeFsError('EINVAL', `the safety gate holds nothing to confirm; ${now}`);
+  }
+
+  /** A full pass now; while not connected, the next pass is made full instead. EPAUSED while paused. */
+  private async resync(): Promise<ResyncResult> {
+    const state = lifecycleState(this.lifecycle);
+    if (state === 'paused') {
+      const reason = this.lifecycle.getSnapshot().context.pausedReason ?? 'paused';
+      const next = reason.includes('safety gate') ? 'check the deletions and confirm' : 'resume';
+      throw new ScopeFsError('EPAUSED', `sync is paused (${reason}); ${next} first, then resync`);
+    }
+    this.fullPassDone = false;
+    if (state !== 'live' && state !== 'catching_up') return { ran: false, state };
+    clearTimeout(this.passTimer);
+    await this.runPass();
+    return { ran: true, state: lifecycleState(this.lifecycle) };
   }
 
   /** Settles once nothing is pending and the cursor has reached the store's head (or this actor stops). */
