@@ -8,8 +8,12 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { checkGrant, grantAllowsAnywhere, type Grant, type GrantOperation } from '../http/tokens-grant.js';
 import { MEMORY_ROOT } from './memory-tool.js';
 
-/** What each tool needs somewhere in the grant; a tool not named here needs `read` if read-only, else `write`. */
-const TOOL_NEEDS: Record<string, GrantOperation | 'memory'> = {
+/**
+ * What each tool needs somewhere in the grant; a tool not named here needs
+ * `read` if read-only, else `write`. `owner`: scope-wide operator tools that
+ * no limited grant gets (the scope facade refuses them too).
+ */
+const TOOL_NEEDS: Record<string, GrantOperation | 'memory' | 'owner'> = {
   read_file: 'read',
   list_files: 'read',
   sync_status: 'read',
@@ -20,11 +24,23 @@ const TOOL_NEEDS: Record<string, GrantOperation | 'memory'> = {
   delete_file: 'delete',
   move_file: 'move',
   memory: 'memory',
+  file_history: 'read',
+  restore_file: 'write',
+  lock_file: 'write',
+  unlock_file: 'write',
+  checkpoint: 'owner',
+  list_checkpoints: 'owner',
+  restore_checkpoint: 'owner',
+  sync_pause: 'owner',
+  sync_resume: 'owner',
+  sync_confirm: 'owner',
+  sync_resync: 'owner',
 };
 
 /** Whether a tool is listed for the grant. */
 export function toolAllowed(grant: Grant, name: string, annotations?: ToolAnnotations): boolean {
   const need = TOOL_NEEDS[name] ?? (annotations?.readOnlyHint === true ? 'read' : 'write');
+  if (need === 'owner') return false;
   if (need === 'memory') return checkGrant(grant, 'read', MEMORY_ROOT).allowed;
   return grantAllowsAnywhere(grant, need);
 }

@@ -42,6 +42,15 @@ describe('tools listed under a grant', () => {
     for (const tool of ['write_file', 'edit_file', 'insert_lines', 'move_file', 'delete_file', 'resolve_conflict']) expect(names).not.toContain(tool);
   });
 
+  it('no limited token gets the operator tools (sync controls, checkpoints), even one that may write everywhere', async () => {
+    const owner = await toolNames(await clientWith('owner'));
+    const names = await toolNames(await clientWith({ write: ['/'] }, 'writer-everywhere'));
+    const operatorTools = owner.filter((name) => /^sync_(pause|resume|confirm|resync)$|checkpoint/.test(name));
+    expect(operatorTools.length).toBeGreaterThan(0);
+    for (const tool of operatorTools) expect(names).not.toContain(tool);
+    expect(names).toContain('write_file');
+  });
+
   it('no-delete and no-move drop delete_file and move_file; no grant on /memories drops memory', async () => {
     const names = await toolNames(await clientWith({ read: ['/docs'], write: ['/notes'], delete: false, move: false }, 'no-delete'));
     expect(names).toEqual(expect.arrayContaining(['edit_file', 'insert_lines', 'list_files', 'read_file', 'write_file']));
