@@ -5,8 +5,7 @@
  * purges the tombstones every instance seen recently is past.
  *
  * An instance away for longer than the tombstone age is no longer counted,
- * so deletes purged meanwhile never reach it: its copies of those files stay
- * (unchanged against their bases, so they are not pushed back either). That
+ * so a delete purged meanwhile may not reach it and its copy can stay. That
  * errs on the side of keeping data; the store's tombstone horizon records
  * what was purged, for a full reconcile that could apply them.
  *
