@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { auditCommand } from './commands/audit.js';
 import { fileCommands } from './commands/files.js';
 import { historyCommands } from './commands/history.js';
+import { lockCommands } from './commands/locks.js';
 import { mcpCommand } from './commands/mcp.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(see scopefs <command> --help)')
     .exitOverride();
-  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), tokenCommand(), auditCommand()]) {
+  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), tokenCommand(), auditCommand(), ...lockCommands()]) {
     program.addCommand(command.exitOverride().showHelpAfterError());
   }
   return program;
