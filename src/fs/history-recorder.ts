@@ -1,7 +1,8 @@
 /**
  * Writes the versions a FileSystemServer applies into its HistoryStore, off
  * the write path: `note` only queues (a journaled write stays a memory
- * operation), and one batch at a time is recorded after the current turn.
+ * operation), and one batch at a time is recorded, gathering what arrives
+ * within BATCH_WINDOW_MS into one transaction.
  * A failed batch stays queued, in order, and is retried with backoff, so a
  * database that is briefly down loses no version. Recording is idempotent
  * (the store skips a version equal to its path's latest), so a batch that
@@ -27,6 +28,8 @@ export interface HistoryTarget {
 const MAX_BATCH = 500;
 /** Rows one prune step may remove: pruning keeps pace with recording without ever stalling it. */
 export const PRUNE_ROWS_PER_BATCH = 500;
+/** How long versions gather before a batch is recorded. */
+const BATCH_WINDOW_MS = 25;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 
@@ -77,7 +80,8 @@ export class HistoryRecorder {
   }
 
   private async run(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Gather a window's versions into one transaction: a store commit (an fsync) per write would cost more than the write.
+    await new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS));
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.slice(0, MAX_BATCH);
