@@ -31,6 +31,11 @@ export function addScopeOptions(command: Command, storeHelp: string, tokenHelp =
     .option('--json', 'machine-readable output');
 }
 
+/** A path inside the scope as a person types it: `notes/a.md` means `/notes/a.md` (paths resolve against `/`). */
+export function scopePath(path: string): string {
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
 export function rootOf(options: Pick<ScopeCliOptions, 'root'>): string {
   return resolve(options.root);
 }

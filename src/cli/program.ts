@@ -4,6 +4,7 @@ import { fileCommands } from './commands/files.js';
 import { historyCommands } from './commands/history.js';
 import { lockCommands } from './commands/locks.js';
 import { mcpCommand } from './commands/mcp.js';
+import { eventsCommand } from './commands/events.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommands } from './commands/sync.js';
@@ -16,10 +17,10 @@ export function buildProgram(): Command {
   const program = new Command('scopefs')
     .description('A scoped, crash-proof filesystem for AI agents, synced across instances through a database.')
     .version(packageVersion())
-    .showHelpAfterError('(see scopefs <command> --help)')
+    .showHelpAfterError('(run scopefs --help to list the commands)')
     .exitOverride();
-  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), tokenCommand(), auditCommand(), ...lockCommands()]) {
-    program.addCommand(command.exitOverride().showHelpAfterError());
+  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), eventsCommand(), tokenCommand(), auditCommand(), ...lockCommands()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError(`(run scopefs ${command.name()} --help for its usage)`));
   }
   return program;
 }

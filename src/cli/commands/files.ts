@@ -5,7 +5,7 @@ import { ScopeFsError } from '../../errors.js';
 import type { EntryMeta } from '../../types.js';
 import { withTarget } from '../connect.js';
 import { parseRevision } from './history.js';
-import { addScopeOptions, parseCount, UsageError, type ScopeCliOptions } from '../options.js';
+import { addScopeOptions, parseCount, scopePath, UsageError, type ScopeCliOptions } from '../options.js';
 import { columns, Output } from '../output.js';
 
 const STORE_HELP = 'sync with this store while the command runs (only without a running serve)';
@@ -18,10 +18,13 @@ export function fileCommands(): Command[] {
 function ls(): Command {
   return addScopeOptions(new Command('ls'), STORE_HELP)
     .description('list files (recursively) under a prefix')
-    .argument('[prefix]', 'directory to list', '/')
+    .argument('[prefix]', 'directory to list (relative paths start at /)', '/')
     .action((prefix: string, options: ScopeCliOptions) =>
       withTarget(options, {}, async (target) => {
-        const files = await target.list(prefix);
+        const files = await target.list(scopePath(prefix));
+        if (files.length === 0 && scopePath(prefix) !== '/') {
+          throw new ScopeFsError('ENOENT', `nothing under ${scopePath(prefix)}; scopefs ls / lists every file`);
+        }
         new Output(options.json === true).result(files, () => listing(files));
       }),
     );
@@ -35,7 +38,7 @@ function cat(): Command {
     .action((path: string, options: ScopeCliOptions & { revision?: number }) =>
       withTarget(options, {}, async (target) => {
         const { bytes, revision } =
-          options.revision === undefined ? await target.read(path) : { bytes: await target.history.cat(path, options.revision), revision: options.revision };
+          options.revision === undefined ? await target.read(scopePath(path)) : { bytes: await target.history.cat(scopePath(path), options.revision), revision: options.revision };
         const output = new Output(options.json === true);
         if (!output.json) return output.bytes(bytes);
         const text = isUtf8(bytes);
@@ -54,7 +57,7 @@ function write(): Command {
     .action((path: string, options: ScopeCliOptions & { from?: string; ifRevision?: number }) =>
       withTarget(options, { create: true }, async (target) => {
         const content = await inputContent(options.from);
-        const meta = await target.write(path, content, options.ifRevision);
+        const meta = await target.write(scopePath(path), content, options.ifRevision);
         new Output(options.json === true).result(meta, () => `wrote ${meta.size} bytes to ${meta.path} (revision ${meta.revision})`);
       }),
     );
@@ -67,7 +70,7 @@ function mv(): Command {
     .argument('<to>', 'new path')
     .action((from: string, to: string, options: ScopeCliOptions) =>
       withTarget(options, {}, async (target) => {
-        const result = await target.move(from, to);
+        const result = await target.move(scopePath(from), scopePath(to));
         new Output(options.json === true).result(result, () => result.moved.map(([a, b]) => `moved ${a} -> ${b}`));
       }),
     );
@@ -79,7 +82,7 @@ function rm(): Command {
     .argument('<path>', 'file to delete')
     .action((path: string, options: ScopeCliOptions) =>
       withTarget(options, {}, async (target) => {
-        await target.remove(path);
+        await target.remove(scopePath(path));
         new Output(options.json === true).result({ deleted: path }, () => `deleted ${path}`);
       }),
     );

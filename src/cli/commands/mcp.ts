@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
+import { ScopeFsError } from '../../errors.js';
 import { clientToken } from '../connect.js';
 import { findServe, type ServeInfo } from '../discovery.js';
 import { addScopeOptions, rootOf, type ScopeCliOptions } from '../options.js';
@@ -16,8 +18,13 @@ import { packageVersion } from '../version.js';
 export function mcpCommand(): Command {
   return addScopeOptions(new Command('mcp'), 'sync with this store while serving (only without a running serve)')
     .description('run an MCP server over stdio (for Claude Desktop and other MCP clients)')
-    .action(async (options: ScopeCliOptions) => {
+    .option('--create', 'create the --root directory when it does not exist')
+    .action(async (options: ScopeCliOptions & { create?: boolean }) => {
       const root = rootOf(options);
+      // An MCP client configured with a mistyped root would otherwise get an empty workspace and no hint.
+      if (!options.create && !existsSync(root)) {
+        throw new ScopeFsError('ENOENT', `no workspace at ${root}; check --root, or pass --create to start an empty one there`);
+      }
       const store = await givenStoreUrl(options);
       const serve = await findServe(root);
       if (serve) await relayToServe(options, serve);

@@ -5,7 +5,7 @@ import type { ChildInfo } from '../../types.js';
 import type { ConflictRecord, ConflictResolution, SyncStatus } from '../../sync/types.js';
 import { SYNC_CONTROLS, type SyncControl } from '../../http/routes/sync.js';
 import { withTarget } from '../connect.js';
-import { addScopeOptions, UsageError, type ScopeCliOptions } from '../options.js';
+import { addScopeOptions, scopePath, UsageError, type ScopeCliOptions } from '../options.js';
 import { columns, Output } from '../output.js';
 
 const SETTLE_MS = 30_000;
@@ -88,7 +88,7 @@ function resolve(): Command {
       return withTarget(options, { sync: true }, async (target) => {
         const resolution: ConflictResolution = options.keep ?? { content: await readFile(options.from!) };
         const output = new Output(options.json === true);
-        await target.resolve(path, resolution);
+        await target.resolve(scopePath(path), resolution);
         if (!(await target.settle(SETTLE_MS))) output.note('resolved locally; it will reach the store on the next sync');
         output.result({ resolved: path }, () => `resolved ${path}`);
       });
