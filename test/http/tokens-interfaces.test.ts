@@ -245,6 +245,15 @@ describe('listings and status under a grant', () => {
     await expect(limited.fs.restore('/secret/h.md', version!.revision)).rejects.toMatchObject({ code: 'EACCES' });
   });
 
+  it('resolving a conflict is a write: refused outside the grant before sync is asked', async () => {
+    const resolve = (path: string) =>
+      as(secrets['ci-bot']!, '/v1/conflicts/resolve', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ path, keep: 'local' }) });
+    const outside = await resolve('/docs/c.md');
+    expect(outside.status).toBe(403);
+    expect(await outside.text()).toContain('writing \\"/docs/c.md\\" is outside its grant');
+    expect((await resolve('/notes/c.md')).status).toBe(404); // inside: sync answers that there is no such conflict
+  });
+
   it('the owner token acts as "owner"', async () => {
     const response = await server.call('/v1/files/notes/by-owner.md', { method: 'PUT', body: 'o' });
     expect(response.status).toBe(200);
