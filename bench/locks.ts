@@ -25,6 +25,7 @@ export async function run(): Promise<BenchRow[]> {
     const path = (i: number) => `/notes/f${i % 50}.md`;
     try {
       const plain = () => measureSequential(OPS, async (i) => void (await fs.writeFile(path(i), `line ${i}\n`)), { warmup: WARMUP });
+      await plain(); // warms the write path (JIT, journal file): the first pass runs measurably slower
       const base = await plain();
       const locked = await measureSequential(OPS, async (i) => {
         const { token } = await locks.lock(path(i), { ttlMs: 10_000, owner: 'bench' });
