@@ -18,6 +18,7 @@ export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../
 // The filesystem actor, its types and errors.
 export { FileSystemServer, type FileSystemServerOptions } from './fs/file-system-server.js';
 export type { FsCall, FsCast, FsMessage } from './fs/messages.js';
+export type { HistoryTarget } from './fs/history-recorder.js';
 export type * from './types.js';
 export { ScopeFsError, isScopeFsError, type ErrorCode } from './errors.js';
 export { normalizePath, normalizePrefix, MAX_PATH_BYTES, MAX_SEGMENT_BYTES } from './paths.js';
