@@ -45,6 +45,23 @@ describe("a scope's locks", () => {
     }
   });
 
+  it('locks survive a restart of the filesystem server: still enforced, and the token still writes', async () => {
+    const scope = await startScope({ scopeKey: key('restart') });
+    try {
+      const grant = await scope.locks!.lock('/held.md', { ttlMs: 60_000, owner: 'survivor' });
+      const restarted = new Promise<void>((resolve) =>
+        scope.supervisor.onChildEvent((e) => e.type === 'restarted' && e.id === 'fs' && resolve()),
+      );
+      scope.supervisor.child('fs')!.exit(new Error('injected'));
+      await restarted;
+      await expect(scope.fs.writeFile('/held.md', 'x')).rejects.toMatchObject({ code: 'ELOCKED' });
+      await scope.fs.writeFile('/held.md', 'mine', { lockToken: grant.token });
+      expect(await scope.fs.readFile('/held.md')).toBe('mine');
+    } finally {
+      await scope.stop();
+    }
+  });
+
   it("an agent still running when the scope stops has its locks released at its stop", async () => {
     let grant: LockGrant | undefined;
     const scope = await startScope({
