@@ -71,7 +71,7 @@ export class ConflictBook {
    * refreshes the newest copy when the path is already in conflict).
    */
   async record(input: ConflictInput): Promise<ConflictRecord> {
-    const copyPath = this.newest(input.path)?.copyPath ?? conflictCopyPath(input.path, input.at, this.instanceId);
+    const copyPath = this.newest(input.path)?.copyPath ?? conflictCopyPath(input.path, input.at, input.remoteInstance);
     await this.fs.writeFile(copyPath, input.remote, { origin: 'sync', source: input.remoteInstance });
     return this.adopt({ ...input, copyPath });
   }

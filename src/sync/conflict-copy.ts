@@ -2,7 +2,9 @@
  * Names of conflict copies: the remote version of a file that could not be
  * merged, written beside the local one as
  * `name.sync-conflict-YYYYMMDD-HHMMSS-<instance>.ext` (the Syncthing
- * convention, so the denylist and people recognise it).
+ * convention, so the denylist and people recognise it), where `<instance>`
+ * is whose content the copy holds: the remote instance for a sync conflict,
+ * `disk` for an outside edit kept beside the file.
  */
 import { fsErrors } from '../errors.js';
 import { MAX_SEGMENT_BYTES, basename } from '../paths.js';
@@ -13,7 +15,7 @@ const COPY_NAME = /^(.+)\.sync-conflict-\d{8}-\d{6}-[A-Za-z0-9_-]{1,32}((?:\.[^.
 
 /**
  * `/dir/name.ext` -> `/dir/name.sync-conflict-20240131-235959-laptop.ext`
- * (UTC). A file without an extension, or a dotfile like `.bashrc`, gets the
+ * (UTC), `instanceId` naming whose content the copy holds. A file without an extension, or a dotfile like `.bashrc`, gets the
  * suffix at the end. The instance id is reduced to `[A-Za-z0-9_-]`, at most 32
  * characters. A stem too long for a path segment is shortened to fit, so
  * `conflictOriginal` of such a copy gives the shortened name: the engine's

@@ -91,7 +91,8 @@ describe('serve logs', () => {
     expect(resumed.stdout.toString()).toMatch(/^resume: done; sync is /);
     const conflict = await b.log.next(event('conflict'), { seen: true });
     expect(conflict).toMatchObject({ level: 'warn', path: '/shared.md', remoteInstance: 'conflict-a' });
-    expect(conflict.copyPath).toMatch(/^\/shared\.sync-conflict-/);
+    // The copy holds A's content, and its name says so.
+    expect(conflict.copyPath).toMatch(/^\/shared\.sync-conflict-\d{8}-\d{6}-conflict-a\.md$/);
   }, 90_000);
 
   it('--log-level warn leaves the info lines out; an unknown level is a usage error', async () => {

@@ -81,7 +81,8 @@ describe('sync engine (in-process instances, memory store)', () => {
   it('records a conflict: local stays, remote beside it, report and event; resolving pushes', async () => {
     const { a, b, conflict } = await lab.conflictOnC();
     expect(conflict.conflict.path).toBe('/c.json');
-    expect(conflict.conflict.copyPath).toMatch(/^\/c\.sync-conflict-\d{8}-\d{6}-a\.json$/);
+    // Named for whose content it holds: b's.
+    expect(conflict.conflict.copyPath).toMatch(/^\/c\.sync-conflict-\d{8}-\d{6}-b\.json$/);
     expect(await a.fs.readFile('/c.json')).toBe('{"v":"a"}');
     expect(await a.fs.readFile(conflict.conflict.copyPath)).toBe('{"v":"b"}');
     const report = JSON.parse(await a.fs.readFile('/application-state/sync-conflict.json'));
