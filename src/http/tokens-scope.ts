@@ -28,6 +28,7 @@ import type {
   ScopeHandle,
   WriteOptions,
 } from '../types.js';
+import type { FileLocks } from '../coordination/locks.js';
 import { eventForGrant } from './tokens-events.js';
 import { assertGrant, checkGrant, type Grant, type GrantOperation } from './tokens-grant.js';
 
@@ -54,6 +55,7 @@ export function scopeForPrincipal<S extends ScopeHandle>(scope: S, principal: Pr
     root: undefined,
     fs,
     sync: scope.sync && grantedSync(scope.sync, grant),
+    locks: scope.locks && grantedLocks(scope.locks, grant),
     tree: () => scope.tree(),
     stop: () => Promise.reject(ownerOnly(grant, 'stopping the scope')),
   };
@@ -225,6 +227,31 @@ class PrincipalFileSystem implements FileSystem {
     const { grant } = this.principal;
     return grant ? Promise.reject(ownerOnly(grant, what)) : work();
   }
+}
+
+/**
+ * Locks as a limited grant may use them: taking one needs write on the path
+ * (or prefix), listing shows granted paths only; renewing and unlocking need
+ * the lock's token, which proves holding it.
+ */
+function grantedLocks(locks: FileLocks, grant: Grant): FileLocks {
+  const checkTarget = (path: string) => {
+    const prefix = normalizePrefix(path);
+    assertGrant(grant, 'write', prefix === '/' ? prefix : prefix.slice(0, -1));
+  };
+  return {
+    lock: async (path, options) => {
+      checkTarget(path);
+      return locks.lock(path, options);
+    },
+    renew: (token, options) => locks.renew(token, options),
+    unlock: (token) => locks.unlock(token),
+    locks: async () => (await locks.locks()).filter((lock) => checkGrant(grant, 'read', lock.path).allowed),
+    withLock: async (path, fn, options) => {
+      checkTarget(path);
+      return locks.withLock(path, fn, options);
+    },
+  };
 }
 
 /** Sync as a limited grant sees it: only its paths, and no operator controls. */

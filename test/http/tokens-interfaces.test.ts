@@ -254,6 +254,22 @@ describe('listings and status under a grant', () => {
     expect((await resolve('/notes/c.md')).status).toBe(404); // inside: sync answers that there is no such conflict
   });
 
+  it('locks: a token may lock what it may write, and lists only the locks on paths it may read', async () => {
+    const take = (token: string, path: string) =>
+      as(token, '/v1/locks', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ path, ttlMs: 60_000 }) });
+    const mine = await take(secrets['ci-bot']!, '/notes/locked.md');
+    expect(mine.status).toBe(201);
+    const { token: lockToken } = (await mine.json()) as { token: string };
+    const refused = await take(secrets['ci-bot']!, '/docs');
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('token \\"ci-bot\\" may not do this');
+    expect((await take(TOKEN, '/secret/held.md')).status).toBe(201);
+    const listed = (await (await as(secrets['ci-bot']!, '/v1/locks')).json()) as { locks: Array<{ path: string }> };
+    expect(listed.locks.map((lock) => lock.path)).toContain('/notes/locked.md');
+    expect(listed.locks.map((lock) => lock.path)).not.toContain('/secret/held.md');
+    expect(await (await as(secrets['ci-bot']!, `/v1/locks/${lockToken}`, { method: 'DELETE' })).json()).toEqual({ released: true });
+  });
+
   it('the owner token acts as "owner"', async () => {
     const response = await server.call('/v1/files/notes/by-owner.md', { method: 'PUT', body: 'o' });
     expect(response.status).toBe(200);
