@@ -34,6 +34,12 @@ export class MemoryAuditLog implements AuditLog {
     return count;
   }
 
+  /** The entries after the one with `position.id` (all when it is gone), for shipping to a store. */
+  async readFrom(position: { id: string } | undefined): Promise<Array<{ segment: number; entry: AuditEntry }>> {
+    const at = position ? this.entries.findIndex((e) => e.id === position.id) : -1;
+    return this.entries.slice(at + 1).map((entry) => ({ segment: 0, entry }));
+  }
+
   private drop(count: number): void {
     for (const entry of this.entries.slice(0, count)) this.ids.delete(entry.id);
     this.entries = this.entries.slice(count);

@@ -21,6 +21,12 @@ export interface AuditSpoolOptions {
   segmentBytes?: number;
 }
 
+/** How far a shipper got: the last entry it stored, and its segment. */
+export interface SpoolPosition {
+  segment: number;
+  id: string;
+}
+
 const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 const SEGMENT = /^(\d{6})\.jsonl$/;
 
@@ -88,6 +94,25 @@ export class AuditSpool implements AuditLog {
       }
     }
     return dropped;
+  }
+
+  /**
+   * The entries after `position` (the segment and id last shipped), oldest
+   * first, each with its segment. An id no longer there (pruned) ships its
+   * whole segment again: storing is idempotent, skipping is not.
+   */
+  async readFrom(position: SpoolPosition | undefined): Promise<Array<{ segment: number; entry: AuditEntry }>> {
+    const out: Array<{ segment: number; entry: AuditEntry }> = [];
+    for (const n of segmentsIn(this.dir)) {
+      if (position && n < position.segment) continue;
+      let entries = readSegment(this.segmentPath(n));
+      if (position && n === position.segment) {
+        const at = entries.findIndex((e) => e.id === position.id);
+        if (at >= 0) entries = entries.slice(at + 1);
+      }
+      for (const entry of entries) out.push({ segment: n, entry });
+    }
+    return out;
   }
 
   /** Every entry, oldest first. */

@@ -8,10 +8,11 @@ import { MemoryAuditLog } from '../../persistence/audit/memory-audit.js';
 import { ScopeFsError, errorMessage } from '../errors.js';
 import type { ScopeHandle } from '../types.js';
 import { auditedFileSystem } from './audit-fs.js';
-import { checkRetention } from './audit-query.js';
+import { checkAuditQuery, checkRetention } from './audit-query.js';
+import { AuditShipper, type ShippableLog } from './audit-shipper.js';
 import { AuditRecorder, type AuditSink } from './audit-recorder.js';
 import { AuditSpool } from './audit-spool.js';
-import { DEFAULT_AUDIT_RETENTION, type AuditEntry, type AuditQuery, type AuditRetention } from './types.js';
+import { DEFAULT_AUDIT_RETENTION, type AuditEntry, type AuditLog, type AuditQuery, type AuditRetention } from './types.js';
 
 export interface AuditOptions {
   /** Record nothing (default: on). */
@@ -29,16 +30,26 @@ export interface ScopeAudit {
   recorder: AuditRecorder;
   query(query?: AuditQuery): Promise<AuditEntry[]>;
   prune(retention?: AuditRetention): Promise<number>;
-  close(): void;
+  /** Ships what is recorded to the store now (when syncing). */
+  ship(): Promise<void>;
+  close(): Promise<void>;
 }
 
-export function openScopeAudit(root: string | undefined, options: AuditOptions = {}): ScopeAudit | undefined {
+/** The store's log a syncing scope ships to (supervisors/scope/audit-store.ts). */
+export interface AuditStore {
+  log: AuditLog;
+  instance?: string;
+  close(): Promise<void>;
+}
+
+export function openScopeAudit(root: string | undefined, options: AuditOptions = {}, store?: AuditStore): ScopeAudit | undefined {
   if (options.enabled === false) return undefined;
   const retention = { ...DEFAULT_AUDIT_RETENTION, ...options.retention };
   checkRetention(retention);
-  const log: AuditSink & { close?(): void } =
+  const log: AuditSink & ShippableLog & { close?(): void } =
     root === undefined ? new MemoryAuditLog(retention.maxEntries) : new AuditSpool(join(root, '.scopefs', 'audit'), { segmentBytes: options.segmentBytes });
-  const recorder = new AuditRecorder(log, { onError: options.onError });
+  const recorder = new AuditRecorder(log, { onError: options.onError, ...(store?.instance === undefined ? {} : { instance: store.instance }) });
+  const shipper = store && new AuditShipper(log, store.log, root === undefined ? undefined : join(root, '.scopefs', 'audit', 'shipped.json'), { onError: options.onError });
   const prune = (): void => {
     log.prune(retention).catch((err: unknown) => options.onError?.(`pruning the audit log failed: ${errorMessage(err)}`));
   };
@@ -47,13 +58,27 @@ export function openScopeAudit(root: string | undefined, options: AuditOptions =
   timer.unref();
   return {
     recorder,
-    query: (query) => log.query(query),
-    prune: (given) => log.prune(given ?? retention),
-    close: () => {
+    // With a store: every instance's entries, and this one's not shipped yet.
+    query: async (query) => (store ? mergeNewest(await Promise.all([log.query(query), store.log.query(query)]), query) : log.query(query)),
+    prune: async (given) => (await log.prune(given ?? retention)) + (store ? await store.log.prune(given ?? retention) : 0),
+    ship: async () => shipper?.ship(),
+    close: async () => {
       clearInterval(timer);
-      log.close?.();
+      try {
+        await shipper?.close();
+        await store?.close();
+      } finally {
+        log.close?.();
+      }
     },
   };
+}
+
+/** Two newest-first lists as one, each entry once, up to the limit. */
+function mergeNewest(lists: AuditEntry[][], query: AuditQuery | undefined): AuditEntry[] {
+  const byId = new Map<string, AuditEntry>();
+  for (const list of lists) for (const entry of list) byId.set(entry.id, entry);
+  return [...byId.values()].sort((a, b) => b.at - a.at).slice(0, checkAuditQuery(query).limit);
 }
 
 const audits = new WeakMap<object, ScopeAudit>();

@@ -15,6 +15,7 @@ import { AgentsSubtree } from './agents.js';
 import { openScopeHistory } from './history-target.js';
 import { StableFileSystem } from './stable-fs.js';
 import { openScopeAudit, type AuditOptions, type ScopeAudit } from '../../src/audit/scope-audit.js';
+import { openAuditStore } from './audit-store.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 
 export interface ScopeOptions {
@@ -66,7 +67,7 @@ export async function startScopeTree(
   emitSync: (event: SyncEvent) => void,
 ): Promise<ScopeTree> {
   const fs = new StableFileSystem();
-  const audit = openScopeAudit(options.root, options.audit);
+  const audit = openScopeAudit(options.root, options.audit, options.audit?.enabled === false ? undefined : await openAuditStore(options.sync));
   // Subscribed before the server is attached, so no change goes unheard (audit-recorder.ts: why this is durable).
   if (audit) fs.subscribe((event) => audit.recorder.event(event));
   let syncWorker: SyncWorker | undefined;
@@ -105,14 +106,14 @@ export async function startScopeTree(
     supervisor = await Supervisor.start({ name, strategy: 'rest_for_one', intensity: options.intensity, children });
   } catch (err) {
     await history.close().catch(() => undefined);
-    audit?.close();
+    await audit?.close();
     throw err;
   }
   supervisor.onExit(() => {
     fs.close();
     sharedState?.close();
     void history.close().catch(() => undefined);
-    audit?.close();
+    void audit?.close().catch(() => undefined);
   });
   return { supervisor, fs, agents, sync: () => syncWorker, audit };
 }
