@@ -56,6 +56,10 @@ describe('files over HTTP', () => {
     expect(created.status).toBe(200);
     const again = await server.call('/v1/files/once.txt', { method: 'PUT', body: 'b', headers: { 'if-none-match': '*' } });
     expect(again.status).toBe(412);
+    const refusal = ((await again.json()) as { error: { code: string; message: string } }).error;
+    expect(refusal.code).toBe('EEXIST');
+    expect(refusal.message).toMatch(/already exists "\/once\.txt" \(If-None-Match: \*\)/);
+    expect(refusal.message).not.toMatch(/revision 0/);
     const missing = await server.call('/v1/files/absent.txt', { method: 'PUT', body: 'c', headers: { 'if-match': '*' } });
     expect(missing.status).toBe(412);
     const bad = await server.call('/v1/files/once.txt', { method: 'PUT', body: 'd', headers: { 'if-match': 'W/"x"' } });

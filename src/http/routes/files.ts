@@ -52,8 +52,15 @@ async function write(deps: FileRouteDeps, { req, res, rest }: RequestContext): P
   const path = filePath(rest);
   const ifRevision = await expectedRevision(deps.fs, path, req.headers);
   const body = await readBody(req, deps.maxBodyBytes);
-  const meta = await deps.fs.writeFile(path, body, { ifRevision, lockToken: lockTokenOf(req.headers) });
+  const meta = await deps.fs.writeFile(path, body, { ifRevision, lockToken: lockTokenOf(req.headers) }).catch((err: unknown) => {
+    throw ifRevision === 0 && isScopeFsError(err, 'ESTALE') ? alreadyExists(path) : err;
+  });
   sendJson(res, 200, meta, { etag: etagOf(meta.revision) });
+}
+
+/** `If-None-Match: *` on a file that exists: say so, not the internal "revision 0" of the compare-and-swap. */
+function alreadyExists(path: string): HttpError {
+  return new HttpError(412, 'EEXIST', `file already exists ${JSON.stringify(path)} (If-None-Match: *); read it, or send If-Match: "<revision>" to replace it`);
 }
 
 async function remove(fs: FileSystem, { req, res, rest }: RequestContext): Promise<void> {
