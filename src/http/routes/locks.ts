@@ -55,7 +55,7 @@ async function renew(deps: LockRouteDeps, { req, res, rest }: RequestContext): P
 }
 
 function locksOf(scope: ScopeHandle): FileLocks {
-  if (!scope.locks) throw new HttpError(403, 'EACCES', 'locks need the owner token for now: this token grants files only');
+  if (!scope.locks) throw new HttpError(403, 'EACCES', 'this scope offers no locks to this caller');
   return scope.locks;
 }
 
