@@ -8,10 +8,12 @@
  * therefore serialised, revision order equals commit order, and a reader whose
  * snapshot shows head H has already got every change with revision <= H.
  *
- * Hints: each open store polls `PRAGMA data_version` (it changes when another
- * connection commits, and costs no table access) every `pollMs` while someone
- * watches, reads the watched apps' heads only when it changed, and also hints
- * its own pushes. Idle cost is one statement per poll, whatever the file count.
+ * Hints: while someone watches, the process's one change poller for this file
+ * (sqlite-poller.ts, shared by every store on it) polls `PRAGMA data_version`
+ * (it changes when another connection commits, and costs no table access)
+ * every `pollMs`, reads the watched apps' heads only when it changed, and
+ * hints this store's own pushes to every watcher in the process. Idle cost is
+ * one statement per poll, whatever the file count and the number of stores.
  *
  * Broken files: a call or poll that fails with anything but "busy" (a WAL
  * overwritten under us reads as "file is not a database") closes the
@@ -25,7 +27,8 @@ import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js'
 import { makeStateDirFor } from '../../src/private-files.js';
 import { SqliteConnection } from '../sql/sqlite-connection.js';
 import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
-import { HintListeners } from './store-hints.js';
+import { isBrokenFile, isBusy } from './sqlite-errors.js';
+import { acquireChangePoller, runningChangePoller, type SqliteChangePoller } from './sqlite-poller.js';
 import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
 import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
 
@@ -53,17 +56,15 @@ export class SqliteStore implements SyncStore {
   private readonly file: string;
   private readonly pollMs: number;
   private readonly busyTimeoutMs: number;
-  private readonly hints = new HintListeners();
+  /** Each watch() subscription's cancel function (close() cancels them all). */
+  private readonly subscriptions = new Set<() => void>();
   private connection: SqliteConnection | null = null;
   /** Between open() and close(): a connection dropped after an error is reopened by the next call. */
   private reopenable = false;
-  /** The last poll failed (watchers got an `error` hint). */
-  private pollFailing = false;
   private opening: Promise<void> | null = null;
   private closedQueries = 0;
-  private poller: ReturnType<typeof setInterval> | null = null;
-  private lastDataVersion = 0;
-  private readonly lastHeads = new Map<string, number>();
+  /** The shared change poller, while this store has watchers. */
+  private poller: SqliteChangePoller | null = null;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options?.path !== 'string' || options.path.length === 0) {
@@ -75,8 +76,9 @@ export class SqliteStore implements SyncStore {
     this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   }
 
+  /** Statements run by this store's connections, plus those of the change poller it shares while it watches. */
   get queryCount(): number {
-    return this.closedQueries + (this.connection?.queryCount ?? 0);
+    return this.closedQueries + (this.connection?.queryCount ?? 0) + (this.poller?.queryCount ?? 0);
   }
 
   /** Creates the file (and its directory) if needed and checks the schema. Idempotent. */
@@ -88,9 +90,7 @@ export class SqliteStore implements SyncStore {
 
   async close(): Promise<void> {
     await this.opening?.catch(() => undefined);
-    this.stopPolling();
-    this.hints.clear();
-    this.lastHeads.clear();
+    for (const cancel of [...this.subscriptions]) cancel();
     this.reopenable = false;
     this.dropConnection();
   }
@@ -122,15 +122,27 @@ export class SqliteStore implements SyncStore {
 
   async watch(app: string, listener: (hint: StoreHint) => void): Promise<() => Promise<void>> {
     checkName('app', app);
-    const head = await this.withConnection('watch', (db) => db.head(app));
-    if (!this.lastHeads.has(app)) this.lastHeads.set(app, head);
-    const remove = this.hints.add(app, listener);
-    this.startPolling();
-    return async () => {
+    // The poller reads data_version before the head is read, so no commit falls between the two.
+    const poller = await this.retryWhileBusy('watch', () =>
+      acquireChangePoller({ file: this.file, pollMs: this.pollMs, busyTimeoutMs: BLOCKING_WAIT_SLICE_MS }),
+    );
+    let remove: () => void;
+    try {
+      const head = await this.withConnection('watch', (db) => db.head(app));
+      remove = poller.watch(app, head, listener);
+    } catch (err) {
+      poller.release();
+      throw err;
+    }
+    this.poller = poller;
+    const cancel = (): void => {
+      if (!this.subscriptions.delete(cancel)) return;
       remove();
-      if (!this.hints.apps().includes(app)) this.lastHeads.delete(app);
-      if (this.hints.isEmpty) this.stopPolling();
+      poller.release();
+      if (this.subscriptions.size === 0 && this.poller === poller) this.poller = null;
     };
+    this.subscriptions.add(cancel);
+    return async () => cancel();
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseState> {
@@ -230,56 +242,8 @@ export class SqliteStore implements SyncStore {
   }
 
   private hintOwnCommit(app: string, head: number): void {
-    // data_version does not change for this connection's own commits.
-    if (this.lastHeads.has(app)) this.lastHeads.set(app, head);
-    this.hints.emit(app, { head });
-  }
-
-  private startPolling(): void {
-    if (this.poller || !this.connection) return;
-    this.lastDataVersion = this.connection.dataVersion();
-    this.poller = setInterval(() => this.poll(), this.pollMs);
-    // Hints alone must not keep a process alive.
-    this.poller.unref();
-  }
-
-  private stopPolling(): void {
-    if (this.poller) clearInterval(this.poller);
-    this.poller = null;
-  }
-
-  /** One statement when nothing changed; a head read per watched app when something did. */
-  private poll(): void {
-    if (!this.reopenable) return;
-    try {
-      const db = this.openConnection('poll');
-      const version = db.dataVersion();
-      if (this.pollFailing) return this.pollRecovered(db, version);
-      if (version === this.lastDataVersion) return;
-      this.lastDataVersion = version;
-      for (const app of this.hints.apps()) this.hintIfMoved(db, app);
-    } catch (err) {
-      if (isBusy(err)) return; // the next poll tries again
-      if (isBrokenFile(err)) this.dropConnection();
-      if (this.pollFailing) return;
-      this.pollFailing = true;
-      this.hints.emitAll({ error: this.failure('poll', err).message });
-    }
-  }
-
-  /** The file reads again after failed polls: watchers catch up by cursor. */
-  private pollRecovered(db: SqliteConnection, version: number): void {
-    for (const app of this.hints.apps()) this.lastHeads.set(app, db.head(app));
-    this.lastDataVersion = version;
-    this.pollFailing = false;
-    this.hints.emitAll({ reconnected: true });
-  }
-
-  private hintIfMoved(db: SqliteConnection, app: string): void {
-    const head = db.head(app);
-    if (head === this.lastHeads.get(app)) return;
-    this.lastHeads.set(app, head);
-    this.hints.emit(app, { head });
+    // Hinted at once, to every watcher in the process; the poller's data_version sees it too.
+    (this.poller ?? runningChangePoller(this.file, this.pollMs))?.noteCommit(app, head);
   }
 }
 
@@ -326,15 +290,4 @@ function applyChanges(
   });
   if (head !== startHead) db.setHead(app, head);
   return { outcomes, head };
-}
-
-/** An SQLite error that a fresh connection might not have (corrupt or replaced file, I/O error), not a lock or a constraint. */
-function isBrokenFile(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_') && !isBusy(err) && !code.startsWith('SQLITE_CONSTRAINT');
-}
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }

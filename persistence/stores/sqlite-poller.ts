@@ -1,0 +1,184 @@
+/**
+ * One change poller per SQLite store file (and poll interval) per process,
+ * shared by every SqliteStore watching that file: a thousand scopes on one
+ * file cost one `PRAGMA data_version` statement per interval, not a thousand.
+ *
+ * The poller has a connection of its own, so every commit — by another
+ * process or by any store of this one — moves its data_version. When it
+ * moved, it reads the head of each watched app once and hints the apps whose
+ * head moved. A store's own pushes are hinted at once through noteCommit(),
+ * which also tells the other stores of this process. A failing poll sends
+ * every watcher an `error` hint, and a `reconnected` hint once the file reads
+ * again; a broken file's connection is dropped and reopened by the next poll.
+ *
+ * Reference counted: acquireChangePoller() takes a reference (opening the
+ * connection and reading data_version on the first one, before the caller
+ * reads its head, so no commit falls between the two), release() gives it
+ * back; the last release stops the poll and closes the connection.
+ */
+import { ScopeFsError, errorMessage } from '../../src/errors.js';
+import { SqliteConnection } from '../sql/sqlite-connection.js';
+import { isBrokenFile, isBusy } from './sqlite-errors.js';
+import { HintListeners, type HintListener } from './store-hints.js';
+
+export interface ChangePollerOptions {
+  /** The resolved database file path. */
+  file: string;
+  pollMs: number;
+  /** SQLite's blocking busy wait for the poller's statements (a busy poll just waits for the next one). */
+  busyTimeoutMs: number;
+}
+
+const pollers = new Map<string, SqliteChangePoller>();
+
+/** The shared poller for this file and interval, with one more reference. Throws when the file cannot be opened. */
+export function acquireChangePoller(options: ChangePollerOptions): SqliteChangePoller {
+  const key = pollerKey(options.file, options.pollMs);
+  const existing = pollers.get(key);
+  if (existing) return existing.retain();
+  const poller = new SqliteChangePoller(options, () => pollers.delete(key));
+  pollers.set(key, poller);
+  try {
+    return poller.retain();
+  } catch (err) {
+    pollers.delete(key);
+    throw err;
+  }
+}
+
+/** The running poller for a file and interval, if any (for tests and query counts). */
+export function runningChangePoller(file: string, pollMs: number): SqliteChangePoller | undefined {
+  return pollers.get(pollerKey(file, pollMs));
+}
+
+function pollerKey(file: string, pollMs: number): string {
+  return `${pollMs}\u0000${file}`;
+}
+
+export class SqliteChangePoller {
+  private readonly hints = new HintListeners();
+  private readonly lastHeads = new Map<string, number>();
+  private connection: SqliteConnection | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private references = 0;
+  private lastDataVersion = 0;
+  private failing = false;
+  private closedQueries = 0;
+
+  constructor(
+    private readonly options: ChangePollerOptions,
+    private readonly onStopped: () => void,
+  ) {}
+
+  /** Statements this poller ran, over all its connections. */
+  get queryCount(): number {
+    return this.closedQueries + (this.connection?.queryCount ?? 0);
+  }
+
+  get referenceCount(): number {
+    return this.references;
+  }
+
+  /** Takes a reference; the first one opens the connection, reads data_version and starts the poll. */
+  retain(): this {
+    if (this.references === 0) this.start();
+    this.references += 1;
+    return this;
+  }
+
+  /** Gives a reference back; the last one stops the poll, closes the connection and forgets the poller. */
+  release(): void {
+    if (this.references === 0) return;
+    this.references -= 1;
+    if (this.references > 0) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.hints.clear();
+    this.lastHeads.clear();
+    this.dropConnection();
+    this.onStopped();
+  }
+
+  /**
+   * Hints `listener` of commits to `app` after `head` (read by the caller
+   * after it acquired this poller). Returns the function that removes it.
+   */
+  watch(app: string, head: number, listener: HintListener): () => void {
+    if (this.references === 0) throw new ScopeFsError('EIO', `the change poller of ${this.options.file} is stopped`);
+    if (!this.lastHeads.has(app)) this.lastHeads.set(app, head);
+    const remove = this.hints.add(app, listener);
+    return () => {
+      remove();
+      if (!this.hints.apps().includes(app)) this.lastHeads.delete(app);
+    };
+  }
+
+  /** A store of this process committed `head` to `app`: hint every watcher of the app now. */
+  noteCommit(app: string, head: number): void {
+    if (this.lastHeads.has(app)) this.lastHeads.set(app, Math.max(head, this.lastHeads.get(app) ?? 0));
+    this.hints.emit(app, { head });
+  }
+
+  private start(): void {
+    try {
+      this.lastDataVersion = this.openConnection().dataVersion();
+    } catch (err) {
+      this.dropConnection();
+      throw err;
+    }
+    this.timer = setInterval(() => this.poll(), this.options.pollMs);
+    // Hints alone must not keep a process alive.
+    this.timer.unref();
+  }
+
+  /** One statement when nothing changed; a head read per watched app when something did. */
+  private poll(): void {
+    try {
+      const db = this.openConnection();
+      const version = db.dataVersion();
+      if (this.failing) return this.recovered(db, version);
+      if (version === this.lastDataVersion) return;
+      this.lastDataVersion = version;
+      for (const app of this.hints.apps()) this.hintIfMoved(db, app);
+    } catch (err) {
+      if (isBusy(err)) return; // the next poll tries again
+      if (isBrokenFile(err)) this.dropConnection();
+      if (this.failing) return;
+      this.failing = true;
+      this.hints.emitAll({ error: `sqlite store ${this.options.file}: poll failed: ${errorMessage(err)}` });
+    }
+  }
+
+  /** The file reads again after failed polls: watchers catch up by cursor. */
+  private recovered(db: SqliteConnection, version: number): void {
+    for (const app of this.hints.apps()) this.lastHeads.set(app, db.head(app));
+    this.lastDataVersion = version;
+    this.failing = false;
+    this.hints.emitAll({ reconnected: true });
+  }
+
+  private hintIfMoved(db: SqliteConnection, app: string): void {
+    const head = db.head(app);
+    if (head === this.lastHeads.get(app)) return;
+    this.lastHeads.set(app, head);
+    this.hints.emit(app, { head });
+  }
+
+  private openConnection(): SqliteConnection {
+    if (this.connection?.isOpen) return this.connection;
+    this.connection = new SqliteConnection(this.options.file, { busyTimeoutMs: this.options.busyTimeoutMs });
+    return this.connection;
+  }
+
+  private dropConnection(): void {
+    const connection = this.connection;
+    this.connection = null;
+    if (!connection) return;
+    this.closedQueries += connection.queryCount;
+    try {
+      if (connection.isOpen) connection.close();
+    } catch {
+      // Closing a connection to a broken file can fail too; it is gone either way.
+    }
+  }
+}
