@@ -37,6 +37,9 @@ export interface HistoryHost {
   deleteFile(path: string, options?: ChangeOptions): Promise<void>;
 }
 
+/** Files a checkpoint restore writes per round. */
+const RESTORE_CHUNK = 256;
+
 export class ScopeHistory implements FileHistoryApi {
   constructor(
     private readonly host: HistoryHost,
@@ -113,8 +116,12 @@ export class ScopeHistory implements FileHistoryApi {
     const change = writeOptions(options);
     // Deletes first: a file the checkpoint has may sit where a directory is now.
     for (const path of plan.delete) await this.host.deleteFile(path, change);
-    for (const file of [...plan.write, ...plan.create]) {
-      await this.host.writeFile(file.path, await this.contentOf(file.path, file.hash), change);
+    // In chunks, each sent at once: the mailbox applies them in order, without a round trip per file.
+    const files = [...plan.write, ...plan.create];
+    for (let i = 0; i < files.length; i += RESTORE_CHUNK) {
+      const chunk = files.slice(i, i + RESTORE_CHUNK);
+      const contents = await Promise.all(chunk.map((file) => this.contentOf(file.path, file.hash)));
+      await Promise.all(chunk.map((file, j) => this.host.writeFile(file.path, contents[j]!, change)));
     }
     return result;
   }
