@@ -13,6 +13,7 @@ export { startScope, getScope, stopAllScopes } from './scope-api.js';
 export type { RunningScope, ScopeOptions } from '../supervisors/scope/scopes.js';
 export type { AgentSpec, AgentContext } from '../supervisors/scope/agent.js';
 export type { AgentEvent, AgentInfo, AgentsHandle, AgentStoppedEvent } from '../supervisors/scope/agents.js';
+export type { FileLocks, LockGrant, LockInfo, LockOptions } from './coordination/locks.js';
 export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../supervisors/scope/scope-key.js';
 
 // The filesystem actor, its types and errors.
