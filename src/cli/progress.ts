@@ -27,16 +27,20 @@ export function showSyncProgress(sync: SyncHandle, stream: NodeJS.WritableStream
   const synced = new Set<string>();
   let pending = 0;
   let state = 'connecting';
-  const payload = () => ({ state, files: `${synced.size}/${synced.size + pending} files` });
+  // The running pass's own count (sync_progress): a pull of many files shows its real size while it runs.
+  let pass: { done: number; total: number } | undefined;
+  const counts = () => (pass ? pass : { done: synced.size, total: synced.size + pending });
+  const payload = () => ({ state, files: `${counts().done}/${counts().total} files` });
   progress.start(1, 0, payload());
   const redraw = () => {
     // cli-progress needs a total above zero; the text shows the real counts.
-    progress.setTotal(Math.max(1, synced.size + pending));
-    progress.update(synced.size, payload());
+    progress.setTotal(Math.max(1, counts().total));
+    progress.update(counts().done, payload());
   };
   const unsubscribe = sync.subscribe((event) => {
     if (event.type === 'synced') for (const path of event.paths) synced.add(path);
     if (event.type === 'sync_state') state = event.state;
+    if (event.type === 'sync_progress') pass = event.done < event.total ? { done: event.done, total: event.total } : undefined;
     redraw();
   });
   const poll = setInterval(() => {
@@ -54,6 +58,7 @@ export function showSyncProgress(sync: SyncHandle, stream: NodeJS.WritableStream
       clearInterval(poll);
       unsubscribe();
       pending = 0;
+      pass = undefined;
       state = synced.size === 0 ? 'up to date' : 'done';
       progress.setTotal(1);
       progress.update(1, payload());

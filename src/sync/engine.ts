@@ -50,6 +50,8 @@ export interface PlannedPath {
 
 const PAGE_SIZE = 500;
 const PUSH_BATCH = 200;
+/** How often a pass reports its progress (sync_progress events). */
+const PROGRESS_EVERY_MS = 200;
 const PLAN_CONCURRENCY = 16;
 const GC_EVERY_PASSES = 200;
 
@@ -276,6 +278,7 @@ export class SyncEngine {
     const pushes: PushItem[] = [];
     const pulled: string[] = [];
     this.pending = new Set();
+    const progress = this.passProgress(plan);
     for (const item of plan) {
       try {
         const outcome = await this.actions.run(item, fetched.get(item.path));
@@ -286,10 +289,33 @@ export class SyncEngine {
       } catch (err) {
         this.handlePathError(item.path, err);
       }
+      progress(item);
     }
     this.options.state.commit();
     if (pulled.length > 0) this.emitSynced('pull', pulled);
     await this.pushAll(pushes);
+  }
+
+  /**
+   * Reports how far a pass is through the paths that have work (a
+   * `sync_progress` event, at most every PROGRESS_EVERY_MS and at the end),
+   * so a progress bar shows real counts while a large pull runs.
+   */
+  private passProgress(plan: PlannedPath[]): (item: PlannedPath) => void {
+    const working = new Set(plan.filter((p) => p.action !== 'nothing').map((p) => p.path));
+    const total = working.size;
+    if (total === 0) return () => undefined;
+    let done = 0;
+    let reportedAt = 0;
+    this.options.emit({ type: 'sync_progress', done, total });
+    return (item) => {
+      if (!working.has(item.path)) return;
+      done += 1;
+      const now = Date.now();
+      if (done < total && now - reportedAt < PROGRESS_EVERY_MS) return;
+      reportedAt = now;
+      this.options.emit({ type: 'sync_progress', done, total });
+    };
   }
 
   private async pushAll(items: PushItem[]): Promise<void> {

@@ -66,6 +66,8 @@ export type SyncEvent =
   | { type: 'conflict'; conflict: ConflictRecord }
   | { type: 'conflict_resolved'; path: string; resolution: 'local' | 'remote' | 'content' | 'edited' }
   | { type: 'synced'; direction: 'push' | 'pull'; paths: string[]; cursor: number }
+  /** A pass's progress through the paths it has work for (throttled; `done === total` at the end). */
+  | { type: 'sync_progress'; done: number; total: number }
   | StrategyAppliedEvent
   | PathHeldEvent;
 
