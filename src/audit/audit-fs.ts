@@ -73,3 +73,34 @@ function actorOf(args: unknown[], audited: Audited): string | undefined {
   const options = args[audited.options] as { actor?: unknown } | undefined;
   return typeof options?.actor === 'string' ? options.actor : undefined;
 }
+
+/**
+ * `fs` acting as `actor`: every change it makes names that actor unless the
+ * call names its own (for an agent's filesystem: `agent:<id>`), so its
+ * events, history and audit entries say who did it.
+ */
+export function actingAs<F extends FileSystem>(fs: F, actor: string): F {
+  const wrappers = new Map<string, (...args: unknown[]) => unknown>();
+  return new Proxy(fs, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const audited = typeof property === 'string' ? AUDITED[property] : undefined;
+      if (audited?.options === undefined) return value.bind(target);
+      const at = audited.options;
+      let wrapper = wrappers.get(property as string);
+      if (!wrapper) {
+        const method = value as (...a: unknown[]) => unknown;
+        wrapper = (...args: unknown[]) => {
+          const options = (args[at] ?? {}) as { actor?: string };
+          const given = [...args];
+          while (given.length < at) given.push(undefined);
+          given[at] = options.actor === undefined ? { ...options, actor } : options;
+          return method.apply(target, given);
+        };
+        wrappers.set(property as string, wrapper);
+      }
+      return wrapper;
+    },
+  });
+}

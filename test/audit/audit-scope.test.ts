@@ -57,3 +57,24 @@ describe('scope.audit', () => {
     expect(off.audit).toBeUndefined();
   });
 });
+
+describe('actingAs', () => {
+  it('names its actor on every change that names none (an agent\'s filesystem)', async () => {
+    const { actingAs } = await import('../../src/audit/audit-fs.js');
+    const root = await tempDir();
+    const scope = await startScope({ scopeKey: `audit-acting-${root}`, root });
+    const agentFs = actingAs(scope.fs, 'agent:planner');
+    await agentFs.writeFile('/plan.md', 'a');
+    await agentFs.appendFile('/plan.md', 'b');
+    await agentFs.moveFile('/plan.md', '/done.md');
+    await agentFs.writeFile('/own.md', 'c', { actor: 'agent:other' });
+    await agentFs.deleteFile('/missing.md').catch(() => undefined);
+    expect((await scope.audit!()).map((e) => [e.actor, e.operation, e.result])).toEqual([
+      ['agent:planner', 'delete', 'refused'],
+      ['agent:other', 'create', 'ok'],
+      ['agent:planner', 'move', 'ok'],
+      ['agent:planner', 'write', 'ok'],
+      ['agent:planner', 'create', 'ok'],
+    ]);
+  });
+});
