@@ -16,9 +16,14 @@ describePostgres('the CLI on a PostgreSQL store', () => {
     const applied = JSON.parse(first.stdout.toString());
     expect(applied).toMatchObject({ from: 0 });
     expect(applied.to).toBeGreaterThanOrEqual(1);
+    // It names each migration it applied, oldest first.
+    expect(applied.applied[0]).toBe('001_tables');
+    expect(applied.applied).toHaveLength(applied.to);
 
     const again = await runCli(['migrate', '--store', db.url, '--json']);
-    expect(JSON.parse(again.stdout.toString())).toMatchObject({ from: applied.to, to: applied.to });
+    expect(JSON.parse(again.stdout.toString())).toMatchObject({ from: applied.to, to: applied.to, applied: [] });
+    const told = await runCli(['migrate', '--store', db.url]);
+    expect(told.stdout.toString()).toMatch(/^no migration to apply\n.* is at schema version/);
   }, 60_000);
 
   it('names the store without its password when it cannot connect', async () => {

@@ -19,6 +19,8 @@ interface MigrateResult {
   /** Schema version before, when the store reports one. */
   from?: number;
   to: number;
+  /** The migrations this run applied, oldest first (`NNN_name`); PostgreSQL and Supabase only. */
+  applied?: string[];
 }
 
 /** `scopefs migrate`: creates or upgrades a store's schema. */
@@ -41,7 +43,8 @@ export function migrateCommand(): Command {
       }
       output.result(result, () => {
         const change = result.from === undefined || result.from === result.to ? '' : ` (was ${result.from})`;
-        return `${result.store} is at schema version ${result.to}${change}`;
+        const applied = result.applied === undefined ? [] : result.applied.length === 0 ? ['no migration to apply'] : result.applied.map((name) => `applied ${name}`);
+        return [...applied, `${result.store} is at schema version ${result.to}${change}`];
       });
     });
 }
@@ -68,6 +71,8 @@ async function migrateStore(url: string, onProgress?: (done: number, total: numb
 }
 
 async function migratePostgres(url: string, onProgress?: (done: number, total: number) => void) {
-  const { migrate } = await import('../../../persistence/sql/migrate.js');
-  return migrate(url, { onProgress });
+  const { migrate, listMigrations } = await import('../../../persistence/sql/migrate.js');
+  const { from, to } = await migrate(url, { onProgress });
+  const applied = (await listMigrations()).filter((m) => m.version > from && m.version <= to);
+  return { from, to, applied: applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`) };
 }
