@@ -51,6 +51,11 @@ class SharedMemoryHistory extends SqliteHistory {
  * PostgreSQL and Supabase: through the store's pool or RPC and migration 5's
  * SQL functions (the store must be open; closing the history leaves it open).
  */
+/** Whether openStoreHistory supports this store (decided from its kind; no I/O). */
+export function hasStoreHistory(store: SyncStore): boolean {
+  return store instanceof MemoryStore || store instanceof SqliteStore || sqlCall(store) !== null;
+}
+
 export async function openStoreHistory(store: SyncStore): Promise<HistoryStore> {
   if (store instanceof MemoryStore) {
     let history = memoryStoreHistories.get(store);

@@ -4,13 +4,16 @@
  * in the root's `.scopefs/history.db`, else (no root, no store) in memory.
  * A store without history support falls back to the local choice.
  */
-import { LOCAL_HISTORY_SCOPE, openLocalHistory, openMemoryHistory, openStoreHistory } from '../../persistence/history/open-history.js';
+import { join } from 'node:path';
+import { lazyHistory, type OpenedHistory } from '../../persistence/history/lazy-history.js';
+import { LOCAL_HISTORY_SCOPE, hasStoreHistory, openLocalHistory, openMemoryHistory, openStoreHistory } from '../../persistence/history/open-history.js';
 import type { HistoryStore, Retention } from '../../persistence/history/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import { storeFromUrl } from '../../persistence/stores/store-schemes.js';
-import { isScopeFsError } from '../../src/errors.js';
 import type { HistoryTarget } from '../../src/fs/history-recorder.js';
+import { RESERVED_SEGMENT } from '../../src/paths.js';
+import { SyncStateDb } from '../../src/sync/state-db.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
 
 export interface ScopeHistory {
@@ -22,11 +25,16 @@ export interface ScopeHistory {
 
 const DEFAULT_APP = 'default';
 
-export async function openScopeHistory(root: string | undefined, sync: SyncOptions | undefined, retention?: Retention): Promise<ScopeHistory> {
+export async function openScopeHistory(
+  root: string | undefined,
+  sync: SyncOptions | undefined,
+  retention?: Retention,
+  sharedState?: SyncStateDb,
+): Promise<ScopeHistory> {
   const opened = sync ? await storeHistory(sync) : undefined;
   const history =
     sync && opened
-      ? scopeHistory(opened.history, sync.app ?? DEFAULT_APP, 'store', sync.instanceId, opened.close)
+      ? scopeHistory(opened.history, sync.app ?? DEFAULT_APP, 'store', instanceOf(root, sync, sharedState), opened.close)
       : root
         ? scopeHistory(openLocalHistory(root), LOCAL_HISTORY_SCOPE, 'local', undefined)
         : scopeHistory(openMemoryHistory(), LOCAL_HISTORY_SCOPE, 'memory', undefined);
@@ -35,27 +43,54 @@ export async function openScopeHistory(root: string | undefined, sync: SyncOptio
 }
 
 /**
- * The store's own history, or undefined when this store has none (EINVAL
- * from openStoreHistory). A PostgreSQL or Supabase store given by URL gets a
- * connection of its own (the sync actor opens and closes its own), closed
- * with the history; a store object is the caller's, used as it is.
+ * The instance id sync will use: the configured one, else the one kept in
+ * the sync state (generated there once, as the sync actor would).
  */
-async function storeHistory(sync: SyncOptions): Promise<{ history: HistoryStore; close: () => Promise<void> } | undefined> {
-  const byUrl = typeof sync.store === 'string';
-  const store = typeof sync.store === 'string' ? await storeFromUrl(sync.store) : sync.store;
-  const needsConnection = byUrl && !(store instanceof MemoryStore) && !(store instanceof SqliteStore);
+function instanceOf(root: string | undefined, sync: SyncOptions, sharedState: SyncStateDb | undefined): string | undefined {
+  if (sync.instanceId !== undefined) return sync.instanceId;
+  if (sharedState) return sharedState.instanceId();
+  const file = sync.stateFile ?? (root ? join(root, RESERVED_SEGMENT, 'sync-state.db') : undefined);
+  if (!file) return undefined;
+  const state = SyncStateDb.open(file);
   try {
-    if (needsConnection) await store.open();
-    const history = await openStoreHistory(store);
-    return { history, close: async () => {
-      await history.close();
-      if (needsConnection) await store.close();
-    } };
-  } catch (err) {
-    if (needsConnection) await store.close().catch(() => undefined);
-    if (isScopeFsError(err, 'EINVAL')) return undefined;
-    throw err;
+    return state.instanceId();
+  } finally {
+    state.close();
   }
+}
+
+/**
+ * The store's own history, or undefined when this store has none. It is
+ * connected on first use, not here: a scope starts while its store is
+ * unreachable, and the recorder's batches wait until it answers. A
+ * PostgreSQL or Supabase store given by URL gets a connection of its own
+ * (the sync actor opens and closes its own), closed with the history; a
+ * store object is the caller's, used as it is.
+ */
+async function storeHistory(sync: SyncOptions): Promise<OpenedHistory | undefined> {
+  const given = sync.store;
+  const store = typeof given === 'string' ? await storeFromUrl(given) : given;
+  if (!hasStoreHistory(store)) return undefined;
+  const needsConnection = typeof given === 'string' && !(store instanceof MemoryStore) && !(store instanceof SqliteStore);
+  const history = lazyHistory(async () => {
+    // A fresh store object per attempt: one whose open failed is not reused.
+    const connection = needsConnection ? await storeFromUrl(given as string) : store;
+    try {
+      if (needsConnection) await connection.open();
+      const opened = await openStoreHistory(connection);
+      return {
+        history: opened,
+        close: async () => {
+          await opened.close();
+          if (needsConnection) await connection.close();
+        },
+      };
+    } catch (err) {
+      if (needsConnection) await connection.close().catch(() => undefined);
+      throw err;
+    }
+  });
+  return { history, close: () => history.close() };
 }
 
 function scopeHistory(
