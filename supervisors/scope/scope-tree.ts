@@ -71,10 +71,12 @@ export async function startScopeTree(
   // Subscribed before the server is attached, so no change goes unheard (audit-recorder.ts: why this is durable).
   if (audit) fs.subscribe((event) => audit.recorder.event(event));
   let syncWorker: SyncWorker | undefined;
+  // Without a root (or an explicit state file) the sync state lives in
+  // memory; it must still survive restarts of the sync actor.
+  const sharedState = options.sync && !options.root && !options.sync.stateFile ? SyncStateDb.open(':memory:') : undefined;
   // One history per scope tree: it outlives restarts of the filesystem server.
-  const history = await openScopeHistory(options.root, options.sync, options.historyRetention);
+  const history = await openScopeHistory(options.root, options.sync, options.historyRetention, sharedState);
   const children: ChildSpec[] = [fsChild(options, name, fs, history.target)];
-  let sharedState: SyncStateDb | undefined;
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
   // Failures outlive sync actor restarts, and the watcher reports into them too.
   const failures = options.sync ? new FailureLog() : undefined;
@@ -85,10 +87,6 @@ export async function startScopeTree(
   }
   if (options.sync) {
     const syncOptions = options.sync;
-    // Without a root (or an explicit state file) the sync state lives in
-    // memory; it must still survive restarts of the sync actor.
-    sharedState =
-      options.root || syncOptions.stateFile ? undefined : SyncStateDb.open(':memory:');
     children.push({
       id: 'sync',
       shutdownMs: 10_000,

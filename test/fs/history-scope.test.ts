@@ -75,6 +75,8 @@ function sharedHistory(storeOf: (dir: string) => { store?: string }): void {
     await lab.settle(a, b);
     expect(await b.fs.readFile('/plan.md')).toBe('v2 (bad)');
 
+    // A records its versions in batches (25 ms), so B may see the file before A's history has it.
+    await until(async () => (await b.fs.history('/plan.md')).length === 2);
     const seenByB = await b.fs.history('/plan.md');
     expect(seenByB.map((v) => [v.instance, v.size])).toEqual([
       ['a', 8],
@@ -85,7 +87,18 @@ function sharedHistory(storeOf: (dir: string) => { store?: string }): void {
     await a.fs.restore('/plan.md', seenByB[1]!.revision);
     await lab.settle(a, b);
     await until(async () => (await b.fs.readFile('/plan.md')) === 'v1');
+    await until(async () => (await b.fs.history('/plan.md')).length === 3);
     expect((await b.fs.history('/plan.md'))[0]).toMatchObject({ instance: 'a', size: 2 });
+  });
+
+  it('records the instance id sync generated when none is configured', async () => {
+    const lab = await SyncLab.create();
+    cleanup.push(() => lab.remove());
+    const c = await lab.start('c', { ...storeOf(lab.dir), instanceId: undefined });
+    await c.fs.writeFile('/who.md', 'me');
+    const { instanceId } = await c.sync!.status();
+    expect(instanceId).toMatch(/\S/);
+    expect((await c.fs.history('/who.md'))[0]).toMatchObject({ instance: instanceId });
   });
 
   it('undeletes a file deleted by sync', async () => {
@@ -96,6 +109,7 @@ function sharedHistory(storeOf: (dir: string) => { store?: string }): void {
     await lab.settle(a, b);
     await until(async () => !(await a.fs.fileExists('/keep.md')));
 
+    await until(async () => (await a.fs.listDeleted()).length === 1);
     const [deleted] = await a.fs.listDeleted();
     expect(deleted).toMatchObject({ path: '/keep.md', instance: 'b' });
     const [, before] = await a.fs.history('/keep.md');
