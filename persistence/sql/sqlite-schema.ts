@@ -156,6 +156,24 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX IF NOT EXISTS scopefs_audit_at ON scopefs_audit (scope, at);
       CREATE INDEX IF NOT EXISTS scopefs_audit_actor ON scopefs_audit (scope, actor, at);`,
   },
+  {
+    version: 5,
+    sql: `
+      -- Store locks (persistence/locks/sqlite-locks.ts): live rows per app; the fence counter only grows.
+      CREATE TABLE IF NOT EXISTS scopefs_locks (
+        app        TEXT NOT NULL,
+        token      TEXT NOT NULL,
+        fence      INTEGER NOT NULL,
+        target     TEXT NOT NULL,
+        owner      TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (app, token)
+      );
+      CREATE TABLE IF NOT EXISTS scopefs_lock_fences (
+        app   TEXT PRIMARY KEY,
+        fence INTEGER NOT NULL
+      );`,
+  },
 ];
 
 /** The version this build writes: the newest migration's. */
