@@ -25,6 +25,8 @@ export interface LoggableScope {
   readonly key: string;
   readonly sync: ScopeHandle['sync'];
   readonly supervisor?: { onChildEvent(listener: (event: ChildEvent) => void): () => void };
+  /** The agents' subtree: its `agent_stopped` events (supervisors/scope/agents.ts). */
+  readonly agents?: { subscribe(listener: (event: { type: string }) => void): () => void };
 }
 
 /** How an operator lets a pass the safety gate held go ahead (named in the gate's log line). */
@@ -72,6 +74,11 @@ function stateLine(event: Extract<SyncEvent, { type: 'sync_state' }>): LogLine {
   return { level: 'info', msg: `sync ${previous} -> ${state}`, fields: plain };
 }
 
+/** An agent's event (agent_stopped: it exceeded its restart intensity; the rest of the scope runs on). */
+export function lineForAgentEvent(event: { type: string }): LogLine {
+  return otherEvent(event as { type: string } & Record<string, unknown>);
+}
+
 /** Events other modules add to the scope's stream (an agent stopped, a strategy applied, ...). */
 function otherEvent(event: { type: string } & Record<string, unknown>): LogLine {
   const { type, ...rest } = event;
@@ -80,6 +87,12 @@ function otherEvent(event: { type: string } & Record<string, unknown>): LogLine 
     return { level: 'error', msg: `agent ${String(agent)} stopped: ${String(rest.reason ?? 'unknown reason')}`, fields: { event: type, ...rest } };
   }
   return { level: 'debug', msg: type.replace(/_/g, ' '), fields: { event: type, ...rest } };
+}
+
+/** One served request, at debug level (the path comes without its query, which may hold a token). */
+export function lineForRequest(info: { method: string; path: string; status: number; ms: number }): LogLine {
+  const ms = Math.round(info.ms * 10) / 10;
+  return { level: 'debug', msg: `${info.method} ${info.path} ${info.status} ${ms} ms`, fields: { event: 'request', method: info.method, path: info.path, status: info.status, ms } };
 }
 
 /** A supervisor child event as a log line: a crash is an error, a restart a warning, the rest debug. */
@@ -110,6 +123,7 @@ export function attachScopeLogger(scope: LoggableScope, log: LogSink): () => voi
       writeLine(log, lineForSyncEvent(event));
     }),
     scope.supervisor?.onChildEvent((event) => writeLine(log, lineForChildEvent(event))),
+    scope.agents?.subscribe((event) => writeLine(log, lineForAgentEvent(event))),
   ];
   scope.sync?.status().then(
     ({ state, pausedReason, error }) => {

@@ -95,6 +95,14 @@ describe('serve logs', () => {
     expect(conflict.copyPath).toMatch(/^\/shared\.sync-conflict-\d{8}-\d{6}-conflict-a\.md$/);
   }, 90_000);
 
+  it('requests are logged at debug level, without their query', async () => {
+    const { log, api } = await serve('requests', ['--log-level', 'debug', '--no-sync']);
+    expect((await api('GET', '/v1/files/missing.md?secret=s3cr3t')).status).toBe(404);
+    const line = await log.next((r) => r.event === 'request' && r.path === '/v1/files/missing.md', { seen: true });
+    expect(line).toMatchObject({ level: 'debug', method: 'GET', status: 404 });
+    expect(JSON.stringify(log.records)).not.toContain('s3cr3t');
+  });
+
   it('--log-level warn leaves the info lines out; an unknown level is a usage error', async () => {
     const { serve: quiet } = await serve('quiet', ['--log-level', 'warn', '--no-sync']);
     expect(quiet.stderr()).not.toMatch(/scope_started/);

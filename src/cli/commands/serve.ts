@@ -96,7 +96,7 @@ async function startServing(
     import('../../../supervisors/scope/scopes.js'),
     import('../../http/server.js'),
   ]);
-  const { attachScopeLogger } = await import('../../log/scope-log.js');
+  const { attachScopeLogger, lineForRequest, writeLine } = await import('../../log/scope-log.js');
   const scope = await startScope({
     scopeKey: options.scope,
     root,
@@ -120,6 +120,8 @@ async function startServing(
       maxEventStreams: options.maxEventStreams,
       maxEventBufferBytes: options.maxEventBuffer,
       onError: (err, req) => requestFailed(log, err, req),
+      // Request lines are debug: not even built unless that level is on.
+      onRequest: log.isLevelEnabled('debug') ? (request) => writeLine(log, lineForRequest(request)) : undefined,
     });
   } catch (err) {
     await scope.stop();
