@@ -50,6 +50,11 @@ export class AuditRecorder {
     if (draft) this.record(draft);
   }
 
+  /** Records a request refused before it reached the scope (no or a bad token), as `anonymous`. */
+  unauthenticated(method: string, path: string, code: string, message: string): void {
+    this.record({ actor: 'anonymous', operation: 'request', paths: [], result: 'refused', code, message: `${method} ${path}: ${message}` });
+  }
+
   private record(draft: AuditDraft): void {
     const entry: AuditEntry = { id: `${this.session}-${++this.seq}`, at: Date.now(), ...draft };
     if (this.options.instance !== undefined) entry.instance = this.options.instance;

@@ -81,6 +81,13 @@ function mergeNewest(lists: AuditEntry[][], query: AuditQuery | undefined): Audi
   return [...byId.values()].sort((a, b) => b.at - a.at).slice(0, checkAuditQuery(query).limit);
 }
 
+/** An HTTP request refused for its credentials (401) is recorded too: who tried, is unknown. */
+export function auditUnauthenticated(base: ScopeHandle, method: string | undefined, path: string, err: unknown): void {
+  const refusal = err as { status?: unknown; code?: unknown; message?: unknown } | null;
+  if (refusal?.status !== 401) return;
+  audits.get(base)?.recorder.unauthenticated(method ?? 'GET', path, String(refusal.code), String(refusal.message));
+}
+
 const audits = new WeakMap<object, ScopeAudit>();
 
 /** Makes `scope`'s audit findable by the interfaces (auditedScope). */

@@ -12,7 +12,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import type { ScopeHandle } from '../types.js';
-import { auditedScope } from '../audit/scope-audit.js';
+import { auditedScope, auditUnauthenticated } from '../audit/scope-audit.js';
 import { assertAuthAllowed, authenticateBearer, checkHost, type Authenticate, type Authenticated, type AuthConfig } from './auth.js';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -181,6 +181,7 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
       await match.route.handler({ req, res, rawPath, query, rest: match.rest });
     } catch (err) {
       const shown = asHttpError(err);
+      auditUnauthenticated(options.scope, req.method, fullPath, shown);
       if (describeError(shown).status === 500) onError(err, req);
       sendError(res, shown);
     }

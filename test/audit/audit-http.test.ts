@@ -76,6 +76,13 @@ describe('GET /v1/audit', () => {
     expect((await server.call('/v1/audit?since=yesterday')).status).toBe(400);
   });
 
+  it('records a request refused for its token (401) as anonymous, with method and path', async () => {
+    expect((await as('not-a-token', '/v1/files/docs/a.md')).status).toBe(401);
+    const [entry] = await audit('?actor=anonymous');
+    expect(entry).toMatchObject({ operation: 'request', result: 'refused', code: 'EAUTH', paths: [] });
+    expect(entry!.message).toContain('GET /v1/files/docs/a.md');
+  });
+
   it('is the owner\'s: a limited token gets 403', async () => {
     const res = await as(bot, '/v1/audit');
     expect(res.status).toBe(403);
