@@ -239,7 +239,11 @@ export interface FileSystem extends FileHistoryApi {
   stat(path: string): Promise<EntryMeta>;
   stats(): Promise<FsStats>;
   flushAll(): Promise<FlushResult>;
-  /** Drops all in-memory state (pending writes are flushed first) and re-indexes from persistence. */
+  /**
+   * Back to the persisted state (Sagents semantics): memory-only files removed, unpersisted changes and
+   * pending timers discarded, persistence re-indexed. What it discards stays in history (docs/history.md).
+   * Call flushAll() first to keep pending changes.
+   */
   reset(): Promise<void>;
   /** Adds entries known to exist in persistence without loading them (lazy). */
   registerFiles(files: Array<{ path: string; size?: number; modifiedAt?: number; mimeType?: string }>): Promise<void>;
