@@ -38,7 +38,9 @@ describe('history over HTTP', () => {
 
     const stale = await post('/v1/restore', { path: '/doc.md', revision: versions[1]!.revision, ifRevision: second.revision + 100 });
     expect(stale.status).toBe(412);
-    const restored = await post('/v1/restore', { path: '/doc.md', revision: versions[1]!.revision, ifRevision: second.revision });
+    const staleHeader = await server.call('/v1/restore', { method: 'POST', headers: { ...JSON_TYPE, 'if-match': `"${second.revision + 100}"` }, body: JSON.stringify({ path: '/doc.md', revision: versions[1]!.revision }) });
+    expect(staleHeader.status).toBe(412);
+    const restored = await server.call('/v1/restore', { method: 'POST', headers: { ...JSON_TYPE, 'if-match': `"${second.revision}"` }, body: JSON.stringify({ path: '/doc.md', revision: versions[1]!.revision }) });
     expect(restored.status).toBe(200);
     const meta = (await restored.json()) as { revision: number };
     expect(restored.headers.get('etag')).toBe(`"${meta.revision}"`);

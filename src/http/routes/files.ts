@@ -112,7 +112,7 @@ function metaHeaders(meta: EntryMeta): Record<string, string> {
  * revision 7, `If-Match: *` the current revision of an existing file, and
  * `If-None-Match: *` "must not exist" (revision 0).
  */
-async function expectedRevision(fs: FileSystem, path: string, headers: IncomingHttpHeaders): Promise<number | undefined> {
+export async function expectedRevision(fs: FileSystem, path: string, headers: IncomingHttpHeaders): Promise<number | undefined> {
   const ifMatch = headers['if-match']?.trim();
   const ifNoneMatch = headers['if-none-match']?.trim();
   if (ifMatch !== undefined && ifNoneMatch !== undefined) {

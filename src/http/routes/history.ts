@@ -5,12 +5,12 @@
  * its ETag, like a write. Old revisions themselves are read through
  * `GET /v1/files/<path>?revision=N` (files.ts).
  */
-import { normalizePrefix } from '../../paths.js';
+import { normalizePath, normalizePrefix } from '../../paths.js';
 import type { FileSystem } from '../../types.js';
 import { readJsonObject } from '../body.js';
 import { HttpError, sendJson } from '../responses.js';
 import type { RequestContext, Route } from '../router.js';
-import { etagOf, filePath } from './files.js';
+import { etagOf, expectedRevision, filePath } from './files.js';
 
 export interface HistoryRouteDeps {
   fs: FileSystem;
@@ -45,7 +45,8 @@ async function restore(deps: HistoryRouteDeps, { req, res }: RequestContext): Pr
   const body = await readJsonObject(req, deps.maxJsonBytes);
   if (typeof body.path !== 'string') throw new HttpError(400, 'EINVAL', 'POST /v1/restore needs {"path": "/a.md", "revision": N}; list revisions with GET /v1/history/<path>');
   const revision = integerField(body.revision, 'revision');
-  const ifRevision = body.ifRevision === undefined ? undefined : integerField(body.ifRevision, 'ifRevision');
+  // The body's ifRevision, or If-Match / If-None-Match: * as for a write.
+  const ifRevision = body.ifRevision === undefined ? await expectedRevision(deps.fs, normalizePath(body.path), req.headers) : integerField(body.ifRevision, 'ifRevision');
   const meta = await deps.fs.restore(body.path, revision, ifRevision === undefined ? {} : { ifRevision });
   sendJson(res, 200, meta, { etag: etagOf(meta.revision) });
 }
