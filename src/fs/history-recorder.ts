@@ -31,6 +31,8 @@ export const PRUNE_ROWS_PER_BATCH = 500;
 /** How long versions gather before a batch is recorded. */
 const BATCH_WINDOW_MS = 25;
 const RETRY_MIN_MS = 50;
+/** How long closing waits for a history store that does not answer. */
+const CLOSE_WAIT_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
 
 export class HistoryRecorder {
@@ -62,10 +64,21 @@ export class HistoryRecorder {
     while (this.running) await this.running;
   }
 
-  /** Records what is queued, then takes no more. */
-  async close(): Promise<void> {
-    await this.drain();
+  /**
+   * Records what is queued (waiting at most `timeoutMs` for a store that
+   * does not answer), then takes no more. Versions still unrecorded then are
+   * reported through onError: the files themselves are persisted regardless.
+   */
+  async close(timeoutMs = CLOSE_WAIT_MS): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
+    const gaveUp = await Promise.race([this.drain().then(() => false), timedOut]);
+    clearTimeout(timer);
     this.closed = true;
+    if (gaveUp) {
+      this.target.onError?.(`history: ${this.pending.length} version(s) not recorded at shutdown (the history store did not answer)`);
+      this.pending = [];
+    }
   }
 
   /** One bounded prune step; a failure is reported and left for the next batch (pruning is never urgent). */
@@ -83,7 +96,7 @@ export class HistoryRecorder {
     // Gather a window's versions into one transaction: a store commit (an fsync) per write would cost more than the write.
     await new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS));
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 && !this.closed) {
         const batch = this.pending.slice(0, MAX_BATCH);
         try {
           await this.target.store.record(this.target.scope, batch);

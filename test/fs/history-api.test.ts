@@ -193,3 +193,19 @@ describe('retention', () => {
     expect(await fs.readFile('/a.md')).toBe('v1 (checkpointed)');
   });
 });
+
+describe('recorder', () => {
+  it('closing waits a bounded time for a store that does not answer, and says what it could not record', async () => {
+    const { HistoryRecorder } = await import('../../src/fs/history-recorder.js');
+    const down = openMemoryHistory();
+    down.record = () => Promise.reject(new Error('connection refused'));
+    const errors: string[] = [];
+    const recorder = new HistoryRecorder({ store: down, scope: 's', onError: (message) => errors.push(message) });
+    recorder.note({ path: '/a.md', content: null, hash: null, at: Date.now(), origin: 'local' });
+    const started = Date.now();
+    await recorder.close(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(errors[0]).toMatch(/recording history failed \(retrying\): connection refused/);
+    expect(errors.at(-1)).toMatch(/1 version\(s\) not recorded at shutdown/);
+  });
+});
