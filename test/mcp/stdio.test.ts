@@ -18,7 +18,7 @@ describe('scopefs mcp (stdio, no serve running)', () => {
     const root = join(dir, 'ws');
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [...NODE_ARGS, 'mcp', '--root', root],
+      args: [...NODE_ARGS, 'mcp', '--root', root, '--create'],
       cwd: REPO,
       env: childEnv(),
       stderr: 'pipe',
