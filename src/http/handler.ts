@@ -33,7 +33,7 @@ import { SseHub, type SseStats, type StreamView } from './sse.js';
 import { eventForGrant } from './tokens-events.js';
 import { scopeForPrincipal, type Principal } from './tokens-scope.js';
 import { TokenStore, tokensFilePath, type TokenInfo } from './tokens-store.js';
-import { isScopeFsError, ScopeFsError } from '../errors.js';
+import { ScopeFsError } from '../errors.js';
 
 export interface ScopeHandlerOptions {
   scope: ScopeHandle;
@@ -180,10 +180,9 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
       }
       await match.route.handler({ req, res, rawPath, query, rest: match.rest });
     } catch (err) {
-      const shown = asHttpError(err);
-      auditUnauthenticated(options.scope, req.method, fullPath, shown);
-      if (describeError(shown).status === 500) onError(err, req);
-      sendError(res, shown);
+      auditUnauthenticated(options.scope, req.method, fullPath, err);
+      if (describeError(err).status === 500) onError(err, req);
+      sendError(res, err);
     }
   }
 
@@ -200,12 +199,6 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
 function reportWhenDone(req: IncomingMessage, res: ServerResponse, path: string, onRequest: (info: RequestInfo) => void): void {
   const started = performance.now();
   res.once('close', () => onRequest({ method: req.method ?? 'GET', path, status: res.statusCode, ms: performance.now() - started }));
-}
-
-/** A grant's refusal is the caller's fault, not the server's: 403, with the message naming the grant. */
-function asHttpError(err: unknown): unknown {
-  if (isScopeFsError(err, 'EACCES')) return new HttpError(403, 'EACCES', err.message);
-  return err;
 }
 
 /** No auth is for a loopback server only: a mounted handler (whose server we do not know) needs a callback or a token. */

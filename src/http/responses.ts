@@ -20,6 +20,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   EEXIST: 409,
   ESTALE: 412,
   EROFS: 403,
+  EACCES: 403, // a grant's (or the store's) refusal: the caller's fault, the message names the grant
   EFBIG: 413,
   ETIMEDOUT: 504,
   ELOCKED: 423,
