@@ -276,6 +276,14 @@ function initialise(db: Database.Database): Database.Database {
     db.close();
     throw new Error(`sync state schema ${version} is newer than this build (${SCHEMA_VERSION})`);
   }
+  // A current schema needs no write transaction: it would only cost a commit on every scope start.
+  if (version < SCHEMA_VERSION) createOrUpgrade(db, version);
+  // Reading one row proves the file is a usable database, not just a header.
+  db.prepare('SELECT count(*) FROM paths').get();
+  return db;
+}
+
+function createOrUpgrade(db: Database.Database, version: number): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     for (let next = version + 1; version > 0 && next <= SCHEMA_VERSION; next++) {
@@ -284,9 +292,6 @@ function initialise(db: Database.Database): Database.Database {
     }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
-  // Reading one row proves the file is a usable database, not just a header.
-  db.prepare('SELECT count(*) FROM paths').get();
-  return db;
 }
 
 interface RawPath {
