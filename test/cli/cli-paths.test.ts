@@ -24,6 +24,7 @@ describe('CLI paths and messages', () => {
     expect(wrote.stdout.toString()).toMatch(/to \/notes\/a\.md/);
     expect((await runCli(['cat', '/notes/a.md', ...root])).stdout.toString()).toBe('hello\n');
     expect((await runCli(['ls', 'notes', ...root])).stdout.toString()).toMatch(/\/notes\/a\.md/);
+    expect((await runCli(['ls', 'notes/a.md', ...root])).stdout.toString()).toMatch(/ 6 .* \/notes\/a\.md\n$/);
     const missing = await runCli(['ls', 'nowhere', ...root]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nothing under \/nowhere; scopefs ls \/ lists every file/);

@@ -4,6 +4,7 @@ import { isUtf8 } from '../../content.js';
 import { ScopeFsError } from '../../errors.js';
 import type { EntryMeta } from '../../types.js';
 import { withTarget } from '../connect.js';
+import type { ScopeTarget } from '../target.js';
 import { parseRevision } from './history.js';
 import { addScopeOptions, parseCount, scopePath, UsageError, type ScopeCliOptions } from '../options.js';
 import { columns, Output } from '../output.js';
@@ -21,7 +22,7 @@ function ls(): Command {
     .argument('[prefix]', 'directory to list (relative paths start at /)', '/')
     .action((prefix: string, options: ScopeCliOptions) =>
       withTarget(options, {}, async (target) => {
-        const files = await target.list(scopePath(prefix));
+        const files = await listOrFile(target, scopePath(prefix));
         if (files.length === 0 && scopePath(prefix) !== '/') {
           throw new ScopeFsError('ENOENT', `nothing under ${scopePath(prefix)}; scopefs ls / lists every file`);
         }
@@ -109,6 +110,14 @@ async function inputContent(from: string | undefined): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/** What is under a directory, or, for a file's path, that file (as `ls` does). */
+async function listOrFile(target: ScopeTarget, path: string): Promise<EntryMeta[]> {
+  const under = await target.list(path);
+  if (under.length > 0 || path === '/') return under;
+  const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+  return (await target.list(parent)).filter((entry) => entry.path === path);
 }
 
 function listing(files: EntryMeta[]): string[] {
