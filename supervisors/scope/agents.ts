@@ -13,6 +13,7 @@
  * specs, composed here in the scope layer.
  */
 import { EventEmitter } from 'eventemitter3';
+import { actingAs } from '../../src/audit/audit-fs.js';
 import type { FileSystem, ScopeKey } from '../../src/types.js';
 import { describeReason, isAbnormal, type ExitReason } from '../runtime/actor.js';
 import type { ChildInfo } from '../runtime/child.js';
@@ -125,7 +126,8 @@ export class AgentsSubtree implements AgentsHandle {
               id: spec.id,
               restart: spec.restart ?? 'permanent',
               shutdownMs: (spec.shutdownMs ?? 5_000) + 1_000,
-              start: () => startAgent(spec, this.fs, this.scopeKey),
+              // Its changes name it: `agent:<id>` in events, history and the audit log.
+              start: () => startAgent(spec, actingAs(this.fs, `agent:${spec.id}`), this.scopeKey),
             },
           ],
         });

@@ -77,4 +77,21 @@ describe('actingAs', () => {
       ['agent:planner', 'create', 'ok'],
     ]);
   });
+
+  it('an agent of the scope acts as agent:<id>', async () => {
+    const root = await tempDir();
+    let done!: () => void;
+    const ran = new Promise<void>((resolve) => (done = resolve));
+    const scope = await startScope({
+      scopeKey: `audit-agent-${root}`,
+      root,
+      agents: [{ id: 'summarizer', restart: 'transient', run: async ({ fs }) => {
+        await fs.writeFile('/summary.md', 'short');
+        done();
+      } }],
+    });
+    await ran;
+    expect((await scope.audit!({ path: '/summary.md' })).map((e) => [e.actor, e.operation])).toEqual([['agent:summarizer', 'create']]);
+    await scope.stop();
+  });
 });
