@@ -139,6 +139,26 @@ export class LockTable {
     if (refusal) throw refusal;
   }
 
+  /**
+   * Mirrors a store's live locks (store-backed-locks.ts): the table then holds
+   * exactly these, so planning checks them as it checks local ones.
+   */
+  mirror(records: Iterable<LockRecord>): void {
+    this.byToken.clear();
+    for (const record of records) this.mirrorOne(record);
+  }
+
+  /** Adds or updates one lock the store granted or renewed. */
+  mirrorOne(record: LockRecord): void {
+    this.byToken.set(record.token, { ...record });
+    this.fence = Math.max(this.fence, record.fence);
+  }
+
+  /** Drops one lock the store says is dead: its token then answers ESTALE. */
+  forget(token: string): void {
+    this.byToken.delete(token);
+  }
+
   /** Expired locks go; their tokens then answer ESTALE like released ones. */
   private sweep(now: number): void {
     for (const [token, record] of this.byToken) if (!isLive(record, now)) this.byToken.delete(token);
@@ -167,7 +187,7 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.max(1, Math.round(random() * ceiling));
 }
 
-function lockRequest(pathOrPrefix: string, options: LockOptions): { target: string; ttlMs: number; owner: string } {
+export function lockRequest(pathOrPrefix: string, options: LockOptions): { target: string; ttlMs: number; owner: string } {
   if (!options || typeof options !== 'object') throw fsErrors.invalid('lock needs options: { ttlMs, owner?, wait? }');
   const ttlMs = assertTtl(options.ttlMs);
   const owner = options.owner ?? 'anonymous';
@@ -177,7 +197,7 @@ function lockRequest(pathOrPrefix: string, options: LockOptions): { target: stri
   return { target: lockTarget(pathOrPrefix), ttlMs, owner };
 }
 
-function waitOf(wait: unknown): number {
+export function waitOf(wait: unknown): number {
   if (wait === undefined) return 0;
   if (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0) {
     throw fsErrors.invalid(`wait must be a non-negative number of milliseconds, got ${String(wait)}`);
@@ -185,7 +205,7 @@ function waitOf(wait: unknown): number {
   return wait;
 }
 
-function grantOf(record: LockRecord): LockGrant {
+export function grantOf(record: LockRecord): LockGrant {
   return { token: record.token, fence: record.fence, path: record.target, owner: record.owner, expiresAt: record.expiresAt };
 }
 

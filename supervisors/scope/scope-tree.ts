@@ -16,6 +16,7 @@ import { openScopeHistory } from './history-target.js';
 import { StableFileSystem } from './stable-fs.js';
 import { openScopeAudit, type AuditOptions, type ScopeAudit } from '../../src/audit/scope-audit.js';
 import { openAuditStore } from './audit-store.js';
+import { openScopeLocks } from './lock-store.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 
 export interface ScopeOptions {
@@ -67,6 +68,9 @@ export async function startScopeTree(
   emitSync: (event: SyncEvent) => void,
 ): Promise<ScopeTree> {
   const fs = new StableFileSystem();
+  // Syncing: the scope's locks live in the store, so every instance of the app excludes the others.
+  const storeLocks = await openScopeLocks(options.sync, fs.lockTable);
+  if (storeLocks) fs.backLocksWith(storeLocks);
   const audit = openScopeAudit(options.root, options.audit, options.audit?.enabled === false ? undefined : await openAuditStore(options.sync));
   // Subscribed before the server is attached, so no change goes unheard (audit-recorder.ts: why this is durable).
   if (audit) fs.subscribe((event) => audit.recorder.event(event));
@@ -105,6 +109,7 @@ export async function startScopeTree(
   } catch (err) {
     await history.close().catch(() => undefined);
     await audit?.close();
+    await storeLocks?.close().catch(() => undefined);
     throw err;
   }
   supervisor.onExit(() => {
@@ -112,6 +117,7 @@ export async function startScopeTree(
     sharedState?.close();
     void history.close().catch(() => undefined);
     void audit?.close().catch(() => undefined);
+    void storeLocks?.close().catch(() => undefined);
   });
   return { supervisor, fs, agents, sync: () => syncWorker, audit };
 }

@@ -1,5 +1,6 @@
 import { ScopeFsError } from '../../src/errors.js';
 import { LockTable, withLock, type FileLocks, type LockGrant, type LockOptions } from '../../src/coordination/locks.js';
+import type { StoreBackedLocks } from '../../src/coordination/store-backed-locks.js';
 import type { FileSystem, FsListener } from '../../src/types.js';
 
 const RESTART_WAIT_MS = 10_000;
@@ -17,6 +18,19 @@ export class StableFileSystem implements FileSystem, FileLocks {
   private closed = false;
   /** The scope's locks: handed to every FileSystemServer it starts, so they survive a restart of the server. */
   readonly lockTable = new LockTable();
+  /** When syncing: the store's locks, which the table mirrors (docs/coordination.md#locks). */
+  private storeLocks: StoreBackedLocks | undefined;
+
+  /** Makes the scope's locks scope-wide: lock, renew and unlock go to the store from now on. */
+  backLocksWith(locks: StoreBackedLocks): void {
+    this.storeLocks = locks;
+  }
+
+  /** Before a change presenting a lock token is planned, the store's word on it (a dead token then fails ESTALE). */
+  private async fenced(options: { lockToken?: string } | undefined): Promise<FileSystem> {
+    if (this.storeLocks && typeof options?.lockToken === 'string') await this.storeLocks.checkToken(options.lockToken);
+    return this.current();
+  }
 
   attach(server: FileSystem): void {
     this.server = server;
@@ -64,7 +78,7 @@ export class StableFileSystem implements FileSystem, FileLocks {
     };
   }
 
-  writeFile: FileSystem['writeFile'] = async (...args) => (await this.current()).writeFile(...args);
+  writeFile: FileSystem['writeFile'] = async (...args) => (await this.fenced(args[2])).writeFile(...args);
   readFile = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
     (await this.current()).readFile(path, options as { encoding: 'bytes' })) as FileSystem['readFile'];
   readEntry = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
@@ -76,9 +90,9 @@ export class StableFileSystem implements FileSystem, FileLocks {
   listCheckpoints: FileSystem['listCheckpoints'] = async () => (await this.current()).listCheckpoints();
   restoreCheckpoint: FileSystem['restoreCheckpoint'] = async (...args) => (await this.current()).restoreCheckpoint(...args);
   diffCheckpoint: FileSystem['diffCheckpoint'] = async (...args) => (await this.current()).diffCheckpoint(...args);
-  deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.current()).deleteFile(...args);
+  deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.fenced(args[1])).deleteFile(...args);
   fileExists: FileSystem['fileExists'] = async (...args) => (await this.current()).fileExists(...args);
-  moveFile: FileSystem['moveFile'] = async (...args) => (await this.current()).moveFile(...args);
+  moveFile: FileSystem['moveFile'] = async (...args) => (await this.fenced(args[2])).moveFile(...args);
   listFiles: FileSystem['listFiles'] = async (...args) => (await this.current()).listFiles(...args);
   listEntries: FileSystem['listEntries'] = async (...args) => (await this.current()).listEntries(...args);
   stat: FileSystem['stat'] = async (...args) => (await this.current()).stat(...args);
@@ -90,15 +104,18 @@ export class StableFileSystem implements FileSystem, FileLocks {
     (await this.current()).registerPersistence(...args);
   getPersistenceConfigs: FileSystem['getPersistenceConfigs'] = async () =>
     (await this.current()).getPersistenceConfigs();
-  editFile: FileSystem['editFile'] = async (...args) => (await this.current()).editFile(...args);
-  appendFile: FileSystem['appendFile'] = async (...args) => (await this.current()).appendFile(...args);
+  editFile: FileSystem['editFile'] = async (...args) => (await this.fenced(args[3])).editFile(...args);
+  appendFile: FileSystem['appendFile'] = async (...args) => (await this.fenced(args[2])).appendFile(...args);
   checkDisk: FileSystem['checkDisk'] = async (...args) => (await this.current()).checkDisk(...args);
 
   // Locks live in the scope's table, not in the server: they answer even while the server restarts.
-  lock: FileLocks['lock'] = async (pathOrPrefix, options) => this.lockTable.lock(pathOrPrefix, options);
-  renew: FileLocks['renew'] = async (token, options) => this.lockTable.renew(token, options);
-  unlock: FileLocks['unlock'] = async (token) => this.lockTable.unlock(token);
-  locks: FileLocks['locks'] = async () => this.lockTable.list();
+  // When syncing they live in the store, and the table mirrors them.
+  lock: FileLocks['lock'] = async (pathOrPrefix, options) =>
+    this.storeLocks ? this.storeLocks.lock(pathOrPrefix, options) : this.lockTable.lock(pathOrPrefix, options);
+  renew: FileLocks['renew'] = async (token, options) =>
+    this.storeLocks ? this.storeLocks.renew(token, options) : this.lockTable.renew(token, options);
+  unlock: FileLocks['unlock'] = async (token) => (this.storeLocks ? this.storeLocks.unlock(token) : this.lockTable.unlock(token));
+  locks: FileLocks['locks'] = async () => (this.storeLocks ? this.storeLocks.locks() : this.lockTable.list());
   withLock<T>(path: string, fn: (lock: LockGrant) => Promise<T> | T, options: LockOptions): Promise<T> {
     return withLock(this, path, fn, options);
   }

@@ -1,0 +1,105 @@
+/**
+ * Scope-wide locks for a syncing scope: lock, renew and unlock go to the
+ * store (persistence/locks/), so two instances of an app exclude each other;
+ * the scope's LockTable mirrors the store's live locks, refreshed on a timer
+ * bounded by the shortest TTL, so planning enforces them as it enforces local
+ * ones. A change presenting a token first asks the store whether it is still
+ * live (one round trip): a dead one is dropped from the table, and planning
+ * then refuses the change with ESTALE.
+ */
+import type { StoreLocks } from '../../persistence/locks/types.js';
+import { backoffMs, grantOf, lockRequest, waitOf, type FileLocks, type LockGrant, type LockInfo, type LockOptions, type LockTable } from './locks.js';
+import { assertTtl, lockErrors } from './lock-rules.js';
+
+/** The longest the mirror goes without a refresh while any lock is live. */
+const MAX_REFRESH_MS = 1_000;
+const MIN_REFRESH_MS = 20;
+
+export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly table: LockTable,
+    private readonly store: StoreLocks,
+    private readonly app: string,
+  ) {}
+
+  /** Takes the lock in the store, retrying with backoff up to `wait`; ELOCKED naming the holder. */
+  async lock(pathOrPrefix: string, options: LockOptions): Promise<LockGrant> {
+    const { target, ttlMs, owner } = lockRequest(pathOrPrefix, options);
+    const deadline = Date.now() + waitOf(options.wait);
+    for (let attempt = 0; ; attempt += 1) {
+      const answer = await this.store.acquire(this.app, { target, owner, ttlMs });
+      if (answer.acquired) {
+        this.table.mirrorOne(answer.lock);
+        this.scheduleRefresh();
+        return grantOf(answer.lock);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw lockErrors.locked(target, answer.holder, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, backoffMs(attempt))));
+    }
+  }
+
+  async renew(token: string, options: { ttlMs: number }): Promise<LockGrant> {
+    const ttlMs = assertTtl(options?.ttlMs);
+    const renewed = await this.store.renew(this.app, token, ttlMs);
+    if (!renewed) {
+      this.table.forget(token);
+      throw lockErrors.unknownToken();
+    }
+    this.table.mirrorOne(renewed);
+    return grantOf(renewed);
+  }
+
+  async unlock(token: string): Promise<boolean> {
+    const wasLive = await this.store.release(this.app, token);
+    this.table.forget(token);
+    return wasLive;
+  }
+
+  async locks(): Promise<LockInfo[]> {
+    await this.refresh();
+    return this.table.list();
+  }
+
+  /** Before a change presenting `token` is planned: the store's word on whether it still holds a lock. */
+  async checkToken(token: string): Promise<void> {
+    const live = await this.store.check(this.app, token);
+    if (live) this.table.mirrorOne(live);
+    else this.table.forget(token);
+  }
+
+  /** Replaces the mirror with the store's live locks. */
+  async refresh(): Promise<void> {
+    const live = await this.store.live(this.app);
+    this.table.mirror(live);
+    this.scheduleRefresh(live);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.store.close();
+  }
+
+  /**
+   * Next refresh within half the shortest remaining TTL, and at most
+   * MAX_REFRESH_MS away even with no lock live: another instance may take one.
+   */
+  private scheduleRefresh(live: ReadonlyArray<{ expiresAt: number }> = this.table.list()): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    const now = Date.now();
+    const shortest = Math.min(MAX_REFRESH_MS * 2, ...live.map((lock) => lock.expiresAt - now));
+    const delayMs = Math.max(MIN_REFRESH_MS, Math.min(MAX_REFRESH_MS, shortest / 2));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // A failed refresh (store unreachable) keeps the mirror; the next lock call or refresh tries again.
+      this.refresh().catch(() => this.scheduleRefresh());
+    }, delayMs);
+    this.timer.unref?.();
+  }
+}
