@@ -14,6 +14,9 @@ export type { RunningScope, ScopeOptions } from '../supervisors/scope/scopes.js'
 export type { AgentSpec, AgentContext } from '../supervisors/scope/agent.js';
 export type { AgentEvent, AgentInfo, AgentsHandle, AgentStoppedEvent } from '../supervisors/scope/agents.js';
 export type { FileLocks, LockGrant, LockInfo, LockOptions } from './coordination/locks.js';
+export type { AuditEntry, AuditLog, AuditQuery, AuditResult, AuditRetention } from './audit/types.js';
+export type { AuditOptions } from './audit/scope-audit.js';
+export { actingAs } from './audit/audit-fs.js';
 export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../supervisors/scope/scope-key.js';
 
 // The filesystem actor, its types and errors.
