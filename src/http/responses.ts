@@ -24,6 +24,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   EFBIG: 413,
   ETIMEDOUT: 504,
   ELOCKED: 423,
+  EPAUSED: 409, // sync is paused: resume (or confirm the safety gate) first
   ESTOPPED: 503,
 };
 

@@ -1,8 +1,8 @@
-import { ScopeFsError, isScopeFsError } from '../../errors.js';
+import { ScopeFsError } from '../../errors.js';
 import type { ConflictResolution, SyncHandle, SyncStatus } from '../../sync/types.js';
 import type { ScopeHandle } from '../../types.js';
 import { readJsonObject } from '../body.js';
-import { HttpError, sendJson } from '../responses.js';
+import { sendJson } from '../responses.js';
 import type { RequestContext, Route } from '../router.js';
 import { fileSyncStatus, scopeStatus } from '../status.js';
 
@@ -31,15 +31,8 @@ function controlRoutes(deps: SyncRouteDeps): Route[] {
   return SYNC_CONTROLS.map((control) => ({
     method: 'POST',
     path: `/v1/sync/${control}`,
-    handler: async ({ res }: RequestContext) => {
-      try {
-        sendJson(res, 200, await runControl(requireSync(deps.scope.sync), control));
-      } catch (err) {
-        // A paused sync refusing a resync is the caller's to fix (409), not a server fault.
-        if (isScopeFsError(err, 'EPAUSED')) throw new HttpError(409, 'EPAUSED', err.message);
-        throw err;
-      }
-    },
+    // EPAUSED (a resync while paused) answers 409 through the error table.
+    handler: async ({ res }: RequestContext) => sendJson(res, 200, await runControl(requireSync(deps.scope.sync), control)),
   }));
 }
 
