@@ -1,5 +1,5 @@
 /**
- * Runs every FileSystemServer benchmark in sequence and prints one table,
+ * Runs every benchmark in sequence and prints one table,
  * then the same table as Markdown for docs/benchmarks.md.
  *   node --import tsx bench/run.ts
  */
@@ -13,6 +13,14 @@ import { run as syncInitial } from './sync-initial.js';
 import { run as syncSteady } from './sync-steady.js';
 import { run as fairness } from './fairness.js';
 import { run as startup } from './import.js';
+import { runHistoryBench as history } from './history.js';
+import { runHistoryOverheadBench as historyOverhead } from './history-overhead.js';
+import { run as audit } from './audit.js';
+import { run as locks } from './locks.js';
+import { runSearchBench as search } from './search.js';
+import { run as httpTokens } from './http-tokens.js';
+import { run as strategies } from './strategies.js';
+import { run as manyScopes } from './many-scopes.js';
 
 const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['read', read],
@@ -24,6 +32,14 @@ const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['sync-steady', syncSteady],
   ['fairness', fairness],
   ['import', startup],
+  ['history', history],
+  ['history-overhead', historyOverhead],
+  ['audit', audit],
+  ['locks', locks],
+  ['search', search],
+  ['http-tokens', httpTokens],
+  ['strategies', strategies],
+  ['many-scopes', manyScopes],
 ];
 
 const rows: BenchRow[] = [];
