@@ -7,15 +7,22 @@
  * Baseline (plain write) first and last: the spread between the two is the noise of this machine.
  *   node --import tsx bench/locks.ts
  *   LOCKS_OPS=2000 (the default)
- * Locks are local to the scope (see docs/coordination.md#locks); there is no store-backed variant to measure yet.
+ * Then the same through PostgreSQL: a scope syncing to a scratch database of
+ * SCOPEFS_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+ * whose locks live in the store (lock, the token check of the write, unlock:
+ * three round trips), against a plain write of that scope. LOCKS_PG=0 skips it.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { FileLocks } from '../src/coordination/locks.js';
 import { startScope } from '../supervisors/scope/scopes.js';
 import { fmt, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow, type Measurement } from './lib.js';
 
 const OPS = Number(process.env.LOCKS_OPS ?? 2_000);
 const WARMUP = 200;
+const PG_OPS = Number(process.env.LOCKS_PG_OPS ?? 500);
+const ADMIN_URL = process.env.SCOPEFS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function run(): Promise<BenchRow[]> {
   return withTempDir('locks', async (dir) => {
@@ -52,11 +59,56 @@ export async function run(): Promise<BenchRow[]> {
       rows.push({ bench: 'locks', metric: 'p50, lock + write + unlock / plain write', value: fmt.ratio(locked.p50Us! / baseP50) });
       rows.push({ bench: 'locks', metric: 'p50, write with token / plain write', value: fmt.ratio(withToken.p50Us! / baseP50) });
       rows.push({ bench: 'locks', metric: 'p50, write beside 100 locks / plain write', value: fmt.ratio(besideLocks.p50Us! / baseP50) });
+      if (process.env.LOCKS_PG !== '0') rows.push(...(await throughPostgres(join(dir, 'pg-root'))));
       return rows;
     } finally {
       await scope.stop();
     }
   });
+}
+
+/** Uncontended lock + write + unlock with the locks in PostgreSQL, against a plain write of the same syncing scope. */
+async function throughPostgres(root: string): Promise<BenchRow[]> {
+  return withScratchDatabase(async (url) => {
+    const scope = await startScope({ scopeKey: 'bench-locks-pg', root, debounceMs: 60_000, sync: { store: url, app: 'bench-locks' } });
+    const locks = scope.locks as FileLocks;
+    const path = (i: number) => `/notes/f${i % 50}.md`;
+    try {
+      const plain = () => measureSequential(PG_OPS, async (i) => void (await scope.fs.writeFile(path(i), `line ${i}\n`)), { warmup: 50 });
+      await plain();
+      const base = await plain();
+      const locked = await measureSequential(PG_OPS, async (i) => {
+        const { token } = await locks.lock(path(i), { ttlMs: 10_000, owner: 'bench' });
+        await scope.fs.writeFile(path(i), `line ${i}\n`, { lockToken: token });
+        await locks.unlock(token);
+      }, { warmup: 50 });
+      const baseAgain = await plain();
+      const baseP50 = (base.p50Us! + baseAgain.p50Us!) / 2;
+      return [
+        throughputRow('locks', 'PostgreSQL: plain write (baseline)', base),
+        throughputRow('locks', 'PostgreSQL: lock + write + unlock', locked),
+        throughputRow('locks', 'PostgreSQL: plain write (baseline, again)', baseAgain),
+        { bench: 'locks', metric: 'p50, PostgreSQL lock + write + unlock / plain write', value: fmt.ratio(locked.p50Us! / baseP50) },
+      ];
+    } finally {
+      await scope.stop();
+    }
+  });
+}
+
+async function withScratchDatabase<T>(body: (url: string) => Promise<T>): Promise<T> {
+  const name = `scopefs_bench_locks_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await body(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
 }
 
 await runIfMain(import.meta.url, run);
