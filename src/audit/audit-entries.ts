@@ -4,6 +4,7 @@
  * stamps id and time.
  */
 import { isScopeFsError } from '../errors.js';
+import type { SyncEvent } from '../sync/types.js';
 import type { FsEvent } from '../types.js';
 import type { AuditEntry } from './types.js';
 
@@ -18,6 +19,34 @@ export function draftOfEvent(event: FsEvent): AuditDraft | undefined {
       return withSource(event, { actor: actorOf(event), operation: 'delete', paths: [event.path], revision: event.revision, result: 'ok' });
     case 'file_moved':
       return withSource(event, { actor: actorOf(event), operation: 'move', paths: [event.from, event.to], revision: event.meta.revision, result: 'ok' });
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The entry of a sync decision that settled or held a path by its conflict
+ * strategy (changes it made are recorded by their own events); undefined for
+ * every other sync event.
+ */
+export function draftOfSyncEvent(event: SyncEvent): AuditDraft | undefined {
+  switch (event.type) {
+    case 'strategy_applied':
+      return {
+        actor: 'sync',
+        operation: 'resolve',
+        paths: [event.path, event.resolvedCopy],
+        result: 'ok',
+        message: `${event.strategy} (${event.rule}) kept the ${event.kept} side of ${event.case}; the other side is kept in ${event.resolvedCopy}`,
+      };
+    case 'path_held':
+      return {
+        actor: 'sync',
+        operation: 'hold',
+        paths: [event.held.path],
+        result: 'ok',
+        message: `${event.held.strategy} (${event.held.rule}) holds it (${event.held.case}): resolve it to let sync go on`,
+      };
     default:
       return undefined;
   }

@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import type { FsEvent } from '../types.js';
-import { draftOfEvent, draftOfRefusal, type AuditDraft } from './audit-entries.js';
+import type { SyncEvent } from '../sync/types.js';
+import { draftOfEvent, draftOfRefusal, draftOfSyncEvent, type AuditDraft } from './audit-entries.js';
 import type { AuditEntry, AuditLog } from './types.js';
 
 /** A log that takes an entry synchronously. */
@@ -37,6 +38,12 @@ export class AuditRecorder {
   /** Records the change an event reports (other events are ignored). */
   event(event: FsEvent): void {
     const draft = draftOfEvent(event);
+    if (draft) this.record(draft);
+  }
+
+  /** Records a path settled or held by its conflict strategy (other sync events are ignored). */
+  syncEvent(event: SyncEvent): void {
+    const draft = draftOfSyncEvent(event);
     if (draft) this.record(draft);
   }
 

@@ -95,7 +95,9 @@ export async function startScopeTree(
       id: 'sync',
       shutdownMs: 10_000,
       start: async () => {
-        syncWorker = await SyncWorker.start({ fs, root: options.root, options: syncOptions, emit: emitSync, sharedState, failures });
+        // A path a conflict strategy settled or held is audited, naming the strategy and its rule.
+        const emit = audit ? (event: SyncEvent) => (audit.recorder.syncEvent(event), emitSync(event)) : emitSync;
+        syncWorker = await SyncWorker.start({ fs, root: options.root, options: syncOptions, emit, sharedState, failures });
         return syncWorker.actor;
       },
     });

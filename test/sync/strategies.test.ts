@@ -73,6 +73,10 @@ function strategySuite(backend: string, storeUrl: (lab: SyncLab) => string): voi
       expect(await b.fs.fileExists(event.resolvedCopy)).toBe(false);
       expect((await a.sync!.status()).conflicts).toEqual([]);
       expect(await a.sync!.conflicts()).toEqual([]);
+      // The audit log names the strategy and the rule that discarded a side, and where that side is.
+      const resolved = (await a.audit!({ path: PATH })).find((entry) => entry.operation === 'resolve');
+      expect(resolved).toMatchObject({ actor: 'sync', paths: [PATH, event.resolvedCopy], result: 'ok' });
+      expect(resolved!.message).toContain(`${strategy} (${event.rule}) kept the ${kept} side`);
     }
 
     it('local: this instance keeps its side; the store side is kept as a resolved copy', async () => {
@@ -118,6 +122,9 @@ function strategySuite(backend: string, storeUrl: (lab: SyncLab) => string): voi
       expect(await read(a)).toBe(A_SIDE);
       expect(await read(b)).toBe(B_SIDE);
       expect(await a.fs.listFiles('/tasks')).toEqual([PATH]);
+      const hold = (await a.audit!({ path: PATH })).find((entry) => entry.operation === 'hold');
+      expect(hold).toMatchObject({ actor: 'sync', paths: [PATH], result: 'ok' });
+      expect(hold!.message).toContain(`fail-stop (${held.rule}) holds it`);
 
       await a.sync!.resolveConflict(PATH, 'local');
       const applied = await nextEvent(a, 'strategy_applied');
