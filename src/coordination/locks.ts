@@ -2,7 +2,8 @@
  * A scope's lock table: locks with TTLs and fencing numbers on paths and
  * prefixes (lock-rules.ts decides). The FileSystemServer owns one and checks
  * every planned change against it (FsView.assertUnlocked), so a refused
- * write leaves no trace. Locks are local to the scope's process: see
+ * write leaves no trace. Without a store the table is the locks; when the
+ * scope syncs it mirrors the store's (store-backed-locks.ts): see
  * docs/coordination.md#locks for what is and is not guaranteed.
  */
 import { randomBytes } from 'node:crypto';
