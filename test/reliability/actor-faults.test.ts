@@ -150,16 +150,29 @@ describe('agents crashing in a loop', () => {
     };
   }
 
-  it('escalate from the agents supervisor to the scope tree, which gives up; every append is flushed', async () => {
+  it('beyond its intensity stop only that agent, reported; the scope keeps running and every append is flushed', async () => {
     const counted = { appends: 0 };
-    const scope = await start('agents-escalate', { ...FLUSH_ONLY, agents: [crashingAgent(counted)] });
-    const reason = await exitOf(scope);
+    const scope = await start('agents-contained', { ...FLUSH_ONLY, agents: [crashingAgent(counted)] });
+    const stopped = new Promise<{ id: string; reason: string; restarts: number }>((resolve) => {
+      const unsubscribe = scope.agents.subscribe((event) => {
+        if (event.type !== 'agent_stopped') return;
+        unsubscribe();
+        resolve(event);
+      });
+    });
+    const event = await stopped;
     figures.agentCrashes += counted.appends;
-    figures.escalations++;
-    expect(reason).toBeInstanceOf(RestartIntensityError);
-    // Each agents supervisor allows 3 restarts (4 runs); the scope tree restarts it 3 times (4 lives): 16 runs.
-    expect(counted.appends).toBe(16);
-    expect(await readFile(join(dir, 'agents-escalate', 'agent.log'), 'utf8')).toBe('ran\n'.repeat(counted.appends));
+    expect(event).toMatchObject({ id: 'looper' });
+    expect(event.reason).toMatch(/agent bug/);
+    // The agent's cell allows 3 restarts (4 runs); nothing above it restarts it again.
+    expect(counted.appends).toBe(4);
+    expect(scope.agents.list().find((agent) => agent.id === 'looper')).toMatchObject({ status: 'crashed' });
+    // The filesystem never noticed: it still answers, and was never restarted.
+    await scope.fs.writeFile('/after.md', 'written after the agent was stopped');
+    expect(restartsOf(scope, 'fs')).toBe(0);
+    await scope.stop();
+    expect(await readFile(join(dir, 'agents-contained', 'agent.log'), 'utf8')).toBe('ran\n'.repeat(counted.appends));
+    expect(await readFile(join(dir, 'agents-contained', 'after.md'), 'utf8')).toBe('written after the agent was stopped');
   }, 30_000);
 
   it('within a generous intensity leave the filesystem alone, and stop() in the middle still flushes', async () => {
