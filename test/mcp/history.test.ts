@@ -1,26 +1,15 @@
 /** The history tools through a real MCP client: file_history, restore_file, checkpoint, list_checkpoints, restore_checkpoint. */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMcpServer } from '../../src/mcp/server.js';
-import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { describe, expect, it } from 'vitest';
+import { connectInMemory } from './in-memory-client.js';
+import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { call, HISTORY_TOOL_NAMES } from './scenario.js';
 
 let scope: RunningScope;
 let client: Client;
-let counter = 0;
-
-beforeEach(async () => {
-  scope = await startScope({ scopeKey: `mcp-history-${process.pid}-${++counter}` });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await createMcpServer(scope, { version: 'test' }).connect(serverSide);
-  client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
-});
-
-afterEach(async () => {
-  await client.close();
-  await scope.stop();
+connectInMemory('mcp-history', (s, c) => {
+  scope = s;
+  client = c;
 });
 
 describe('MCP history tools', () => {

@@ -1,26 +1,15 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
-import { createMcpServer } from '../../src/mcp/server.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { connectInMemory } from './in-memory-client.js';
+import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { globMatcher, grepFiles, matchLines } from '../../src/search/search.js';
 import { call } from './scenario.js';
 
 let scope: RunningScope;
 let client: Client;
-let counter = 0;
-
-beforeEach(async () => {
-  scope = await startScope({ scopeKey: `mcp-search-${process.pid}-${++counter}` });
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
-  await createMcpServer(scope, { version: 'test' }).connect(serverSide);
-  client = new Client({ name: 'test', version: '1' });
-  await client.connect(clientSide);
-});
-
-afterEach(async () => {
-  await client.close();
-  await scope.stop();
+connectInMemory('mcp-search', (s, c) => {
+  scope = s;
+  client = c;
 });
 
 /** Writes files in order, each visibly newer than the one before. */
