@@ -5,9 +5,7 @@
 import Database from 'better-sqlite3';
 import { checkAuditQuery, checkRetention } from '../../src/audit/audit-query.js';
 import type { AuditEntry, AuditLog, AuditQuery, AuditRetention } from '../../src/audit/types.js';
-import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
-import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../../src/private-files.js';
-import { ensureSchema } from '../sql/sqlite-schema.js';
+import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { entryOfRow, rowValues, underPattern, type AuditRow } from './audit-rows.js';
 
 const INSERT = `INSERT OR IGNORE INTO scopefs_audit (scope, id, at, actor, operation, paths, revision, result, code, message, source, instance)
@@ -28,7 +26,7 @@ export class SqliteAuditLog implements AuditLog {
     readonly file: string,
     private readonly scope: string,
   ) {
-    this.db = openDatabase(file);
+    this.db = openPrivateSqlite(file, { label: 'audit log' });
   }
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
@@ -67,19 +65,3 @@ export class SqliteAuditLog implements AuditLog {
   }
 }
 
-function openDatabase(file: string): Database.Database {
-  const inMemory = file === ':memory:';
-  if (!inMemory) {
-    makeStateDirFor(file);
-    makePrivateFile(file, SQLITE_SIDECARS);
-  }
-  const db = new Database(file, { timeout: 5_000 });
-  try {
-    if (!inMemory) db.pragma('journal_mode = WAL');
-    ensureSchema(db, file);
-    return db;
-  } catch (err) {
-    db.close();
-    throw isScopeFsError(err) ? err : new ScopeFsError('EIO', `audit log ${file}: open failed: ${errorMessage(err)}`, { cause: err });
-  }
-}

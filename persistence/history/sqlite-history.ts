@@ -13,8 +13,7 @@ import Database from 'better-sqlite3';
 import { asBuffer } from '../../src/content.js';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { normalizePrefix } from '../../src/paths.js';
-import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../../src/private-files.js';
-import { ensureSchema } from '../sql/sqlite-schema.js';
+import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import * as input from './history-input.js';
 import { diffManifest } from './manifest-diff.js';
 import { HISTORY_SQL, type HistoryStatement } from './sqlite-history-sql.js';
@@ -43,7 +42,8 @@ export class SqliteHistory implements HistoryStore {
 
   constructor(options: SqliteHistoryOptions) {
     this.location = options.file;
-    this.db = openDatabase(options);
+    // History holds every version of every file: only its owner may read it.
+    this.db = openPrivateSqlite(options.file, { label: 'history', busyTimeoutMs: options.busyTimeoutMs, synchronous: 'FULL' });
     this.statements = Object.fromEntries(
       Object.entries(HISTORY_SQL).map(([name, sql]) => [name, this.db.prepare(sql)]),
     ) as Record<HistoryStatement, Database.Statement>;
@@ -259,27 +259,6 @@ export class SqliteHistory implements HistoryStore {
       if (isScopeFsError(err)) throw err;
       throw new ScopeFsError('EIO', `history ${this.location}: ${operation} failed: ${errorMessage(err)}`, { cause: err });
     }
-  }
-}
-
-function openDatabase(options: SqliteHistoryOptions): Database.Database {
-  const inMemory = options.file === ':memory:';
-  if (!inMemory) {
-    makeStateDirFor(options.file);
-    // History holds every version of every file: only its owner may read it.
-    makePrivateFile(options.file, SQLITE_SIDECARS);
-  }
-  const db = new Database(options.file, { timeout: options.busyTimeoutMs ?? 5_000 });
-  try {
-    if (!inMemory) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-    }
-    ensureSchema(db, options.file);
-    return db;
-  } catch (err) {
-    db.close();
-    throw isScopeFsError(err) ? err : new ScopeFsError('EIO', `history ${options.file}: open failed: ${errorMessage(err)}`, { cause: err });
   }
 }
 

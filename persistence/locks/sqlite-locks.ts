@@ -8,8 +8,7 @@
 import Database from 'better-sqlite3';
 import type { LockRecord } from '../../src/coordination/lock-rules.js';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
-import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../../src/private-files.js';
-import { ensureSchema } from '../sql/sqlite-schema.js';
+import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { decideAcquire, decideRelease, decideRenew, liveOnly } from './lock-decisions.js';
 import { checkApp, checkRequest, checkToken, checkTtl, newLockToken } from './lock-input.js';
 import type { StoreLockAnswer, StoreLockRequest, StoreLocks } from './types.js';
@@ -31,7 +30,7 @@ export class SqliteLocks implements StoreLocks {
     readonly file: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.db = openDatabase(file);
+    this.db = openPrivateSqlite(file, { label: 'store locks' });
   }
 
   async acquire(app: string, request: StoreLockRequest): Promise<StoreLockAnswer> {
@@ -99,19 +98,3 @@ export class SqliteLocks implements StoreLocks {
   }
 }
 
-function openDatabase(file: string): Database.Database {
-  const inMemory = file === ':memory:';
-  if (!inMemory) {
-    makeStateDirFor(file);
-    makePrivateFile(file, SQLITE_SIDECARS);
-  }
-  const db = new Database(file, { timeout: 5_000 });
-  try {
-    if (!inMemory) db.pragma('journal_mode = WAL');
-    ensureSchema(db, file);
-    return db;
-  } catch (err) {
-    db.close();
-    throw isScopeFsError(err) ? err : new ScopeFsError('EIO', `store locks ${file}: open failed: ${errorMessage(err)}`, { cause: err });
-  }
-}
