@@ -16,6 +16,11 @@ import type { StoreLocks } from './types.js';
 
 const memoryStoreLocks = new WeakMap<MemoryStore, MemoryLocks>();
 
+/** Whether openStoreLocks supports this store (decided from its kind; no I/O). */
+export function hasStoreLocks(store: SyncStore): boolean {
+  return store instanceof MemoryStore || store instanceof SqliteStore || sqlCall(store) !== null;
+}
+
 export function openStoreLocks(store: SyncStore): StoreLocks {
   if (store instanceof MemoryStore) {
     let locks = memoryStoreLocks.get(store);

@@ -10,6 +10,7 @@ import { LOCAL_HISTORY_SCOPE, hasStoreHistory, openLocalHistory, openMemoryHisto
 import type { HistoryStore, Retention } from '../../persistence/history/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
+import { acquireSharedStore } from '../../persistence/stores/shared-stores.js';
 import { storeFromUrl } from '../../persistence/stores/store-schemes.js';
 import type { HistoryTarget } from '../../src/fs/history-recorder.js';
 import { RESERVED_SEGMENT } from '../../src/paths.js';
@@ -63,30 +64,25 @@ function instanceOf(root: string | undefined, sync: SyncOptions, sharedState: Sy
  * The store's own history, or undefined when this store has none. It is
  * connected on first use, not here: a scope starts while its store is
  * unreachable, and the recorder's batches wait until it answers. A
- * PostgreSQL or Supabase store given by URL gets a connection of its own
- * (the sync actor opens and closes its own), closed with the history; a
- * store object is the caller's, used as it is.
+ * PostgreSQL or Supabase store given by URL is the process's shared one
+ * (shared-stores.ts), released with the history; a store object is the
+ * caller's, used as it is.
  */
 async function storeHistory(sync: SyncOptions): Promise<OpenedHistory | undefined> {
   const given = sync.store;
   const store = typeof given === 'string' ? await storeFromUrl(given) : given;
   if (!hasStoreHistory(store)) return undefined;
-  const needsConnection = typeof given === 'string' && !(store instanceof MemoryStore) && !(store instanceof SqliteStore);
   const history = lazyHistory(async () => {
-    // A fresh store object per attempt: one whose open failed is not reused.
-    const connection = needsConnection ? await storeFromUrl(given as string) : store;
+    if (typeof given !== 'string' || store instanceof MemoryStore || store instanceof SqliteStore) {
+      const opened = await openStoreHistory(store);
+      return { history: opened, close: () => opened.close() };
+    }
+    const shared = await acquireSharedStore(given);
     try {
-      if (needsConnection) await connection.open();
-      const opened = await openStoreHistory(connection);
-      return {
-        history: opened,
-        close: async () => {
-          await opened.close();
-          if (needsConnection) await connection.close();
-        },
-      };
+      const opened = await openStoreHistory(shared.store);
+      return { history: opened, close: async () => (await opened.close(), await shared.release()) };
     } catch (err) {
-      if (needsConnection) await connection.close().catch(() => undefined);
+      await shared.release();
       throw err;
     }
   });
