@@ -26,7 +26,7 @@ export class SqliteAuditLog implements AuditLog {
     readonly file: string,
     private readonly scope: string,
   ) {
-    this.db = openPrivateSqlite(file, { label: 'audit log' });
+    this.db = openPrivateSqlite(file, { label: 'audit log' }, (path, timeout) => new Database(path, { timeout }));
   }
 
   async append(entries: readonly AuditEntry[]): Promise<void> {

@@ -43,7 +43,7 @@ export class SqliteHistory implements HistoryStore {
   constructor(options: SqliteHistoryOptions) {
     this.location = options.file;
     // History holds every version of every file: only its owner may read it.
-    this.db = openPrivateSqlite(options.file, { label: 'history', busyTimeoutMs: options.busyTimeoutMs, synchronous: 'FULL' });
+    this.db = openPrivateSqlite(options.file, { label: 'history', busyTimeoutMs: options.busyTimeoutMs, synchronous: 'FULL' }, (path, timeout) => new Database(path, { timeout }));
     this.statements = Object.fromEntries(
       Object.entries(HISTORY_SQL).map(([name, sql]) => [name, this.db.prepare(sql)]),
     ) as Record<HistoryStatement, Database.Statement>;

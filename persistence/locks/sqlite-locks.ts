@@ -30,7 +30,7 @@ export class SqliteLocks implements StoreLocks {
     readonly file: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.db = openPrivateSqlite(file, { label: 'store locks' });
+    this.db = openPrivateSqlite(file, { label: 'store locks' }, (path, timeout) => new Database(path, { timeout }));
   }
 
   async acquire(app: string, request: StoreLockRequest): Promise<StoreLockAnswer> {

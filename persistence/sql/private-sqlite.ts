@@ -4,10 +4,9 @@
  * on disk, the schema checked or migrated (sqlite-schema.ts). `:memory:`
  * opens an in-memory database with the same schema.
  */
-import Database from 'better-sqlite3';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../../src/private-files.js';
-import { ensureSchema } from './sqlite-schema.js';
+import { ensureSchema, type SchemaDatabase } from './sqlite-schema.js';
 
 export interface PrivateSqliteOptions {
   /** Names the database in errors: `history`, `audit log`, `store locks`. */
@@ -18,13 +17,22 @@ export interface PrivateSqliteOptions {
   synchronous?: 'FULL' | 'NORMAL';
 }
 
-export function openPrivateSqlite(file: string, options: PrivateSqliteOptions): Database.Database {
+/**
+ * `connect` makes the connection (`new Database(file, { timeout })` of
+ * better-sqlite3): passed in, so the published types of this module need no
+ * `@types/better-sqlite3` (see SchemaDatabase).
+ */
+export function openPrivateSqlite<D extends SchemaDatabase & { close(): unknown }>(
+  file: string,
+  options: PrivateSqliteOptions,
+  connect: (file: string, timeoutMs: number) => D,
+): D {
   const inMemory = file === ':memory:';
   if (!inMemory) {
     makeStateDirFor(file);
     makePrivateFile(file, SQLITE_SIDECARS);
   }
-  const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5_000 });
+  const db = connect(file, options.busyTimeoutMs ?? 5_000);
   try {
     if (!inMemory) {
       db.pragma('journal_mode = WAL');
