@@ -53,6 +53,8 @@ export interface ScopeTree {
   sync(): SyncWorker | undefined;
   /** Who changed what, and what was refused (undefined when auditing is off). */
   audit: ScopeAudit | undefined;
+  /** Settles once the tree has exited and its history, audit log and locks are closed. */
+  closed: Promise<void>;
 }
 
 /**
@@ -114,14 +116,16 @@ export async function startScopeTree(
     await storeLocks?.close().catch(() => undefined);
     throw err;
   }
+  let sideTablesClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (sideTablesClosed = resolve));
   supervisor.onExit(() => {
     fs.close();
     sharedState?.close();
-    void history.close().catch(() => undefined);
-    void audit?.close().catch(() => undefined);
-    void storeLocks?.close().catch(() => undefined);
+    // History, the audit log (its last shipment) and locks close after the tree: stop() waits for them.
+    const closes = [history.close(), audit?.close(), storeLocks?.close()];
+    void Promise.all(closes.map((closing) => closing?.catch(() => undefined))).then(sideTablesClosed);
   });
-  return { supervisor, fs, agents, sync: () => syncWorker, audit };
+  return { supervisor, fs, agents, sync: () => syncWorker, audit, closed };
 }
 
 /**

@@ -97,6 +97,7 @@ async function launchTree(key: string, options: ScopeOptions, unlock: () => Prom
     });
   const handle = createHandle(key, options, started, events, async () => {
     await terminate();
+    await started.closed; // nothing of the scope writes under its root after stop() returns
     await unlock();
   });
   started.supervisor.onExit(() => {
