@@ -24,8 +24,14 @@ export interface HistoryTarget {
   retention?: Retention;
 }
 
-/** Versions per store call; a large burst is recorded in several transactions. */
-const MAX_BATCH = 500;
+/**
+ * Versions per store call; a large burst is recorded in several
+ * transactions. A SQLite history records synchronously on the event loop
+ * (about 100-150 µs a version), so a batch is kept to a few milliseconds and
+ * the loop gets a turn between batches: timers, I/O and other scopes run
+ * (the fairness budget of supervisors/runtime/turn-budget.ts, for history).
+ */
+const MAX_BATCH = 16;
 /** Rows one prune step may remove: pruning keeps pace with recording without ever stalling it. */
 export const PRUNE_ROWS_PER_BATCH = 500;
 /** How long versions gather before a batch is recorded. */
@@ -103,6 +109,7 @@ export class HistoryRecorder {
           this.pending.splice(0, batch.length);
           this.retryMs = RETRY_MIN_MS;
           await this.pruneStep();
+          await new Promise<void>((resolve) => setImmediate(resolve));
         } catch (err) {
           this.target.onError?.(`recording history failed (retrying): ${errorMessage(err)}`);
           await new Promise<void>((resolve) => setTimeout(resolve, this.retryMs));
