@@ -22,6 +22,11 @@ export interface OpenStoreOptions {
  */
 export async function openStore(url: string | SyncStore, options: OpenStoreOptions = {}): Promise<SyncStore> {
   const store = typeof url === 'string' ? await storeFromUrl(url, { env: options.env, extra: options.schemes }) : requireStore(url);
+  return openOrClose(store);
+}
+
+/** Opens `store`; on failure closes it and throws a ScopeFsError (EIO unless the store gave one). */
+export async function openOrClose(store: SyncStore): Promise<SyncStore> {
   try {
     await store.open();
   } catch (err) {

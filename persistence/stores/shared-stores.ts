@@ -1,11 +1,15 @@
 /**
- * One open store per URL per process for what a scope keeps beside its sync
- * feed (history, locks, the audit log), shared by every scope of the process
- * and reference counted: many scopes on one PostgreSQL database use one pool
- * for these, not three each. (The sync actor keeps a connection of its own:
- * it closes and reopens it after failures.) A failed open is not kept, so
- * the next acquire tries again.
+ * One open store per URL per process, shared by every scope of the process
+ * and reference counted: the sync feed (each scope watching its own app) and
+ * what a scope keeps beside it (history, locks, the audit log). A thousand
+ * scopes on one PostgreSQL database use one pool and one LISTEN connection;
+ * on one SQLite file, one store connection and one change poller. The stores
+ * recover from failures themselves (the pool drops broken connections, the
+ * listener reconnects and hints `reconnected`, SQLite reopens a broken
+ * file), so a scope whose call failed keeps its reference. A failed open is
+ * not kept, so the next acquire tries again.
  */
+import { openOrClose } from './open-store.js';
 import { storeFromUrl } from './store-schemes.js';
 import type { SyncStore } from './types.js';
 
@@ -29,7 +33,7 @@ export async function acquireSharedStore(url: string): Promise<SharedStore> {
     const store = await storeFromUrl(url);
     entry = open.get(url); // another acquire may have created it meanwhile
     if (!entry) {
-      const created: Entry = { store, opening: store.open(), users: 0 };
+      const created: Entry = { store, opening: openOrClose(store).then(() => undefined), users: 0 };
       created.opening.catch(() => {
         if (open.get(url) === created) open.delete(url);
       });

@@ -1,19 +1,25 @@
 import { openStoreTombstones } from '../../persistence/history/open-history.js';
 import type { TombstonePurger } from '../../persistence/history/tombstones.js';
 import { openStore } from '../../persistence/stores/open-store.js';
+import { acquireSharedStore, type SharedStore } from '../../persistence/stores/shared-stores.js';
 import type { StoreHint, SyncStore } from '../../persistence/stores/types.js';
 import { ScopeFsError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
 
 /**
- * The sync actor's link to its store. A store given as a URL is opened here
- * and reopened after a failure; a store given as an object belongs to the
- * caller and is only (re)opened, never closed. `store` is a stable facade the
- * engine can hold: it always talks to the current connection.
+ * The sync actor's link to its store. A store given as a URL is the
+ * process's shared one for that URL (shared-stores.ts): every scope on one
+ * database uses one pool and one change listener (one PostgreSQL LISTEN
+ * connection, one SQLite poller), each scope watching its own app. A store
+ * given as an object belongs to the caller and is only (re)opened, never
+ * closed. `store` is a stable facade the engine can hold: it always talks to
+ * the current connection.
  */
 export class StoreConnection {
   readonly store: SyncStore;
   private current: SyncStore | undefined;
+  /** The shared store's reference, when the source is a URL. */
+  private shared: SharedStore | undefined;
   private unwatch: (() => Promise<void>) | undefined;
   /** Opened on first use for the current connection; null: the store has no tombstone purging. */
   private purger: TombstonePurger | null | undefined;
@@ -34,8 +40,13 @@ export class StoreConnection {
   /** Opens the store and subscribes to its hints (an `error` hint: the channel broke); throws when it cannot. */
   async connect(app: string, onHint: (hint: StoreHint) => void): Promise<void> {
     try {
-      this.current ??= await openStore(this.source);
-      if (typeof this.source !== 'string') await this.current.open();
+      if (typeof this.source === 'string') {
+        this.shared ??= await acquireSharedStore(this.source);
+        this.current = this.shared.store;
+      } else {
+        this.current ??= await openStore(this.source);
+        await this.current.open();
+      }
       await this.unwatch?.().catch(() => undefined);
       this.unwatch = await this.current.watch(app, onHint);
     } catch (err) {
@@ -62,8 +73,10 @@ export class StoreConnection {
     this.unwatch = undefined;
     await this.purger?.close().catch(() => undefined);
     this.purger = undefined;
-    if (this.current && typeof this.source === 'string') await this.current.close().catch(() => undefined);
     this.current = undefined;
+    const shared = this.shared;
+    this.shared = undefined;
+    await shared?.release();
   }
 
   private facade(): SyncStore {
