@@ -174,6 +174,41 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         fence INTEGER NOT NULL
       );`,
   },
+  {
+    version: 6,
+    sql: `
+      -- Tailed records (src/tail/, persistence/records/): exactly once per app by key; seq is the app's cursor.
+      CREATE TABLE IF NOT EXISTS scopefs_records (
+        app           TEXT    NOT NULL,
+        key           TEXT    NOT NULL,
+        seq           INTEGER NOT NULL,
+        source        TEXT    NOT NULL,
+        file          TEXT    NOT NULL,
+        byte_offset   INTEGER NOT NULL,
+        line_no       INTEGER NOT NULL,
+        value         TEXT,    -- the parsed line as JSON text; NULL when it did not parse
+        raw           TEXT,    -- the line itself when it did not parse (a prefix when too long)
+        error_code    TEXT,
+        error_message TEXT,
+        ts            INTEGER,
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (app, key)
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS scopefs_records_seq ON scopefs_records (app, seq);
+      CREATE INDEX IF NOT EXISTS scopefs_records_file ON scopefs_records (app, source, file, seq);
+      CREATE TABLE IF NOT EXISTS scopefs_record_heads (
+        app  TEXT    PRIMARY KEY,
+        head INTEGER NOT NULL
+      );
+      -- Where each tailed file was read to, with its identity (local to the machine: device and inode).
+      CREATE TABLE IF NOT EXISTS scopefs_tail_offsets (
+        app    TEXT NOT NULL,
+        source TEXT NOT NULL,
+        file   TEXT NOT NULL,
+        state  TEXT NOT NULL, -- JSON of src/tail/identity.ts FileCursor
+        PRIMARY KEY (app, source, file)
+      );`,
+  },
 ];
 
 /** The version this build writes: the newest migration's. */
