@@ -1,11 +1,11 @@
 /**
- * Tombstone purging (see tombstones.ts) for the SQLite store's file, on its
- * own connection; tables scopefs_instance_cursors and
+ * Tombstone purging (see tombstones.ts) for the SQLite store's file, on the
+ * process's side-table connection to it (private-sqlite.ts); tables scopefs_instance_cursors and
  * scopefs_tombstone_horizons come with schema 3.
  */
 import Database from 'better-sqlite3';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
-import { ensureSchema } from '../sql/sqlite-schema.js';
+import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { checkName, checkRevision } from '../stores/store-input.js';
 import { purgeBound, type PurgeResult, type TombstonePurger } from './tombstones.js';
 
@@ -23,13 +23,9 @@ export class SqliteTombstones implements TombstonePurger {
   private readonly db: Database.Database;
 
   constructor(private readonly file: string) {
-    this.db = new Database(file, { timeout: 5_000 });
     try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      ensureSchema(this.db, file);
+      this.db = openPrivateSqlite(file, { label: 'sqlite store tombstones', synchronous: 'FULL' }, (path, timeout) => new Database(path, { timeout }));
     } catch (err) {
-      this.db.close();
       throw this.failure('open', err);
     }
   }
