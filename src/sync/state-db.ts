@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../private-files.js';
 import type { ConflictRecord } from './types.js';
 
@@ -104,9 +105,23 @@ export class SyncStateDb {
     }
   }
 
-  /** Opens (or creates) the state database; `:memory:` for memory-only scopes. */
+  /**
+   * Opens (or creates) the state database; `:memory:` for memory-only scopes.
+   * A file already open in this process is not opened again: the caller gets
+   * a handle on the open one (a scope's history reads the instance id before
+   * its sync actor starts). Each handle's close() commits what is staged and
+   * gives its use back; the last one closes the database.
+   */
   static open(file: string): SyncStateDb {
     if (file === ':memory:') return new SyncStateDb(initialise(new Database(':memory:')), undefined);
+    const key = resolve(file);
+    let entry = openFiles.get(key);
+    if (!entry?.state.isOpen) openFiles.set(key, (entry = { state: SyncStateDb.openFile(file), users: 0 }));
+    const used = entry;
+    return shareState(used, () => openFiles.get(key) === used && openFiles.delete(key));
+  }
+
+  private static openFile(file: string): SyncStateDb {
     makeStateDirFor(file);
     try {
       makePrivateFile(file, SQLITE_SIDECARS);
@@ -119,6 +134,10 @@ export class SyncStateDb {
       makePrivateFile(file);
       return new SyncStateDb(initialise(new Database(file)), reason);
     }
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
   }
 
   close(): void {
@@ -229,8 +248,10 @@ export class SyncStateDb {
 
   /** The configured instance id, else the one generated on first start and kept here. */
   instanceId(configured?: string): string {
-    const id = configured ?? this.getMeta('instance_id') ?? generateInstanceId();
-    this.setMeta('instance_id', id);
+    const saved = this.getMeta('instance_id');
+    const id = configured ?? saved ?? generateInstanceId();
+    // Written only when it changes: a commit per scope start would be a write for nothing.
+    if (id !== saved) this.setMeta('instance_id', id);
     return id;
   }
 
@@ -241,7 +262,8 @@ export class SyncStateDb {
    */
   bindTo(identity: string): void {
     const saved = this.getMeta('store_identity');
-    if (saved !== undefined && saved !== identity) this.forgetRemote();
+    if (saved === identity) return;
+    if (saved !== undefined) this.forgetRemote();
     this.setMeta('store_identity', identity);
   }
 
@@ -261,6 +283,25 @@ export class SyncStateDb {
   transaction<T>(work: () => T): T {
     return this.db.transaction(work)();
   }
+}
+
+const openFiles = new Map<string, { state: SyncStateDb; users: number }>();
+
+/** One user's handle on a shared state: the state itself, with a close() of its own. */
+function shareState(entry: { state: SyncStateDb; users: number }, forget: () => void): SyncStateDb {
+  entry.users += 1;
+  let released = false;
+  const close = (): void => {
+    if (released) return;
+    released = true;
+    if (--entry.users > 0) return entry.state.commit();
+    forget();
+    entry.state.close();
+  };
+  return new Proxy(entry.state, {
+    get: (target, key) => (key === 'close' ? close : Reflect.get(target, key, target)),
+    set: (target, key, value) => Reflect.set(target, key, value, target),
+  });
 }
 
 function generateInstanceId(): string {

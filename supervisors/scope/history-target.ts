@@ -35,7 +35,7 @@ export async function openScopeHistory(
   const opened = sync ? await storeHistory(sync) : undefined;
   const history =
     sync && opened
-      ? scopeHistory(opened.history, sync.app ?? DEFAULT_APP, 'store', instanceOf(root, sync, sharedState), opened.close)
+      ? storeScopeHistory(opened, sync, instanceOf(root, sync, sharedState))
       : root
         ? scopeHistory(openLocalHistory(root), LOCAL_HISTORY_SCOPE, 'local', undefined)
         : scopeHistory(openMemoryHistory(), LOCAL_HISTORY_SCOPE, 'memory', undefined);
@@ -43,20 +43,37 @@ export async function openScopeHistory(
   return history;
 }
 
+function storeScopeHistory(opened: OpenedHistory, sync: SyncOptions, instance: Instance): ScopeHistory {
+  const close = async () => {
+    instance.release();
+    await opened.close();
+  };
+  return scopeHistory(opened.history, sync.app ?? DEFAULT_APP, 'store', instance.id, close);
+}
+
+interface Instance {
+  id: string | undefined;
+  release(): void;
+}
+
 /**
  * The instance id sync will use: the configured one, else the one kept in
- * the sync state (generated there once, as the sync actor would).
+ * the sync state (generated there once, as the sync actor would). The state
+ * stays open until the history closes, so the sync actor's open of the same
+ * file gets it without opening the database a second time.
  */
-function instanceOf(root: string | undefined, sync: SyncOptions, sharedState: SyncStateDb | undefined): string | undefined {
-  if (sync.instanceId !== undefined) return sync.instanceId;
-  if (sharedState) return sharedState.instanceId();
+function instanceOf(root: string | undefined, sync: SyncOptions, sharedState: SyncStateDb | undefined): Instance {
+  const none = { release: () => undefined };
+  if (sync.instanceId !== undefined) return { id: sync.instanceId, ...none };
+  if (sharedState) return { id: sharedState.instanceId(), ...none };
   const file = sync.stateFile ?? (root ? join(root, RESERVED_SEGMENT, 'sync-state.db') : undefined);
-  if (!file) return undefined;
+  if (!file) return { id: undefined, ...none };
   const state = SyncStateDb.open(file);
   try {
-    return state.instanceId();
-  } finally {
+    return { id: state.instanceId(), release: () => state.close() };
+  } catch (err) {
     state.close();
+    throw err;
   }
 }
 
