@@ -30,8 +30,17 @@ export class AuditShipper {
     private readonly positionFile: string | undefined,
     private readonly options: { intervalMs?: number; onError?: (message: string) => void } = {},
   ) {
-    this.timer = setInterval(() => void this.ship(), options.intervalMs ?? 1_000);
+    // A tick ships only when something was recorded since (or the last shipment failed): idle scopes read nothing.
+    this.timer = setInterval(() => void (this.pending && this.ship()), options.intervalMs ?? 1_000);
     this.timer.unref();
+  }
+
+  /** Set by noteAppended() and by a failed shipment; the first tick ships what an earlier run left. */
+  private pending = true;
+
+  /** Something was appended to the spool: the next tick ships it. */
+  noteAppended(): void {
+    this.pending = true;
   }
 
   /** Ships what the spool holds now; resolves once it is stored (or the attempt failed and was reported). */
@@ -48,6 +57,7 @@ export class AuditShipper {
   }
 
   private async shipAll(): Promise<void> {
+    this.pending = false;
     try {
       const pending = await this.spool.readFrom(this.position());
       for (let i = 0; i < pending.length; i += MAX_BATCH) {
@@ -57,6 +67,7 @@ export class AuditShipper {
         this.savePosition({ segment: last.segment, id: last.entry.id });
       }
     } catch (err) {
+      this.pending = true;
       this.options.onError?.(`shipping the audit log to the store failed (retrying): ${errorMessage(err)}`);
     }
   }

@@ -50,6 +50,10 @@ export function openScopeAudit(root: string | undefined, options: AuditOptions =
     root === undefined ? new MemoryAuditLog(retention.maxEntries) : new AuditSpool(join(root, '.scopefs', 'audit'), { segmentBytes: options.segmentBytes });
   const recorder = new AuditRecorder(log, { onError: options.onError, ...(store?.instance === undefined ? {} : { instance: store.instance }) });
   const shipper = store && new AuditShipper(log, store.log, root === undefined ? undefined : join(root, '.scopefs', 'audit', 'shipped.json'), { onError: options.onError });
+  if (shipper) {
+    const append = log.appendSync.bind(log);
+    log.appendSync = (entry) => (append(entry), shipper.noteAppended());
+  }
   const prune = (): void => {
     log.prune(retention).catch((err: unknown) => options.onError?.(`pruning the audit log failed: ${errorMessage(err)}`));
   };
