@@ -279,4 +279,8 @@ export interface ScopeHandle {
   readonly locks?: import('./coordination/locks.js').FileLocks;
   /** The audit log, newest first (docs/coordination.md#audit-log); absent when auditing is off. */
   audit?(query?: import('./audit/types.js').AuditQuery): Promise<import('./audit/types.js').AuditEntry[]>;
+  /** Records tailed from JSONL files (docs/tail.md): `records.since(cursor)`, search, subscribe. */
+  readonly records?: import('./tail/scope-tail.js').ScopeRecords;
+  /** The tail's status and on-demand backfill (docs/tail.md). */
+  readonly tail?: import('./tail/scope-tail.js').ScopeTailHandle;
 }

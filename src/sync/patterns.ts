@@ -51,6 +51,8 @@ const syncConfigSchema = z.strictObject({
   syncFilePatterns: patternList.default([]),
   privateSyncFilePatterns: patternList.default([]),
   conflictStrategies: strategyRuleList.default([]),
+  // JSONL tail sources (src/tail/config.ts checks them; only files inside the scope may be named here).
+  tail: z.array(z.unknown()).optional(),
 });
 
 /**

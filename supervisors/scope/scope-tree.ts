@@ -18,6 +18,9 @@ import { openScopeAudit, type AuditOptions, type ScopeAudit } from '../../src/au
 import { openAuditStore } from './audit-store.js';
 import { openScopeLocks } from './lock-store.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
+import { scopeTail, type ScopeRecords, type ScopeTailHandle } from '../../src/tail/scope-tail.js';
+import type { TailOption } from '../../src/tail/config.js';
+import { openScopeRecords } from './records-store.js';
 
 export interface ScopeOptions {
   scopeKey: ScopeKey;
@@ -42,6 +45,8 @@ export interface ScopeOptions {
   historyRetention?: Retention;
   /** The audit log (docs/coordination.md#audit-log): on by default, under `<root>/.scopefs/audit/` or in memory. */
   audit?: AuditOptions;
+  /** JSONL files to tail into records (docs/tail.md). */
+  tail?: TailOption;
 }
 
 /** The running pieces of one scope that its handle needs. */
@@ -53,6 +58,9 @@ export interface ScopeTree {
   sync(): SyncWorker | undefined;
   /** Who changed what, and what was refused (undefined when auditing is off). */
   audit: ScopeAudit | undefined;
+  /** Tailed records and the tail's status (docs/tail.md). */
+  records: ScopeRecords;
+  tail: ScopeTailHandle;
   /** Settles once the tree has exited and its history, audit log and locks are closed. */
   closed: Promise<void>;
 }
@@ -83,6 +91,14 @@ export async function startScopeTree(
   // One history per scope tree: it outlives restarts of the filesystem server.
   const history = await openScopeHistory(options.root, options.sync, options.historyRetention, sharedState);
   const children: ChildSpec[] = [fsChild(options, name, fs, history.target)];
+  const recordTables = await openScopeRecords(options.root, options.sync);
+  let tailing: ReturnType<typeof scopeTail>;
+  try {
+    tailing = scopeTail(options.tail, options.root, recordTables);
+  } catch (err) {
+    await Promise.all([history.close(), audit?.close(), storeLocks?.close(), recordTables.close()].map((c) => c?.catch(() => undefined)));
+    throw err;
+  }
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
   // Failures outlive sync actor restarts, and the watcher reports into them too.
   const failures = options.sync ? new FailureLog() : undefined;
@@ -104,6 +120,9 @@ export async function startScopeTree(
       },
     });
   }
+  // Records only go to the store's table, never into files: nothing tailed comes back as a change.
+  const startTail = tailing.start;
+  if (startTail) children.push({ id: 'tail', shutdownMs: 10_000, start: async () => (await startTail()).actor });
   // Each agent in its own cell: one that exceeds its intensity stops alone (agents.ts).
   const agents = new AgentsSubtree(options.agents ?? [], fs, options.scopeKey, name, options.intensity);
   children.push(agents.childSpec());
@@ -114,6 +133,7 @@ export async function startScopeTree(
     await history.close().catch(() => undefined);
     await audit?.close();
     await storeLocks?.close().catch(() => undefined);
+    await recordTables.close();
     throw err;
   }
   let sideTablesClosed!: () => void;
@@ -122,10 +142,10 @@ export async function startScopeTree(
     fs.close();
     sharedState?.close();
     // History, the audit log (its last shipment) and locks close after the tree: stop() waits for them.
-    const closes = [history.close(), audit?.close(), storeLocks?.close()];
+    const closes = [history.close(), audit?.close(), storeLocks?.close(), recordTables.close()];
     void Promise.all(closes.map((closing) => closing?.catch(() => undefined))).then(sideTablesClosed);
   });
-  return { supervisor, fs, agents, sync: () => syncWorker, audit, closed };
+  return { supervisor, fs, agents, sync: () => syncWorker, audit, records: tailing.records, tail: tailing.tail, closed };
 }
 
 /**

@@ -124,6 +124,8 @@ function createHandle(
     fs: audit ? auditedFileSystem(tree.fs, audit.recorder) : tree.fs,
     audit: audit && ((query) => audit.query(query)),
     locks: tree.fs,
+    records: tree.records,
+    tail: tree.tail,
     supervisor: tree.supervisor,
     sync: options.sync ? createSyncHandle(tree, events) : undefined,
     agents: tree.agents,
