@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { LockRecord } from '../../src/coordination/lock-rules.js';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { openPrivateSqlite } from '../sql/private-sqlite.js';
+import { DEFAULT_SQLITE_POLL_MS, acquireChangePoller } from '../stores/sqlite-poller.js';
 import { decideAcquire, decideRelease, decideRenew, liveOnly } from './lock-decisions.js';
 import { checkApp, checkRequest, checkToken, checkTtl, newLockToken } from './lock-input.js';
 import type { StoreLockAnswer, StoreLockRequest, StoreLocks } from './types.js';
@@ -22,9 +23,12 @@ const SAVE_FENCE = `INSERT INTO scopefs_lock_fences (app, fence) VALUES (?, ?)
   ON CONFLICT (app) DO UPDATE SET fence = excluded.fence WHERE excluded.fence > scopefs_lock_fences.fence`;
 const EXTEND = 'UPDATE scopefs_locks SET expires_at = ? WHERE app = ? AND token = ?';
 const DELETE = 'DELETE FROM scopefs_locks WHERE app = ? AND token = ?';
+/** The poller's blocking busy wait, as the store's (a busy poll just waits for the next one). */
+const POLLER_BUSY_MS = 50;
 
 export class SqliteLocks implements StoreLocks {
   private readonly db: Database.Database;
+  private readonly watches = new Set<() => void>();
 
   constructor(
     readonly file: string,
@@ -81,7 +85,24 @@ export class SqliteLocks implements StoreLocks {
     return row ? (liveOnly([row], this.now())[0] ?? null) : null;
   }
 
+  /** Commits to the file, heard by the process's shared change poller of the store (no query of its own). */
+  watchChanges(listener: (change: { error?: string; reconnected?: boolean }) => void): () => void {
+    const poller = acquireChangePoller({ file: this.file, pollMs: DEFAULT_SQLITE_POLL_MS, busyTimeoutMs: POLLER_BUSY_MS });
+    const remove = poller.watchCommits(listener);
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      this.watches.delete(stop);
+      remove();
+      poller.release();
+    };
+    this.watches.add(stop);
+    return stop;
+  }
+
   async close(): Promise<void> {
+    for (const stop of [...this.watches]) stop();
     this.db.close();
   }
 

@@ -11,6 +11,10 @@
  * every watcher an `error` hint, and a `reconnected` hint once the file reads
  * again; a broken file's connection is dropped and reopened by the next poll.
  *
+ * watchCommits() hears every commit to the file (a moved data_version or a
+ * noteCommit), whatever the app: the lock mirrors of a process's scopes
+ * refresh on it instead of polling the lock table each.
+ *
  * Reference counted: acquireChangePoller() takes a reference (opening the
  * connection and reading data_version on the first one, before the caller
  * reads its head, so no commit falls between the two), release() gives it
@@ -20,6 +24,10 @@ import { ScopeFsError, errorMessage } from '../../src/errors.js';
 import { SqliteConnection } from '../sql/sqlite-connection.js';
 import { isBrokenFile, isBusy } from './sqlite-errors.js';
 import { HintListeners, type HintListener } from './store-hints.js';
+import type { StoreHint } from './types.js';
+
+/** The poll interval of a SqliteStore that sets none. */
+export const DEFAULT_SQLITE_POLL_MS = 25;
 
 export interface ChangePollerOptions {
   /** The resolved database file path. */
@@ -57,6 +65,8 @@ function pollerKey(file: string, pollMs: number): string {
 
 export class SqliteChangePoller {
   private readonly hints = new HintListeners();
+  /** Listeners of every commit, under one key. */
+  private readonly commits = new HintListeners();
   private readonly lastHeads = new Map<string, number>();
   private connection: SqliteConnection | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -94,6 +104,7 @@ export class SqliteChangePoller {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.hints.clear();
+    this.commits.clear();
     this.lastHeads.clear();
     this.dropConnection();
     this.onStopped();
@@ -113,10 +124,21 @@ export class SqliteChangePoller {
     };
   }
 
+  /**
+   * Calls `listener` after any commit to the file seen by a poll (or noted),
+   * with `error` when polls fail and `reconnected` once they read again.
+   * Returns the function that removes it.
+   */
+  watchCommits(listener: HintListener): () => void {
+    if (this.references === 0) throw new ScopeFsError('EIO', `the change poller of ${this.options.file} is stopped`);
+    return this.commits.add(ANY, listener);
+  }
+
   /** A store of this process committed `head` to `app`: hint every watcher of the app now. */
   noteCommit(app: string, head: number): void {
     if (this.lastHeads.has(app)) this.lastHeads.set(app, Math.max(head, this.lastHeads.get(app) ?? 0));
     this.hints.emit(app, { head });
+    this.commits.emit(ANY, {});
   }
 
   private start(): void {
@@ -139,13 +161,14 @@ export class SqliteChangePoller {
       if (this.failing) return this.recovered(db, version);
       if (version === this.lastDataVersion) return;
       this.lastDataVersion = version;
+      this.commits.emit(ANY, {});
       for (const app of this.hints.apps()) this.hintIfMoved(db, app);
     } catch (err) {
       if (isBusy(err)) return; // the next poll tries again
       if (isBrokenFile(err)) this.dropConnection();
       if (this.failing) return;
       this.failing = true;
-      this.hints.emitAll({ error: `sqlite store ${this.options.file}: poll failed: ${errorMessage(err)}` });
+      this.emitEverywhere({ error: `sqlite store ${this.options.file}: poll failed: ${errorMessage(err)}` });
     }
   }
 
@@ -154,7 +177,12 @@ export class SqliteChangePoller {
     for (const app of this.hints.apps()) this.lastHeads.set(app, db.head(app));
     this.lastDataVersion = version;
     this.failing = false;
-    this.hints.emitAll({ reconnected: true });
+    this.emitEverywhere({ reconnected: true });
+  }
+
+  private emitEverywhere(hint: StoreHint): void {
+    this.hints.emitAll(hint);
+    this.commits.emitAll(hint);
   }
 
   private hintIfMoved(db: SqliteConnection, app: string): void {
@@ -171,14 +199,21 @@ export class SqliteChangePoller {
   }
 
   private dropConnection(): void {
-    const connection = this.connection;
+    this.closedQueries += closeQuietly(this.connection);
     this.connection = null;
-    if (!connection) return;
-    this.closedQueries += connection.queryCount;
-    try {
-      if (connection.isOpen) connection.close();
-    } catch {
-      // Closing a connection to a broken file can fail too; it is gone either way.
-    }
   }
+}
+
+/** The key commit listeners are kept under (no app is named so: app names are not empty). */
+const ANY = '';
+
+/** Closes a connection that may belong to a broken file; returns the statements it ran. */
+export function closeQuietly(connection: SqliteConnection | null): number {
+  if (!connection) return 0;
+  try {
+    if (connection.isOpen) connection.close();
+  } catch {
+    // Closing a connection to a broken file can fail too; it is gone either way.
+  }
+  return connection.queryCount;
 }

@@ -28,7 +28,7 @@ import { makeStateDirFor } from '../../src/private-files.js';
 import { SqliteConnection } from '../sql/sqlite-connection.js';
 import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { isBrokenFile, isBusy } from './sqlite-errors.js';
-import { acquireChangePoller, runningChangePoller, type SqliteChangePoller } from './sqlite-poller.js';
+import { DEFAULT_SQLITE_POLL_MS, acquireChangePoller, closeQuietly, runningChangePoller, type SqliteChangePoller } from './sqlite-poller.js';
 import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
 import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
 
@@ -40,7 +40,6 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const DEFAULT_POLL_MS = 25;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 /**
  * better-sqlite3 is synchronous, so SQLite's own busy wait blocks the event
@@ -72,7 +71,7 @@ export class SqliteStore implements SyncStore {
     }
     this.file = resolve(options.path);
     this.url = `sqlite:${this.file}`;
-    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.pollMs = options.pollMs ?? DEFAULT_SQLITE_POLL_MS;
     this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   }
 
@@ -188,15 +187,8 @@ export class SqliteStore implements SyncStore {
   }
 
   private dropConnection(): void {
-    const connection = this.connection;
+    this.closedQueries += closeQuietly(this.connection);
     this.connection = null;
-    if (!connection) return;
-    this.closedQueries += connection.queryCount;
-    try {
-      if (connection.isOpen) connection.close();
-    } catch {
-      // Closing a connection to a broken file can fail too; it is gone either way.
-    }
   }
 
   private withConnection<T>(operation: string, work: (db: SqliteConnection) => T): Promise<T> {

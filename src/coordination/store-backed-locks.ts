@@ -6,6 +6,13 @@
  * ones. A change presenting a token first asks the store whether it is still
  * live (one round trip): a dead one is dropped from the table, and planning
  * then refuses the change with ESTALE.
+ *
+ * A store that reports its commits (StoreLocks.watchChanges: SQLite, through
+ * the process's one change poller of the file) is not polled while no lock
+ * is live: a commit triggers the refresh, at most one per MAX_REFRESH_MS, so
+ * the mirror still lags the store by at most about that, and a thousand
+ * idle scopes send no lock queries at all. While the change channel fails,
+ * and for stores without one, the mirror is refreshed on the timer.
  */
 import type { StoreLocks } from '../../persistence/locks/types.js';
 import { backoffMs, grantOf, lockRequest, waitOf, type FileLocks, type LockGrant, type LockInfo, type LockOptions, type LockTable } from './locks.js';
@@ -17,13 +24,25 @@ const MIN_REFRESH_MS = 20;
 
 export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerDue = Infinity;
   private closed = false;
+  private lastRefreshAt = 0;
+  /** Set while the store's change channel works: no timer is needed without live locks. */
+  private hearing = false;
+  private readonly unwatch: (() => void) | undefined;
 
   constructor(
     private readonly table: LockTable,
     private readonly store: StoreLocks,
     private readonly app: string,
-  ) {}
+  ) {
+    try {
+      this.unwatch = store.watchChanges?.((change) => this.onStoreChange(change));
+      this.hearing = this.unwatch !== undefined;
+    } catch {
+      this.unwatch = undefined; // the file cannot be watched now: poll
+    }
+  }
 
   /** Takes the lock in the store, retrying with backoff up to `wait`; ELOCKED naming the holder. */
   async lock(pathOrPrefix: string, options: LockOptions): Promise<LockGrant> {
@@ -73,6 +92,7 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
 
   /** Replaces the mirror with the store's live locks. */
   async refresh(): Promise<void> {
+    this.lastRefreshAt = Date.now();
     const live = await this.store.live(this.app);
     this.table.mirror(live);
     this.scheduleRefresh(live);
@@ -80,8 +100,8 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.clearTimer();
+    this.unwatch?.();
     await this.store.close();
   }
 
@@ -91,15 +111,51 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
    */
   private scheduleRefresh(live: ReadonlyArray<{ expiresAt: number }> = this.table.list()): void {
     if (this.closed) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.clearTimer();
+    // Nothing live and the store reports its commits: the next commit schedules the refresh.
+    if (live.length === 0 && this.hearing) return;
     const now = Date.now();
     const shortest = Math.min(MAX_REFRESH_MS * 2, ...live.map((lock) => lock.expiresAt - now));
-    const delayMs = Math.max(MIN_REFRESH_MS, Math.min(MAX_REFRESH_MS, shortest / 2));
+    this.refreshIn(Math.max(MIN_REFRESH_MS, Math.min(MAX_REFRESH_MS, shortest / 2)));
+  }
+
+  /** A commit to the store (or its change channel failing or back). */
+  private onStoreChange(change: { error?: string; reconnected?: boolean }): void {
+    if (this.closed) return;
+    if (change.error) {
+      this.hearing = false; // silence proves nothing now: poll
+      if (this.timer === undefined) this.scheduleRefresh();
+      return;
+    }
+    if (change.reconnected) this.hearing = true;
+    // At most one refresh per MAX_REFRESH_MS, however many commits arrive.
+    this.refreshIn(Math.max(0, this.lastRefreshAt + MAX_REFRESH_MS - Date.now()));
+  }
+
+  /** Refreshes in `delayMs`, unless a refresh is already due sooner. */
+  private refreshIn(delayMs: number): void {
+    const due = Date.now() + delayMs;
+    if (this.timer !== undefined && this.timerDue <= due) return;
+    this.clearTimer();
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.timerDue = Infinity;
       // A failed refresh (store unreachable) keeps the mirror; the next lock call or refresh tries again.
-      this.refresh().catch(() => this.scheduleRefresh());
+      this.refresh().catch(() => this.pollAfterFailure());
     }, delayMs);
     this.timer.unref?.();
+  }
+
+  /** A refresh failed: try again on the timer, whether or not commits are heard. */
+  private pollAfterFailure(): void {
+    if (this.closed) return;
+    this.refreshIn(MAX_REFRESH_MS);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
   }
 }
