@@ -12,8 +12,8 @@ export interface RecordRow {
   file: string;
   byte_offset: number | string;
   line_no: number | string;
-  /** JSON text (SQLite) or the decoded value (PostgreSQL jsonb). */
-  value: unknown;
+  /** JSON text or NULL (SQLite); the decoded value, absent when the line did not parse (PostgreSQL). */
+  value?: unknown;
   raw: string | null;
   error_code: string | null;
   error_message: string | null;
@@ -28,7 +28,7 @@ export function toWire(record: RecordInput): Record<string, unknown> {
     file: record.file,
     byte_offset: record.offset,
     line_no: record.line,
-    value: record.json === undefined ? null : record.json,
+    ...(record.json === undefined ? {} : { value: record.json }),
     raw: record.raw ?? null,
     error_code: record.error?.code ?? null,
     error_message: record.error?.message ?? null,
@@ -47,7 +47,7 @@ export function fromRow(row: RecordRow, valueIsText: boolean): StoredRecord {
     line: Number(row.line_no),
     at: Number(row.at),
   };
-  if (row.value !== null && row.value !== undefined) record.json = valueIsText ? JSON.parse(String(row.value)) : row.value;
+  if (valueIsText ? row.value !== null : 'value' in row) record.json = valueIsText ? JSON.parse(String(row.value)) : row.value;
   if (row.raw !== null) record.raw = row.raw;
   if (row.error_code !== null) record.error = { code: row.error_code as 'EPARSE' | 'ETOOLONG', message: row.error_message ?? '' };
   if (row.ts !== null) record.ts = Number(row.ts);

@@ -31,13 +31,16 @@ CREATE TABLE scopefs.record_heads (
 
 CREATE FUNCTION scopefs.record_json(r scopefs.records) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
+  -- 'value' is left out when the line did not parse, so a line that is JSON null stays null.
   SELECT jsonb_build_object('key', r.key, 'seq', r.seq, 'source', r.source, 'file', r.file,
-    'byte_offset', r.byte_offset, 'line_no', r.line_no, 'value', r.value, 'raw', r.raw,
+    'byte_offset', r.byte_offset, 'line_no', r.line_no, 'raw', r.raw,
     'error_code', r.error_code, 'error_message', r.error_message, 'ts', r.ts, 'at', r.at)
+    || CASE WHEN r.value IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('value', r.value) END
 $$;
 
 -- Inserts the records whose key the app does not hold yet, in array order;
--- a key seen twice in one call keeps its first. Returns {inserted, head}.
+-- a key seen twice in one call keeps its first. A record without 'value'
+-- did not parse (SQL NULL); JSON null is a line that was `null`. Returns {inserted, head}.
 CREATE FUNCTION public.scopefs_records_upsert(p_app text, p_records jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = '' AS $$
 DECLARE
