@@ -1,6 +1,7 @@
 /**
  * Ships the local audit spool to the store's log, off the write path: every
- * `intervalMs` (and on close) it reads what follows the persisted position,
+ * `intervalMs` after something was appended (and at start and on close; an
+ * idle scope has no timer) it reads what follows the persisted position,
  * appends it in batches, then persists the new position (atomically). A
  * crash between the append and the position write re-ships that batch, which
  * the store ignores (entries are idempotent by id), so nothing is lost and
@@ -21,7 +22,9 @@ export interface ShippableLog {
 
 export class AuditShipper {
   private running: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
+  /** The next shipment, set only while something waits to be shipped: an idle scope has no timer at all. */
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly spool: ShippableLog,
@@ -30,17 +33,12 @@ export class AuditShipper {
     private readonly positionFile: string | undefined,
     private readonly options: { intervalMs?: number; onError?: (message: string) => void } = {},
   ) {
-    // A tick ships only when something was recorded since (or the last shipment failed): idle scopes read nothing.
-    this.timer = setInterval(() => void (this.pending && this.ship()), options.intervalMs ?? 1_000);
-    this.timer.unref();
+    this.schedule(); // ships what an earlier run left
   }
 
-  /** Set by noteAppended() and by a failed shipment; the first tick ships what an earlier run left. */
-  private pending = true;
-
-  /** Something was appended to the spool: the next tick ships it. */
+  /** Something was appended to the spool: it is shipped within `intervalMs`. */
   noteAppended(): void {
-    this.pending = true;
+    this.schedule();
   }
 
   /** Ships what the spool holds now; resolves once it is stored (or the attempt failed and was reported). */
@@ -51,13 +49,23 @@ export class AuditShipper {
 
   /** A last shipment, then no more ticks. */
   async close(): Promise<void> {
-    clearInterval(this.timer);
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     await this.running;
     await this.ship();
   }
 
+  private schedule(): void {
+    if (this.timer !== undefined || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.ship();
+    }, this.options.intervalMs ?? 1_000);
+    this.timer.unref();
+  }
+
   private async shipAll(): Promise<void> {
-    this.pending = false;
     try {
       const pending = await this.spool.readFrom(this.position());
       for (let i = 0; i < pending.length; i += MAX_BATCH) {
@@ -67,7 +75,7 @@ export class AuditShipper {
         this.savePosition({ segment: last.segment, id: last.entry.id });
       }
     } catch (err) {
-      this.pending = true;
+      this.schedule(); // retried at the next tick
       this.options.onError?.(`shipping the audit log to the store failed (retrying): ${errorMessage(err)}`);
     }
   }
