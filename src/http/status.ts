@@ -13,6 +13,8 @@ export interface ScopeStatus {
   files: FsStats;
   /** The scope's supervision tree: children, their state and restart counts. */
   tree: ChildInfo[];
+  /** JSONL tailing (docs/tail.md): per source files, offsets, lag, errors; absent without tail sources. */
+  tail?: import('../tail/scope-tail.js').TailReport;
 }
 
 /** What `GET /api/file-sync/status` answers: just enough for an app's indicator. */
@@ -25,7 +27,10 @@ export interface FileSyncStatus {
 
 export async function scopeStatus(scope: ScopeHandle): Promise<ScopeStatus> {
   const [sync, files] = await Promise.all([syncStatus(scope), scope.fs.stats()]);
-  return { scope: scope.key, root: scope.root ?? null, sync, files, tree: scope.tree() };
+  const tail = scope.tail?.status();
+  const status: ScopeStatus = { scope: scope.key, root: scope.root ?? null, sync, files, tree: scope.tree() };
+  if (tail && (tail.sources.length > 0 || tail.configErrors.length > 0)) status.tail = tail;
+  return status;
 }
 
 export async function fileSyncStatus(scope: Pick<ScopeHandle, 'sync'>): Promise<FileSyncStatus> {

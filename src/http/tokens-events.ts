@@ -26,6 +26,8 @@ function visibleEvent(grant: Grant, event: AnyEvent): AnyEvent | undefined {
       return readable((event.conflict as { path: string }).path) ? event : undefined;
     case 'path_held':
       return readable((event.held as { path: string }).path) ? event : undefined;
+    case 'records':
+      return undefined; // records may come from any file (or from outside the scope): the owner's only
   }
   for (const field of ['path', 'from', 'to', 'copyPath']) {
     if (field in event && !readable(event[field])) return undefined;

@@ -25,9 +25,12 @@ export interface ScopeRecords {
   subscribe(listener: (event: RecordsEvent) => void): () => void;
 }
 
+/** The tail's status, with what was wrong in sync-config.json's tail list. */
+export type TailReport = TailStatus & { configErrors: string[] };
+
 export interface ScopeTailHandle {
   /** Per source: files, offsets, lag in bytes and ms, errors; and the backfill's progress. */
-  status(): TailStatus & { configErrors: string[] };
+  status(): TailReport;
   /** Reads the files never read yet (older than the start's bound), newest first; resolves with how many. */
   backfill(options?: { source?: string; limit?: number }): Promise<number>;
 }

@@ -10,6 +10,7 @@ import { lockRoutes } from './locks.js';
 import { historyRoutes } from './history.js';
 import { mcpRoutes } from './mcp.js';
 import { syncRoutes } from './sync.js';
+import { tailRoutes } from './tail.js';
 
 export interface RouteTableDeps {
   /** The scope as the caller may use it (scopeForPrincipal): its grant is enforced, its actor recorded. */
@@ -35,5 +36,6 @@ export function scopeRoutes(deps: RouteTableDeps): Route[] {
     readyRoute(scope),
     ...auditRoutes(scope),
     ...lockRoutes({ scope, actor: principal.actor, maxJsonBytes }),
+    ...tailRoutes({ scope, maxJsonBytes }),
   ];
 }
