@@ -86,10 +86,13 @@ export class SqliteRecords implements StoreRecords {
 }
 
 export class SqliteTailOffsets implements TailOffsets {
-  private readonly db: Database.Database;
+  private opened: Database.Database | undefined;
 
-  constructor(readonly file: string) {
-    this.db = open(file, 'tail offsets');
+  constructor(readonly file: string) {}
+
+  /** Opened on first use: a scope that tails nothing opens (and creates) no tail.db at start. */
+  private get db(): Database.Database {
+    return (this.opened ??= open(this.file, 'tail offsets'));
   }
 
   async load(app: string): Promise<Array<{ source: string; file: string; state: string }>> {
@@ -106,6 +109,6 @@ export class SqliteTailOffsets implements TailOffsets {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    this.opened?.close();
   }
 }
