@@ -6,10 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { LockGrant, LockInfo } from '../../coordination/locks.js';
-import { ScopeFsError, type ErrorCode } from '../../errors.js';
-import { clientToken } from '../connect.js';
-import { findServe } from '../discovery.js';
-import { rootOf, scopePath } from '../options.js';
+import { scopePath } from '../options.js';
+import { callServe as callServeAt } from '../serve-call.js';
 import { columns, Output } from '../output.js';
 
 interface LockCliOptions {
@@ -61,25 +59,8 @@ function withServeOptions(command: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
-async function callServe<T>(options: LockCliOptions, method: string, path: string, body?: unknown): Promise<T> {
-  const root = rootOf(options);
-  const serve = await findServe(root);
-  if (!serve) {
-    throw new ScopeFsError('EINVAL', `no serve is running for ${root}: locks live in a running scope; start \`scopefs serve --root ${options.root}\` first`);
-  }
-  const token = await clientToken({ root: options.root, scope: 'default', token: options.token }, serve);
-  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
-  let response: Response;
-  try {
-    response = await fetch(`${serve.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (err) {
-    throw new ScopeFsError('EIO', `the serve at ${serve.url} did not answer`, { cause: err });
-  }
-  const answer = (await response.json().catch(() => undefined)) as (T & { error?: { code?: string; message?: string } }) | undefined;
-  if (response.ok && answer) return answer;
-  if (response.status === 401) throw new ScopeFsError('EINVAL', `the serve at ${serve.url} refused the token; pass --token or set SCOPEFS_TOKEN`);
-  const code = (answer?.error?.code ?? 'EIO') as ErrorCode;
-  throw new ScopeFsError(code, (answer?.error?.message ?? `the serve at ${serve.url} answered ${response.status}`).replace(`${code}: `, ''));
+function callServe<T>(options: LockCliOptions, method: string, path: string, body?: unknown): Promise<T> {
+  return callServeAt<T>(options, method, path, body, 'locks live in a running scope');
 }
 
 function milliseconds(value: string): number {
