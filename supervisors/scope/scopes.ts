@@ -41,10 +41,19 @@ function topSupervisor(): Promise<DynamicSupervisor<ScopeKey>> {
  * key. Two concurrent calls with the same key share one start.
  */
 export function startScope(options: ScopeOptions): Promise<RunningScope> {
+  return startScopeUnder(topSupervisor(), options);
+}
+
+/**
+ * startScope under another dynamic supervisor (a ScopePool's, with its idle
+ * and maxActive limits). Scopes are still found by key in one registry per
+ * process, whichever supervisor runs them.
+ */
+export function startScopeUnder(dynamic: Promise<DynamicSupervisor<ScopeKey>>, options: ScopeOptions): Promise<RunningScope> {
   const key = canonicalScopeKey(options.scopeKey);
   const existing = running.get(key);
   if (existing) return existing;
-  const starting = launch(key, options);
+  const starting = launch(key, options, dynamic);
   running.set(key, starting);
   starting.catch(() => {
     if (running.get(key) === starting) running.delete(key);
@@ -64,19 +73,23 @@ export async function stopAllScopes(): Promise<void> {
   await Promise.all(scopes.map((scope) => scope?.stop()));
 }
 
-async function launch(key: string, options: ScopeOptions): Promise<RunningScope> {
+async function launch(key: string, options: ScopeOptions, dynamic: Promise<DynamicSupervisor<ScopeKey>>): Promise<RunningScope> {
   const unlock = options.root ? await lockRoot(options.root, options.lockWaitMs) : async () => undefined;
   try {
-    return await launchTree(key, options, unlock);
+    return await launchTree(key, options, unlock, await dynamic);
   } catch (err) {
     await unlock();
     throw err;
   }
 }
 
-async function launchTree(key: string, options: ScopeOptions, unlock: () => Promise<void>): Promise<RunningScope> {
+async function launchTree(
+  key: string,
+  options: ScopeOptions,
+  unlock: () => Promise<void>,
+  dynamic: DynamicSupervisor<ScopeKey>,
+): Promise<RunningScope> {
   const events = new EventEmitter<{ sync: [SyncEvent] }>();
-  const dynamic = await topSupervisor();
   let tree: ScopeTree | undefined;
   // Temporary: a scope tree that gives up (restart intensity exceeded) stays
   // down; its handle reports ESTOPPED and startScope can start it afresh.

@@ -1,0 +1,200 @@
+/**
+ * Many scopes under one data directory (`serve --data <dir>`): each scope
+ * starts on the first use of its key, on `<dir>/<scopeDirName(key)>/`, and
+ * stops once idle (flushed, pushed, then its tree stopped); at most
+ * `maxActive` run at once, the least recently used idle one making room.
+ * A use that arrives while its scope starts or stops waits for that, so it
+ * only ever gets a whole, running scope.
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import { ScopeFsError } from '../../src/errors.js';
+import type { ScopeKey } from '../../src/types.js';
+import { RESERVED_SEGMENT } from '../../src/paths.js';
+import { DynamicSupervisor } from '../runtime/dynamic-supervisor.js';
+import { scopeDirName, scopeKeyOfDirName } from './scope-dir.js';
+import { canonicalScopeKey } from './scope-key.js';
+import { getScope, startScopeUnder, type RunningScope, type ScopeOptions } from './scopes.js';
+
+export interface ScopePoolOptions {
+  /** Each scope's root is `<dataDir>/<scopeDirName(key)>/`. */
+  dataDir: string;
+  /** What every scope is started with, by canonical key (its sync store, app, …). */
+  scopeOptions?: (key: string) => Omit<ScopeOptions, 'scopeKey' | 'root'>;
+  /** Stop a scope unused for this long. Default 10 minutes. */
+  idleMs?: number;
+  /** Scopes running at once. Default 1000. */
+  maxActive?: number;
+  /** How long a start waits for an active scope to become idle at maxActive (then ESTOPPED). Default 10 s. */
+  maxActiveWaitMs?: number;
+  /** Remove a stopped scope's local copy when every change is in the store (it is pulled again on the next start). */
+  ephemeralDisk?: boolean;
+  /** How long an idle stop waits for sync to push (then it stops anyway; what is left is pushed on the next start). Default 60 s. */
+  pushTimeoutMs?: number;
+}
+
+export type ScopeState = 'active' | 'idle' | 'stopping' | 'stopped';
+
+export interface ScopeListing {
+  /** Canonical scope key. */
+  key: string;
+  /** active: in use now; idle: running, unused; stopped: only on disk. */
+  state: ScopeState;
+  /** Files and their bytes (running: as the scope knows them; stopped: on disk, outside scopefs's own state). */
+  files: number;
+  bytes: number;
+  /** ISO 8601, for an idle scope. */
+  idleSince?: string;
+}
+
+export interface ScopePoolEvents {
+  scope_started: [{ key: string; scope: RunningScope }];
+  scope_stopping: [{ key: string }];
+  scope_stopped: [{ key: string; localCopyRemoved: boolean }];
+}
+
+/** One use of a scope: call release() once when done (a response closed, a stream ended). */
+export interface ScopeLease {
+  scope: RunningScope;
+  release(): void;
+}
+
+const DEFAULT_IDLE_MS = 10 * 60_000;
+const DEFAULT_MAX_ACTIVE = 1000;
+
+export class ScopePool extends EventEmitter<ScopePoolEvents> {
+  private readonly dynamic: Promise<DynamicSupervisor<ScopeKey>>;
+  private readonly stoppingKeys = new Set<string>();
+  private readonly announced = new WeakSet<RunningScope>();
+  private closed = false;
+
+  constructor(private readonly options: ScopePoolOptions) {
+    super();
+    this.dynamic = DynamicSupervisor.start<ScopeKey>({
+      name: 'scope-pool',
+      intensity: { maxRestarts: 1000, withinMs: 1000 },
+      idOf: canonicalScopeKey,
+      idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
+      maxActive: options.maxActive ?? DEFAULT_MAX_ACTIVE,
+      maxActiveWaitMs: options.maxActiveWaitMs,
+      stopIdle: (key) => this.stopScope(key),
+    });
+  }
+
+  /** The root of a scope: EINVAL for a key that is not one (`..`, NUL, too long). */
+  rootOf(key: ScopeKey): string {
+    return join(this.options.dataDir, scopeDirName(key));
+  }
+
+  /** The running scope for `key`, started if need be, held in use until release(). */
+  async acquire(key: ScopeKey): Promise<ScopeLease> {
+    if (this.closed) throw new ScopeFsError('ESTOPPED', 'the scope pool is stopped');
+    const canonical = canonicalScopeKey(key);
+    const root = this.rootOf(canonical);
+    const dynamic = await this.dynamic;
+    const release = dynamic.use(canonical);
+    try {
+      await dynamic.settled(canonical);
+      const scope = await startScopeUnder(this.dynamic, { ...this.options.scopeOptions?.(canonical), scopeKey: canonical, root });
+      if (!this.announced.has(scope)) {
+        this.announced.add(scope);
+        this.emit('scope_started', { key: canonical, scope });
+      }
+      return { scope, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Runs `work` on the scope, holding it in use meanwhile. */
+  async withScope<T>(key: ScopeKey, work: (scope: RunningScope) => Promise<T>): Promise<T> {
+    const lease = await this.acquire(key);
+    try {
+      return await work(lease.scope);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Every scope running or on disk, with its state and size. */
+  async listScopes(): Promise<ScopeListing[]> {
+    const dynamic = await this.dynamic;
+    const running = new Set(dynamic.children().map((child) => child.id));
+    const listings: ScopeListing[] = [];
+    for (const key of running) {
+      const scope = await getScope(key);
+      const stats = await scope?.fs.stats().catch(() => undefined);
+      const since = dynamic.idleSince(key);
+      const state: ScopeState = this.stoppingKeys.has(key) ? 'stopping' : since === undefined ? 'active' : 'idle';
+      listings.push({ key, state, files: stats?.total ?? 0, bytes: stats?.totalSize ?? 0, ...(state === 'idle' ? { idleSince: new Date(since!).toISOString() } : {}) });
+    }
+    for (const name of await readdir(this.options.dataDir).catch(() => [])) {
+      const key = scopeKeyOfDirName(name);
+      if (key === undefined || running.has(key)) continue;
+      listings.push({ key, state: 'stopped', ...(await diskSize(join(this.options.dataDir, name))) });
+    }
+    return listings.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Stops every scope (each flushed and pushed) and the pool. */
+  async stop(): Promise<void> {
+    this.closed = true;
+    const dynamic = await this.dynamic;
+    await Promise.all(dynamic.children().map((child) => this.stopScope(child.id)));
+    await dynamic.stop();
+  }
+
+  /** Flush, push, stop; with ephemeralDisk, remove the local copy when the store has everything. */
+  private async stopScope(key: string): Promise<void> {
+    const scope = await getScope(key);
+    if (!scope) return;
+    this.stoppingKeys.add(key);
+    this.emit('scope_stopping', { key });
+    try {
+      await scope.fs.flushAll();
+      const pushed = await this.pushed(scope);
+      await scope.stop();
+      const remove = pushed && this.options.ephemeralDisk === true && scope.root !== undefined;
+      if (remove) await rm(scope.root!, { recursive: true, force: true });
+      this.emit('scope_stopped', { key, localCopyRemoved: remove });
+    } finally {
+      this.stoppingKeys.delete(key);
+    }
+  }
+
+  /** Waits for sync to push; whether every change is in the store now. */
+  private async pushed(scope: RunningScope): Promise<boolean> {
+    if (!scope.sync) return false;
+    try {
+      await scope.sync.idle({ timeoutMs: this.options.pushTimeoutMs ?? 60_000 });
+      const status = await scope.sync.status();
+      return status.connected && status.pending.length === 0 && status.conflicts.length === 0 && status.failedPaths.length === 0;
+    } catch {
+      return false; // not pushed now: the local copy stays, and its sync state pushes it on the next start
+    }
+  }
+}
+
+// What scopefs itself keeps at the top of a root (not the scope's files).
+const OWN_ENTRIES = new Set([RESERVED_SEGMENT, '.sync-status.json', '.sync-failures.json']);
+
+/** Files and bytes under a stopped scope's root, outside scopefs's own entries. */
+async function diskSize(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const walk = async (at: string): Promise<void> => {
+    for (const entry of await readdir(at, { withFileTypes: true }).catch(() => [])) {
+      if (at === dir && OWN_ENTRIES.has(entry.name)) continue;
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) {
+        files++;
+        bytes += (await stat(path).catch(() => ({ size: 0 }))).size;
+      }
+    }
+  };
+  await walk(dir);
+  return { files, bytes };
+}

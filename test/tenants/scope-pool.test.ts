@@ -1,0 +1,119 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../persistence/stores/memory-store.js';
+import type { SyncStore } from '../../persistence/stores/types.js';
+import { isScopeFsError } from '../../src/errors.js';
+import { ScopePool, type ScopePoolOptions } from '../../supervisors/scope/scope-pool.js';
+
+const pools: ScopePool[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.stop()));
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function pool(store: SyncStore, options: Partial<ScopePoolOptions> = {}): Promise<ScopePool> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'scopefs-pool-'));
+  dirs.push(dataDir);
+  const created = new ScopePool({
+    dataDir,
+    idleMs: 60_000,
+    scopeOptions: (key) => ({ watch: false, debounceMs: 5, sync: { store, app: key, debounceMs: 0, backoff: { initialMs: 20, maxMs: 200 } } }),
+    ...options,
+  });
+  pools.push(created);
+  return created;
+}
+
+function stopped(pool: ScopePool, key: string): Promise<{ localCopyRemoved: boolean }> {
+  return new Promise((resolve) => {
+    const listener = (event: { key: string; localCopyRemoved: boolean }) => {
+      if (event.key !== key) return;
+      pool.off('scope_stopped', listener);
+      resolve(event);
+    };
+    pool.on('scope_stopped', listener);
+  });
+}
+
+describe('ScopePool', () => {
+  it('stops an idle scope flushed and pushed, and restarts it with its files', async () => {
+    const store = new MemoryStore();
+    const a = await pool(store, { idleMs: 50 });
+    const down = stopped(a, 'user/1');
+    await a.withScope('user/1', (scope) => scope.fs.writeFile('/notes.md', 'kept').then(() => undefined));
+    await down;
+    expect(await readFile(join(a.rootOf('user/1'), 'notes.md'), 'utf8')).toBe('kept');
+    // Pushed: another server with an empty disk gets it from the store.
+    const b = await pool(store);
+    const text = await b.withScope(['user', 1], async (scope) => {
+      await scope.sync!.idle();
+      return scope.fs.readFile('/notes.md');
+    });
+    expect(text).toBe('kept');
+    expect(await a.withScope('user/1', (scope) => scope.fs.readFile('/notes.md'))).toBe('kept');
+  });
+
+  it('evicts the least recently used idle scope at maxActive and lists states and sizes', async () => {
+    const p = await pool(new MemoryStore(), { maxActive: 2 });
+    for (const key of ['a', 'b']) await p.withScope(key, (scope) => scope.fs.writeFile('/f.txt', key.repeat(3)).then(() => undefined));
+    const aDown = stopped(p, 'a');
+    const lease = await p.acquire('c');
+    await aDown;
+    const listed = await p.listScopes();
+    expect(listed.map(({ key, state, files, bytes }) => ({ key, state, files, bytes }))).toEqual([
+      { key: 'a', state: 'stopped', files: 1, bytes: 3 },
+      { key: 'b', state: 'idle', files: 1, bytes: 3 },
+      { key: 'c', state: 'active', files: 0, bytes: 0 },
+    ]);
+    lease.release();
+  });
+
+  it('refuses a new scope when every running one is in use', async () => {
+    const p = await pool(new MemoryStore(), { maxActive: 1, maxActiveWaitMs: 50 });
+    const lease = await p.acquire('busy');
+    const refused = await p.acquire('other').catch((err: unknown) => err);
+    expect(isScopeFsError(refused, 'ESTOPPED')).toBe(true);
+    lease.release();
+    await p.withScope('other', async () => undefined); // room once released
+  });
+
+  it('loses nothing written while the scope is stopping: the writes wait and land in the restarted scope', async () => {
+    const p = await pool(new MemoryStore(), { maxActive: 1 });
+    await p.withScope('a', (scope) => scope.fs.writeFile('/0.txt', 'zero').then(() => undefined));
+    const writes: Promise<unknown>[] = [];
+    p.once('scope_stopping', () => {
+      for (let i = 1; i <= 20; i++) writes.push(p.withScope('a', (scope) => scope.fs.writeFile(`/${i}.txt`, String(i))));
+    });
+    await p.withScope('b', async () => undefined); // evicts a
+    // b is idle now and makes room for a again.
+    await Promise.all(writes);
+    const files = await p.withScope('a', (scope) => scope.fs.listFiles());
+    expect(files.sort()).toEqual(['/0.txt', ...Array.from({ length: 20 }, (_, i) => `/${i + 1}.txt`)].sort());
+  });
+
+  it('with ephemeralDisk removes a fully pushed scope from disk and pulls it again on start', async () => {
+    const p = await pool(new MemoryStore(), { maxActive: 1, ephemeralDisk: true });
+    await p.withScope('e', (scope) => scope.fs.writeFile('/doc.md', 'in the store').then(() => undefined));
+    const down = stopped(p, 'e');
+    await p.withScope('other', async () => undefined);
+    expect((await down).localCopyRemoved).toBe(true);
+    await expect(stat(p.rootOf('e'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const text = await p.withScope('e', async (scope) => {
+      await scope.sync!.idle();
+      return scope.fs.readFile('/doc.md');
+    });
+    expect(text).toBe('in the store');
+  });
+
+  it('refuses hostile keys before touching the disk', async () => {
+    const p = await pool(new MemoryStore());
+    for (const key of ['..', '../x', 'a/../../b', 'nul\u0000', 'x'.repeat(300)]) {
+      const err = await p.acquire(key).catch((e: unknown) => e);
+      expect(isScopeFsError(err, 'EINVAL'), key).toBe(true);
+    }
+  });
+});
