@@ -9,6 +9,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { syncCommands } from './commands/sync.js';
 import { tokenCommand } from './commands/tokens.js';
+import { tailCommand } from './commands/tail.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(run scopefs --help to list the commands)')
     .exitOverride();
-  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), eventsCommand(), tokenCommand(), auditCommand(), ...lockCommands()]) {
+  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), eventsCommand(), tokenCommand(), auditCommand(), ...lockCommands(), tailCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError(`(run scopefs ${command.name()} --help for its usage)`));
   }
   return program;

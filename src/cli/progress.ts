@@ -85,3 +85,24 @@ export function migrationProgress(stream: NodeJS.WritableStream = process.stdout
     },
   };
 }
+
+/** A bar for a tail backfill: files read out of those chosen; fed from the serve's tail status. */
+export function backfillProgress(stream: NodeJS.WritableStream = process.stdout): { update(done: number, total: number): void; stop(): void } {
+  const progress = bar('backfill  {bar} {value}/{total} files', stream);
+  let state: 'idle' | 'running' | 'stopped' = 'idle';
+  return {
+    update: (done, total) => {
+      if (state === 'stopped') return;
+      if (state === 'idle') progress.start(Math.max(total, 1), done);
+      else {
+        progress.setTotal(Math.max(total, 1));
+        progress.update(done);
+      }
+      state = 'running';
+    },
+    stop: () => {
+      if (state === 'running') progress.stop();
+      state = 'stopped';
+    },
+  };
+}

@@ -31,6 +31,7 @@ interface ServeOptions extends ScopeCliOptions {
   debounceMs?: number;
   logLevel: LogLevel;
   logFormat?: LogFormat;
+  tail: string[];
 }
 
 /** `scopefs serve`: the supervised scope on a root, served over HTTP (files, events, status, MCP). */
@@ -51,6 +52,7 @@ export function serveCommand(): Command {
     .option('--max-event-streams <n>', 'event streams (SSE) open at once; more get 503 (default 512)', parseCount)
     .option('--max-event-buffer <bytes>', 'bytes waiting to be sent, summed over every event stream; over it the slowest are closed (default 32 MiB)', parseCount)
     .option('--debounce-ms <ms>', 'how long an updated file may wait before it is written to disk (default 500)', parseCount)
+    .option('--tail <glob>', 'tail JSONL files into records (repeatable): a glob in the workspace, or an absolute or ~/ one outside it (read-only); see docs/tail.md', (glob: string, globs: string[]) => [...globs, glob], [] as string[])
     .addOption(new Option('--log-level <level>', 'least severe log lines written to stderr').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines as JSON records or for people (default: pretty on a terminal, else json)').choices(LOG_FORMATS))
     .action((options: ServeOptions) => serve(options));
@@ -101,6 +103,7 @@ async function startServing(
     scopeKey: options.scope,
     root,
     debounceMs: options.debounceMs,
+    ...(options.tail.length > 0 ? { tail: options.tail.map((glob) => ({ glob })) } : {}),
     sync: store === undefined ? undefined : { store, app: options.scope, instanceId: options.instance, userId: options.user },
   });
   const detachLog = attachScopeLogger(scope, log);
