@@ -29,6 +29,12 @@ export interface TokenInfo {
   createdAt: string;
   /** ISO 8601, or null for a token that does not expire. */
   expiresAt: string | null;
+  /**
+   * The scopes (canonical keys) it is for, on a multi-scope server
+   * (`serve --data`); absent: the one scope of its root. A multi-scope server
+   * refuses a token without it.
+   */
+  scopes?: string[];
 }
 
 interface TokenRecord extends TokenInfo {
@@ -46,6 +52,8 @@ export interface CreateTokenInput {
   move?: boolean;
   /** Lifetime from now; undefined: it does not expire. */
   expiresInMs?: number;
+  /** The scopes it is for on a multi-scope server (canonicalised by the caller). */
+  scopes?: readonly string[];
 }
 
 /** The outcome of presenting a token: a live named token, an expired one, or none we know. */
@@ -162,7 +170,13 @@ function tokenInfoOf(input: CreateTokenInput, now: number): TokenInfo {
     move: input.move ?? true,
     createdAt: new Date(now).toISOString(),
     expiresAt: input.expiresInMs === undefined ? null : new Date(now + input.expiresInMs).toISOString(),
+    ...(input.scopes === undefined ? {} : { scopes: scopesOf(input.scopes) }),
   };
+}
+
+function scopesOf(scopes: readonly string[]): string[] {
+  if (scopes.length === 0) throw new ScopeFsError('EINVAL', 'a token for a multi-scope server names at least one scope (--scope KEY)');
+  return [...new Set(scopes)];
 }
 
 /** `30d`, `12h`, `90m`, `45s`, `2w` as milliseconds; EINVAL otherwise. */
@@ -182,7 +196,8 @@ export function isExpired(token: Pick<TokenInfo, 'expiresAt'>, now: number): boo
 /** One line for `token list` and refusals: `ci-bot: read /docs; write /notes; no deletes (expires ...)`. */
 export function describeToken(token: TokenInfo): string {
   const expiry = token.expiresAt === null ? 'never expires' : `expires ${token.expiresAt}`;
-  return `${token.name}: ${describeGrant(token)} (${expiry})`;
+  const scopes = token.scopes === undefined ? '' : `; scopes ${token.scopes.join(', ')}`;
+  return `${token.name}: ${describeGrant(token)}${scopes} (${expiry})`;
 }
 
 function withoutSecret(record: TokenRecord): TokenInfo {
@@ -236,7 +251,8 @@ function isRecord(value: unknown): value is TokenRecord {
     Array.isArray(record.write) &&
     typeof record.delete === 'boolean' &&
     typeof record.move === 'boolean' &&
-    (record.expiresAt === null || typeof record.expiresAt === 'string')
+    (record.expiresAt === null || typeof record.expiresAt === 'string') &&
+    (record.scopes === undefined || (Array.isArray(record.scopes) && record.scopes.every((scope) => typeof scope === 'string')))
   );
 }
 
