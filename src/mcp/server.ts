@@ -4,6 +4,7 @@ import { registerFileTools } from './file-tools.js';
 import { registerHistoryTools } from './history-tools.js';
 import { registerLockTools, sessionLocks } from './lock-tools.js';
 import { registerMemoryTool } from './memory-tool.js';
+import { registerRecordTools } from './record-tools.js';
 import { registerSearchTools } from './search-tools.js';
 import { registerSyncTools } from './sync-tools.js';
 import { registerForGrant } from './tool-grants.js';
@@ -22,7 +23,7 @@ export interface McpServerInfo {
 }
 
 /** An MCP server exposing a scope's files to an agent; the same tools over stdio and Streamable HTTP. */
-export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks'>, info: McpServerInfo): McpServer {
+export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks' | 'records'>, info: McpServerInfo): McpServer {
   const server = new McpServer(
     { name: info.name ?? 'scopefs', version: info.version },
     {
@@ -49,6 +50,7 @@ export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks'
     registerHistoryTools(server, fs);
     registerSyncTools(server, scope.sync);
     registerMemoryTool(server, fs);
+    registerRecordTools(server, scope.records);
   });
   return server;
 }

@@ -35,6 +35,7 @@ const TOOL_NEEDS: Record<string, GrantOperation | 'memory' | 'owner'> = {
   sync_resume: 'owner',
   sync_confirm: 'owner',
   sync_resync: 'owner',
+  search_records: 'owner',
 };
 
 /** Whether a tool is listed for the grant. */
