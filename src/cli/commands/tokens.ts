@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { canonicalScopeKey } from '../../../supervisors/scope/scope-key.js';
+import { UsageError } from '../options.js';
 import { rootOf } from '../options.js';
 import { Output, columns } from '../output.js';
 import { describeGrant } from '../../http/tokens-grant.js';
@@ -6,6 +9,8 @@ import { TokenStore, parseLifetime, tokensFilePath, type TokenInfo } from '../..
 
 interface TokenCliOptions {
   root: string;
+  /** A multi-scope server's data directory (serve --data): its tokens name their scopes. */
+  data?: string;
   json?: boolean;
 }
 
@@ -16,6 +21,7 @@ interface CreateOptions extends TokenCliOptions {
   delete: boolean;
   move: boolean;
   expires?: string;
+  forScope: string[];
 }
 
 /**
@@ -34,6 +40,7 @@ export function tokenCommand(): Command {
     .option('--no-delete', 'it may not delete files')
     .option('--no-move', 'it may not move files')
     .option('--expires <lifetime>', 'lifetime, e.g. 30d, 12h, 90m (default: never)')
+    .option('--for-scope <key>', 'with --data: a scope it is for (repeatable, at least one)', collect, [])
     .action((options: CreateOptions) => create(options)));
   token.addCommand(withRoot(new Command('list'))
     .description('list the tokens and what they grant (never the tokens themselves)')
@@ -48,6 +55,7 @@ export function tokenCommand(): Command {
 function withRoot(command: Command): Command {
   return command
     .option('--root <dir>', 'the workspace directory', './workspace')
+    .option('--data <dir>', 'a multi-scope server\'s data directory (serve --data) instead of a root')
     .option('--json', 'machine-readable output')
     .exitOverride()
     .showHelpAfterError();
@@ -58,7 +66,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function storeOf(options: TokenCliOptions): TokenStore {
-  return new TokenStore(tokensFilePath(rootOf(options)));
+  return new TokenStore(tokensFilePath(options.data === undefined ? rootOf(options) : resolve(options.data)));
 }
 
 async function create(options: CreateOptions): Promise<void> {
@@ -69,6 +77,7 @@ async function create(options: CreateOptions): Promise<void> {
     write: options.write,
     delete: options.delete,
     move: options.move,
+    scopes: scopesFor(options),
     expiresInMs,
   });
   const output = new Output(options.json === true);
@@ -95,4 +104,14 @@ async function revoke(name: string, options: TokenCliOptions): Promise<void> {
 function row(token: TokenInfo, now: number): string[] {
   const expiry = token.expiresAt === null ? 'never expires' : `${Date.parse(token.expiresAt) <= now ? 'EXPIRED' : 'expires'} ${token.expiresAt}`;
   return [token.name, describeGrant(token), expiry];
+}
+
+/** A multi-scope server's token names its scopes; a root's token has none. */
+function scopesFor(options: CreateOptions): string[] | undefined {
+  if (options.data === undefined) {
+    if (options.forScope.length > 0) throw new UsageError('--for-scope needs --data (a multi-scope server\'s data directory)');
+    return undefined;
+  }
+  if (options.forScope.length === 0) throw new UsageError('with --data, name the scopes the token is for: --for-scope KEY (repeatable)');
+  return options.forScope.map((key) => canonicalScopeKey(key));
 }
