@@ -7,14 +7,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { StoredRecord } from '../../persistence/records/types.js';
-import type { ScopeRecords } from '../tail/scope-tail.js';
+import type { ScopeRecords, ScopeTailHandle } from '../tail/scope-tail.js';
 import { runTool } from './result.js';
 
 /** Characters of a record's line shown per result. */
 const SHOWN_CHARS = 2000;
 
-export function registerRecordTools(server: McpServer, records: ScopeRecords | undefined): void {
-  if (!records) return;
+/** Listed only for a scope that tails something: an agent of a scope without records is not offered the tool. */
+export function registerRecordTools(server: McpServer, records: ScopeRecords | undefined, tail: ScopeTailHandle | undefined): void {
+  if (!records || !tail || tail.status().sources.length === 0) return;
   server.registerTool(
     'search_records',
     {

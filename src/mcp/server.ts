@@ -23,7 +23,7 @@ export interface McpServerInfo {
 }
 
 /** An MCP server exposing a scope's files to an agent; the same tools over stdio and Streamable HTTP. */
-export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks' | 'records'>, info: McpServerInfo): McpServer {
+export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks' | 'records' | 'tail'>, info: McpServerInfo): McpServer {
   const server = new McpServer(
     { name: info.name ?? 'scopefs', version: info.version },
     {
@@ -50,7 +50,7 @@ export function createMcpServer(scope: Pick<ScopeHandle, 'fs' | 'sync' | 'locks'
     registerHistoryTools(server, fs);
     registerSyncTools(server, scope.sync);
     registerMemoryTool(server, fs);
-    registerRecordTools(server, scope.records);
+    registerRecordTools(server, scope.records, scope.tail);
   });
   return server;
 }
