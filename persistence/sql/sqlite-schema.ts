@@ -209,6 +209,35 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         PRIMARY KEY (app, source, file)
       );`,
   },
+  {
+    version: 7,
+    sql: `
+      -- Webhook subscriptions (src/webhooks/, persistence/webhooks/): per app in a store, 'local' under a root.
+      CREATE TABLE IF NOT EXISTS scopefs_webhooks (
+        app        TEXT    NOT NULL,
+        id         TEXT    NOT NULL,
+        url        TEXT    NOT NULL,
+        events     TEXT    NOT NULL, -- a JSON array
+        path_glob  TEXT,
+        secret     TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (app, id)
+      );
+      -- The webhook outbox (local to an instance, under its root): one row per event and subscription.
+      CREATE TABLE IF NOT EXISTS scopefs_webhook_outbox (
+        id         TEXT    PRIMARY KEY, -- the delivery id: <event id>.<webhook id>
+        event_id   TEXT    NOT NULL,    -- the idempotency key receivers dedupe by
+        webhook    TEXT    NOT NULL,
+        body       TEXT    NOT NULL,    -- the JSON delivered
+        state      TEXT    NOT NULL,    -- pending | delivered | dead
+        attempts   INTEGER NOT NULL,
+        next_at    INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS scopefs_webhook_outbox_due ON scopefs_webhook_outbox (state, next_at);`,
+  },
 ];
 
 /** The version this build writes: the newest migration's. */
