@@ -196,7 +196,8 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
   return handler;
 }
 
-function reportWhenDone(req: IncomingMessage, res: ServerResponse, path: string, onRequest: (info: RequestInfo) => void): void {
+/** Calls onRequest once the response is done or its connection closed. */
+export function reportWhenDone(req: IncomingMessage, res: ServerResponse, path: string, onRequest: (info: RequestInfo) => void): void {
   const started = performance.now();
   res.once('close', () => onRequest({ method: req.method ?? 'GET', path, status: res.statusCode, ms: performance.now() - started }));
 }

@@ -50,7 +50,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+export function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -60,7 +60,8 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function closeServer(server: Server, handler: ScopeHandler): Promise<void> {
+/** Stops accepting, closes the handler (its event streams), lets requests in flight finish (bounded), then closes. */
+export async function closeServer(server: Server, handler: Pick<ScopeHandler, 'close'>): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   handler.close();
   server.closeIdleConnections();
