@@ -26,6 +26,7 @@ const BY_IDENTITY = 'WHERE app = ? AND owner = ? AND path = ?';
 
 const SQL = {
   head: 'SELECT head FROM scopefs_heads WHERE app = ?',
+  heads: 'SELECT app, head FROM scopefs_heads',
   setHead: `INSERT INTO scopefs_heads (app, head) VALUES (?, ?)
             ON CONFLICT (app) DO UPDATE SET head = excluded.head`,
   revision: `SELECT revision FROM scopefs_files ${BY_IDENTITY}`,
@@ -101,6 +102,13 @@ export class SqliteConnection {
 
   head(app: string): number {
     return this.pluck<number>('head', app) ?? 0;
+  }
+
+  /** Every app's head in one statement (apps without one are absent: their head is 0). */
+  heads(): Map<string, number> {
+    this.queryCount++;
+    const rows = this.statements.heads.all() as Array<{ app: string; head: number }>;
+    return new Map(rows.map((row) => [row.app, row.head]));
   }
 
   setHead(app: string, head: number): void {

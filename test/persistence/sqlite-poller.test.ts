@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { SqliteConnection } from '../../persistence/sql/sqlite-connection.js';
 import { runningChangePoller } from '../../persistence/stores/sqlite-poller.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import type { StoreHint } from '../../persistence/stores/types.js';
@@ -97,6 +98,26 @@ describe('the SQLite change poller is shared by the stores on one file', () => {
     await Promise.all(stores.map((store) => store.close()));
     expect(vi.getTimerCount()).toBe(timersBefore);
     expect(runningChangePoller(path, 10)).toBeUndefined();
+  });
+
+  it('reads every head in one statement when many apps are watched, and hints only the apps that moved', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const path = freshFile();
+    const [watcher] = (await openStores(path, 1, 10)) as [SqliteStore];
+    // Another process's commit: only the poll sees it (a store of this process would hint at once).
+    const other = new SqliteConnection(path, { busyTimeoutMs: 1_000 });
+    const hints = Array.from({ length: 12 }, () => [] as StoreHint[]);
+    for (const [i, got] of hints.entries()) await watcher.watch(`app-${i}`, (hint) => got.push(hint));
+    const poller = runningChangePoller(path, 10)!;
+    other.write(() => other.setHead('app-3', 5));
+    const before = poller.queryCount;
+    vi.advanceTimersByTime(10);
+    expect(poller.queryCount - before).toBe(2); // data_version, then all heads
+    await Promise.resolve(); // hints are delivered in a microtask
+    expect(hints.map((got) => got.length)).toEqual(hints.map((_, i) => (i === 3 ? 1 : 0)));
+    expect(hints[3]).toEqual([{ head: 5 }]);
+    other.close();
+    await watcher.close();
   });
 
   it('starts a fresh poller for a file after the last one stopped, and hints a watcher that subscribes again', async () => {
