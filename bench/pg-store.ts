@@ -33,7 +33,7 @@ function change(path: string, content: Uint8Array, baseRevision = 0): PushChange
 }
 
 /** B's side: pulls by cursor whenever asked, and records when each path arrived. */
-class Follower {
+export class Follower {
   private cursor = 0;
   private pulling: Promise<void> | null = null;
   private again = false;
@@ -91,12 +91,12 @@ async function propagation(url: string): Promise<BenchRow[]> {
   }
 }
 
-async function notifyLatencies(a: PostgresStore, b: PostgresStore): Promise<number[]> {
+export async function notifyLatencies(a: PostgresStore, b: PostgresStore, writes = LATENCY_WRITES): Promise<number[]> {
   const app = `latency-${randomBytes(4).toString('hex')}`;
   const follower = new Follower(b, app);
   const stop = await b.watch(app, () => follower.pull());
   const latencies: number[] = [];
-  for (let i = 0; i < LATENCY_WRITES; i++) {
+  for (let i = 0; i < writes; i++) {
     const path = `/l/${i}.txt`;
     const arrived = follower.arrival(path);
     const start = performance.now();
