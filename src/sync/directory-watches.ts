@@ -30,6 +30,8 @@ export class DirectoryWatches {
     private readonly root: string,
     private readonly onChanged: (absolutePaths: string[]) => void,
     private readonly ignored: (absolutePath: string) => boolean,
+    /** How long names are gathered: the disk watcher's defaults, or shorter for a reader that wants every append soon (the tail). */
+    private readonly timing: { quietMs: number; maxHoldMs: number } = { quietMs: QUIET_MS, maxHoldMs: MAX_HOLD_MS },
   ) {}
 
   /** Watches every directory under the root; files already there are not reported. */
@@ -101,8 +103,8 @@ export class DirectoryWatches {
     if (this.closed || this.ignored(path)) return;
     this.pending.add(path);
     clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => this.handOver(), QUIET_MS);
-    this.holdTimer ??= setTimeout(() => this.handOver(), MAX_HOLD_MS);
+    this.quietTimer = setTimeout(() => this.handOver(), this.timing.quietMs);
+    this.holdTimer ??= setTimeout(() => this.handOver(), this.timing.maxHoldMs);
   }
 
   private handOver(): void {
