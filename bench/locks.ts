@@ -12,17 +12,15 @@
  * whose locks live in the store (lock, the token check of the write, unlock:
  * three round trips), against a plain write of that scope. LOCKS_PG=0 skips it.
  */
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { FileLocks } from '../src/coordination/locks.js';
 import { startScope } from '../supervisors/scope/scopes.js';
+import { withScratchDatabase } from './pg-scratch.js';
 import { fmt, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow, type Measurement } from './lib.js';
 
 const OPS = Number(process.env.LOCKS_OPS ?? 2_000);
 const WARMUP = 200;
 const PG_OPS = Number(process.env.LOCKS_PG_OPS ?? 500);
-const ADMIN_URL = process.env.SCOPEFS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function run(): Promise<BenchRow[]> {
   return withTempDir('locks', async (dir) => {
@@ -69,7 +67,7 @@ export async function run(): Promise<BenchRow[]> {
 
 /** Uncontended lock + write + unlock with the locks in PostgreSQL, against a plain write of the same syncing scope. */
 async function throughPostgres(root: string): Promise<BenchRow[]> {
-  return withScratchDatabase(async (url) => {
+  return withScratchDatabase('locks', async (url) => {
     const scope = await startScope({ scopeKey: 'bench-locks-pg', root, debounceMs: 60_000, sync: { store: url, app: 'bench-locks' } });
     const locks = scope.locks as FileLocks;
     const path = (i: number) => `/notes/f${i % 50}.md`;
@@ -94,21 +92,6 @@ async function throughPostgres(root: string): Promise<BenchRow[]> {
       await scope.stop();
     }
   });
-}
-
-async function withScratchDatabase<T>(body: (url: string) => Promise<T>): Promise<T> {
-  const name = `scopefs_bench_locks_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await body(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
 }
 
 await runIfMain(import.meta.url, run);
