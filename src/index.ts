@@ -17,6 +17,11 @@ export type { FileLocks, LockGrant, LockInfo, LockOptions } from './coordination
 export type { AuditEntry, AuditLog, AuditQuery, AuditResult, AuditRetention } from './audit/types.js';
 export type { AuditOptions } from './audit/scope-audit.js';
 export { actingAs } from './audit/audit-fs.js';
+export type { TailOption, TailSettings, TailSourceConfig } from './tail/config.js';
+export type { ScopeRecords, ScopeTailHandle, TailReport } from './tail/scope-tail.js';
+export type { RecordsEvent, TailSourceStatus, TailStatus } from './tail/tailer.js';
+export type { TailedFileStatus } from './tail/tail-file.js';
+export type { RecordError, RecordInput, RecordQuery, RecordSearch, StoredRecord } from '../persistence/records/types.js';
 export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../supervisors/scope/scope-key.js';
 
 // The filesystem actor, its types and errors.
