@@ -9,8 +9,8 @@ import Database from 'better-sqlite3';
 import type { LockRecord } from '../../src/coordination/lock-rules.js';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { openPrivateSqlite } from '../sql/private-sqlite.js';
-import { DEFAULT_SQLITE_POLL_MS, acquireChangePoller } from '../stores/sqlite-poller.js';
 import { decideAcquire, decideRelease, decideRenew, liveOnly } from './lock-decisions.js';
+import { watchLockChanges, type LockChange } from './sqlite-lock-changes.js';
 import { checkApp, checkRequest, checkToken, checkTtl, newLockToken } from './lock-input.js';
 import type { StoreLockAnswer, StoreLockRequest, StoreLocks } from './types.js';
 
@@ -23,8 +23,6 @@ const SAVE_FENCE = `INSERT INTO scopefs_lock_fences (app, fence) VALUES (?, ?)
   ON CONFLICT (app) DO UPDATE SET fence = excluded.fence WHERE excluded.fence > scopefs_lock_fences.fence`;
 const EXTEND = 'UPDATE scopefs_locks SET expires_at = ? WHERE app = ? AND token = ?';
 const DELETE = 'DELETE FROM scopefs_locks WHERE app = ? AND token = ?';
-/** The poller's blocking busy wait, as the store's (a busy poll just waits for the next one). */
-const POLLER_BUSY_MS = 50;
 
 export class SqliteLocks implements StoreLocks {
   private readonly db: Database.Database;
@@ -85,17 +83,11 @@ export class SqliteLocks implements StoreLocks {
     return row ? (liveOnly([row], this.now())[0] ?? null) : null;
   }
 
-  /** Commits to the file, heard by the process's shared change poller of the store (no query of its own). */
-  watchChanges(listener: (change: { error?: string; reconnected?: boolean }) => void): () => void {
-    const poller = acquireChangePoller({ file: this.file, pollMs: DEFAULT_SQLITE_POLL_MS, busyTimeoutMs: POLLER_BUSY_MS });
-    const remove = poller.watchCommits(listener);
-    let stopped = false;
+  /** Changes to the app's locks, heard through the process's one watch of the file (sqlite-lock-changes.ts). */
+  watchChanges(app: string, listener: (change: LockChange) => void): () => void {
+    const remove = watchLockChanges(this.file, checkApp(app), listener);
     const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      this.watches.delete(stop);
-      remove();
-      poller.release();
+      if (this.watches.delete(stop)) remove();
     };
     this.watches.add(stop);
     return stop;

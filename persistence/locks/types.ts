@@ -33,12 +33,12 @@ export interface StoreLocks {
   /** The lock when it is live by the store's clock, else null: what a write presenting `token` must ask. */
   check(app: string, token: string): Promise<LockRecord | null>;
   /**
-   * Optional: calls `listener` after any commit that may have changed the
-   * locks (any app), with `error` while it cannot tell and `reconnected`
-   * once it can again. Returns the function that stops it. Without it, a
-   * mirror of the locks must poll live().
+   * Optional: calls `listener` after a commit that may have changed the
+   * app's locks, with `error` while it cannot tell and `reconnected` once it
+   * can again. Returns the function that stops it. Without it, a mirror of
+   * the locks must poll live().
    */
-  watchChanges?(listener: (change: { error?: string; reconnected?: boolean }) => void): () => void;
+  watchChanges?(app: string, listener: (change: { error?: string; reconnected?: boolean }) => void): () => void;
   /** Releases this handle's connection (never the store's own). */
   close(): Promise<void>;
 }

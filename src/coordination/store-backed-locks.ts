@@ -7,9 +7,9 @@
  * live (one round trip): a dead one is dropped from the table, and planning
  * then refuses the change with ESTALE.
  *
- * A store that reports its commits (StoreLocks.watchChanges: SQLite, through
+ * A store that reports lock changes (StoreLocks.watchChanges: SQLite, through
  * the process's one change poller of the file) is not polled while no lock
- * is live: a commit triggers the refresh, at most one per MAX_REFRESH_MS, so
+ * is live: a change triggers the refresh, at most one per MAX_REFRESH_MS, so
  * the mirror still lags the store by at most about that, and a thousand
  * idle scopes send no lock queries at all. While the change channel fails,
  * and for stores without one, the mirror is refreshed on the timer.
@@ -37,7 +37,7 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
     private readonly app: string,
   ) {
     try {
-      this.unwatch = store.watchChanges?.((change) => this.onStoreChange(change));
+      this.unwatch = store.watchChanges?.(app, (change) => this.onStoreChange(change));
       this.hearing = this.unwatch !== undefined;
     } catch {
       this.unwatch = undefined; // the file cannot be watched now: poll

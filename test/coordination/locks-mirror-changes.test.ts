@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { watchLockChanges } from '../../persistence/locks/sqlite-lock-changes.js';
 import { SqliteLocks } from '../../persistence/locks/sqlite-locks.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import { LockTable } from '../../src/coordination/locks.js';
@@ -45,6 +46,15 @@ describe('a lock mirror on a SQLite store', () => {
       const before = mirrors.map((m) => m.locks.liveCalls);
       // Let the old per-scope timer (1 s) fire at least twice if it were still there.
       await new Promise((resolve) => setTimeout(resolve, 2_200));
+      expect(mirrors.map((m) => m.locks.liveCalls)).toEqual(before);
+
+      // A lock of another app reaches its own watchers, not these mirrors.
+      const heard = new Promise<void>((resolve) => {
+        const stop = watchLockChanges(file, 'other-app', () => (stop(), resolve()));
+      });
+      await other.acquire('other-app', { target: '/docs', owner: 'elsewhere', ttlMs: 30_000 });
+      await heard;
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a refresh it set off would have run by now
       expect(mirrors.map((m) => m.locks.liveCalls)).toEqual(before);
 
       const answer = await other.acquire('app', { target: '/docs', owner: 'elsewhere', ttlMs: 30_000 });
