@@ -32,6 +32,14 @@ interface ServeOptions extends ScopeCliOptions {
   logLevel: LogLevel;
   logFormat?: LogFormat;
   tail: string[];
+  /** Multi-scope mode (serve-data.ts) and its options. */
+  data?: string;
+  idleMs?: number;
+  maxActive?: number;
+  ephemeralDisk?: boolean;
+  jwks?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
 }
 
 /** `scopefs serve`: the supervised scope on a root, served over HTTP (files, events, status, MCP). */
@@ -53,17 +61,28 @@ export function serveCommand(): Command {
     .option('--max-event-buffer <bytes>', 'bytes waiting to be sent, summed over every event stream; over it the slowest are closed (default 32 MiB)', parseCount)
     .option('--debounce-ms <ms>', 'how long an updated file may wait before it is written to disk (default 500)', parseCount)
     .option('--tail <glob>', 'tail JSONL files into records (repeatable): a glob in the workspace, or an absolute or ~/ one outside it (read-only); see docs/tail.md', (glob: string, globs: string[]) => [...globs, glob], [] as string[])
+    .option('--data <dir>', 'serve many scopes, each on <dir>/<encoded key>/, under /v1/scopes/<key>/ (docs/multi-scope.md)')
+    .option('--idle-ms <ms>', 'with --data: stop a scope unused for this long (default 600000)', parseCount)
+    .option('--max-active <n>', 'with --data: scopes running at once; the least recently used idle one makes room (default 1000)', parseCount)
+    .option('--ephemeral-disk', 'with --data: remove a stopped scope\'s local copy once the store has every change')
+    .option('--jwks <file>', 'with --data: accept JWTs signed by these public keys (or set SCOPEFS_JWT_SECRET for HS256)')
+    .option('--jwt-issuer <iss>', 'with --data: the iss a JWT must have')
+    .option('--jwt-audience <aud>', 'with --data: the aud a JWT must have')
     .addOption(new Option('--log-level <level>', 'least severe log lines written to stderr').choices(LOG_LEVELS).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines as JSON records or for people (default: pretty on a terminal, else json)').choices(LOG_FORMATS))
     .action((options: ServeOptions) => serve(options));
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const root = rootOf(options);
-  const output = new Output(options.json === true);
   if (!options.auth && !isLoopbackHost(options.host)) {
     throw new UsageError(`--no-auth is only allowed on loopback; ${options.host} needs a token`);
   }
+  if (options.data !== undefined) {
+    const { serveData } = await import('./serve-data.js');
+    return serveData({ ...options, data: options.data }, serveLogger(options.logLevel, options.logFormat, 'scopes'));
+  }
+  const root = rootOf(options);
+  const output = new Output(options.json === true);
   const running = await findServe(root);
   if (running) throw new Error(`a serve (pid ${running.pid}) is already running for ${root} at ${running.url}`);
   await mkdir(root, { recursive: true });
