@@ -139,7 +139,7 @@ async function measure(a: Peer, b: Peer, observer: DiskObserver, steps: Step[], 
   return series;
 }
 
-async function withScopefsPeers<T>(
+export async function withScopefsPeers<T>(
   dir: string,
   store: string,
   debounceMs: number | undefined,
