@@ -66,18 +66,28 @@ export function settingsOf(option: TailOption | undefined): TailSettings {
   return Array.isArray(option) ? { sources: option } : option;
 }
 
-/** Resolves each source; throws EINVAL naming the bad one. `fromConfigFile`: refuse sources outside the scope. */
-export function resolveSources(sources: readonly unknown[], root: string | undefined, fromConfigFile = false): ResolvedSource[] {
+/**
+ * Resolves each source; throws EINVAL naming the bad one. `fromConfigFile`: refuse sources outside the
+ * scope. With `skip`, a bad entry is handed to it and left out instead (sync-config.json's list).
+ */
+export function resolveSources(sources: readonly unknown[], root: string | undefined, fromConfigFile = false, skip?: (err: unknown) => void): ResolvedSource[] {
   const names = new Set<string>();
-  return sources.map((raw, index) => {
-    const parsed = tailSourceSchema.safeParse(raw);
-    const where = `${fromConfigFile ? 'sync-config.json ' : ''}tail[${index}]`;
-    if (!parsed.success) throw new ScopeFsError('EINVAL', `${where} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ')}`);
-    const source = resolveOne(parsed.data, root, where, fromConfigFile);
-    if (names.has(source.name)) throw new ScopeFsError('EINVAL', `${where}: another source is named ${JSON.stringify(source.name)}; give each a distinct name`);
-    names.add(source.name);
-    return source;
+  const resolved: ResolvedSource[] = [];
+  sources.forEach((raw, index) => {
+    try {
+      const where = `${fromConfigFile ? 'sync-config.json ' : ''}tail[${index}]`;
+      const parsed = tailSourceSchema.safeParse(raw);
+      if (!parsed.success) throw new ScopeFsError('EINVAL', `${where} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'entry'}: ${i.message}`).join('; ')}`);
+      const source = resolveOne(parsed.data, root, where, fromConfigFile);
+      if (names.has(source.name)) throw new ScopeFsError('EINVAL', `${where}: another source is named ${JSON.stringify(source.name)}; give each a distinct name`);
+      names.add(source.name);
+      resolved.push(source);
+    } catch (err) {
+      if (!skip) throw err;
+      skip(err);
+    }
   });
+  return resolved;
 }
 
 function resolveOne(config: TailSourceConfig, root: string | undefined, where: string, fromConfigFile: boolean): ResolvedSource {

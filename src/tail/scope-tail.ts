@@ -110,10 +110,5 @@ function configSources(root: string | undefined, errors: string[]): ResolvedSour
     errors.push('sync-config.json: tail must be a list of sources');
     return [];
   }
-  try {
-    return resolveSources(list, root, true);
-  } catch (err) {
-    errors.push(errorMessage(err));
-    return [];
-  }
+  return resolveSources(list, root, true, (err) => errors.push(errorMessage(err)));
 }
