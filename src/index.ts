@@ -23,6 +23,9 @@ export type { RecordsEvent, TailSourceStatus, TailStatus } from './tail/tailer.j
 export type { TailedFileStatus } from './tail/tail-file.js';
 export type { RecordError, RecordInput, RecordQuery, RecordSearch, StoredRecord } from '../persistence/records/types.js';
 export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../supervisors/scope/scope-key.js';
+// Many scopes under one data directory, started on demand, stopped when idle (docs/multi-scope.md).
+export { ScopePool, type ScopePoolOptions, type ScopeListing, type ScopeLease, type ScopeState, type ScopePoolEvents } from '../supervisors/scope/scope-pool.js';
+export { scopeDirName, scopeKeyOfDirName, MAX_SCOPE_DIR_NAME } from '../supervisors/scope/scope-dir.js';
 
 // The filesystem actor, its types and errors.
 export { FileSystemServer, type FileSystemServerOptions } from './fs/file-system-server.js';

@@ -11,3 +11,7 @@ export { checkGrant, describeGrant, type Grant, type GrantDecision, type GrantOp
 export { TokenStore, tokensFilePath, parseLifetime, type CreateTokenInput, type TokenInfo, type TokenMatch } from '../http/tokens-store.js';
 export { scopeForPrincipal, OWNER, type Principal } from '../http/tokens-scope.js';
 export { readinessOf, type Readiness, type ReadinessCheck } from '../http/health.js';
+// Many scopes on one server (serve --data): routes under /v1/scopes/<key>/, owner/scoped tokens and JWTs.
+export { startTenantServer, type TenantServerOptions, type TenantServerHandle } from '../http/tenant-server.js';
+export { createTenantHandler, type TenantHandler, type TenantHandlerOptions } from '../http/tenant-handler.js';
+export { tenantAuthenticator, mayUseScope, type JwtConfig, type TenantAuthConfig, type TenantCaller, type TenantAuthenticate } from '../http/tenant-auth.js';

@@ -15,7 +15,8 @@ import { RESERVED_SEGMENT } from '../../src/paths.js';
 import { DynamicSupervisor } from '../runtime/dynamic-supervisor.js';
 import { scopeDirName, scopeKeyOfDirName } from './scope-dir.js';
 import { canonicalScopeKey } from './scope-key.js';
-import { getScope, startScopeUnder, type RunningScope, type ScopeOptions } from './scopes.js';
+import { loadScopes } from '../../src/scope-api.js';
+import type { RunningScope, ScopeOptions } from './scopes.js';
 
 export interface ScopePoolOptions {
   /** Each scope's root is `<dataDir>/<scopeDirName(key)>/`. */
@@ -96,7 +97,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
     const release = dynamic.use(canonical);
     try {
       await dynamic.settled(canonical);
-      const scope = await startScopeUnder(this.dynamic, { ...this.options.scopeOptions?.(canonical), scopeKey: canonical, root });
+      const scope = await (await loadScopes()).startScopeUnder(this.dynamic, { ...this.options.scopeOptions?.(canonical), scopeKey: canonical, root });
       if (!this.announced.has(scope)) {
         this.announced.add(scope);
         this.emit('scope_started', { key: canonical, scope });
@@ -124,7 +125,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
     const running = new Set(dynamic.children().map((child) => child.id));
     const listings: ScopeListing[] = [];
     for (const key of running) {
-      const scope = await getScope(key);
+      const scope = await (await loadScopes()).getScope(key);
       const stats = await scope?.fs.stats().catch(() => undefined);
       const since = dynamic.idleSince(key);
       const state: ScopeState = this.stoppingKeys.has(key) ? 'stopping' : since === undefined ? 'active' : 'idle';
@@ -148,7 +149,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
 
   /** Flush, push, stop; with ephemeralDisk, remove the local copy when the store has everything. */
   private async stopScope(key: string): Promise<void> {
-    const scope = await getScope(key);
+    const scope = await (await loadScopes()).getScope(key);
     if (!scope) return;
     this.stoppingKeys.add(key);
     this.emit('scope_stopping', { key });
