@@ -16,6 +16,9 @@ import { openScopeHistory } from './history-target.js';
 import { StableFileSystem } from './stable-fs.js';
 import { openScopeAudit, type AuditOptions, type ScopeAudit } from '../../src/audit/scope-audit.js';
 import { openAuditStore } from './audit-store.js';
+import { openScopeWebhooks, type OpenedWebhooks } from '../../src/webhooks/scope-webhooks.js';
+import type { WebhookOptions } from '../../src/webhooks/types.js';
+import { openWebhookStore } from './webhook-store.js';
 import { openScopeLocks } from './lock-store.js';
 import { Supervisor, type ChildSpec } from '../runtime/supervisor.js';
 import { scopeTail, type ScopeRecords, type ScopeTailHandle } from '../../src/tail/scope-tail.js';
@@ -47,6 +50,8 @@ export interface ScopeOptions {
   audit?: AuditOptions;
   /** JSONL files to tail into records (docs/tail.md). */
   tail?: TailOption;
+  /** Webhooks (docs/webhooks.md): subscriptions, the outbox under `<root>/.scopefs/`, delivery limits and the URL allow-list. */
+  webhooks?: WebhookOptions;
 }
 
 /** The running pieces of one scope that its handle needs. */
@@ -58,6 +63,8 @@ export interface ScopeTree {
   sync(): SyncWorker | undefined;
   /** Who changed what, and what was refused (undefined when auditing is off). */
   audit: ScopeAudit | undefined;
+  /** Subscriptions, the outbox and its deliveries (undefined when webhooks are off). */
+  webhooks: OpenedWebhooks | undefined;
   /** Tailed records and the tail's status (docs/tail.md). */
   records: ScopeRecords;
   tail: ScopeTailHandle;
@@ -84,6 +91,10 @@ export async function startScopeTree(
   const audit = openScopeAudit(options.root, options.audit, options.audit?.enabled === false ? undefined : await openAuditStore(options.sync));
   // Subscribed before the server is attached, so no change goes unheard (audit-recorder.ts: why this is durable).
   if (audit) fs.subscribe((event) => audit.recorder.event(event));
+  // The outbox row of a change is written as its event is heard, before the change is acknowledged (scope-webhooks.ts).
+  const webhookOptions = options.webhooks;
+  const webhooks = await openScopeWebhooks(options.root, canonicalName(name), webhookOptions, webhookOptions?.enabled === false ? undefined : await openWebhookStore(options.sync));
+  if (webhooks) fs.subscribe((event) => webhooks.event(event));
   let syncWorker: SyncWorker | undefined;
   // Without a root (or an explicit state file) the sync state lives in
   // memory; it must still survive restarts of the sync actor.
@@ -96,7 +107,7 @@ export async function startScopeTree(
   try {
     tailing = scopeTail(options.tail, options.root, recordTables);
   } catch (err) {
-    await Promise.all([history.close(), audit?.close(), storeLocks?.close(), recordTables.close()].map((c) => c?.catch(() => undefined)));
+    await Promise.all([history.close(), audit?.close(), storeLocks?.close(), recordTables.close(), webhooks?.close()].map((c) => c?.catch(() => undefined)));
     throw err;
   }
   const watch = options.watch ?? (options.root !== undefined && options.sync !== undefined);
@@ -134,6 +145,7 @@ export async function startScopeTree(
     await audit?.close();
     await storeLocks?.close().catch(() => undefined);
     await recordTables.close();
+    await webhooks?.close();
     throw err;
   }
   let sideTablesClosed!: () => void;
@@ -142,10 +154,10 @@ export async function startScopeTree(
     fs.close();
     sharedState?.close();
     // History, the audit log (its last shipment) and locks close after the tree: stop() waits for them.
-    const closes = [history.close(), audit?.close(), storeLocks?.close(), recordTables.close()];
+    const closes = [history.close(), audit?.close(), storeLocks?.close(), recordTables.close(), webhooks?.close()];
     void Promise.all(closes.map((closing) => closing?.catch(() => undefined))).then(sideTablesClosed);
   });
-  return { supervisor, fs, agents, sync: () => syncWorker, audit, records: tailing.records, tail: tailing.tail, closed };
+  return { supervisor, fs, agents, sync: () => syncWorker, audit, webhooks, records: tailing.records, tail: tailing.tail, closed };
 }
 
 /**
@@ -189,4 +201,9 @@ function persistenceConfigs(options: ScopeOptions): PersistenceConfig[] {
     configs.push({ base: '/', default: true, driver: new DiskDriver({ root: options.root }) });
   }
   return configs;
+}
+
+/** The scope's key from its tree's name (`scope:user/123`). */
+function canonicalName(name: string): string {
+  return name.startsWith('scope:') ? name.slice('scope:'.length) : name;
 }
