@@ -11,11 +11,11 @@ import { hasStoreLocks, openStoreLocks } from '../../persistence/locks/open-lock
 import type { StoreLocks } from '../../persistence/locks/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
-import { acquireSharedStore, type SharedStore } from '../../persistence/stores/shared-stores.js';
 import { storeFromUrl } from '../../persistence/stores/store-schemes.js';
 import { StoreBackedLocks } from '../../src/coordination/store-backed-locks.js';
 import type { LockTable } from '../../src/coordination/locks.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
+import { SharedOnUse } from './shared-on-use.js';
 
 export async function openScopeLocks(sync: SyncOptions | undefined, table: LockTable): Promise<StoreBackedLocks | undefined> {
   if (!sync) return undefined;
@@ -30,33 +30,18 @@ export async function openScopeLocks(sync: SyncOptions | undefined, table: LockT
   return backed;
 }
 
-/** Store locks over the process's shared store for a URL (shared-stores.ts): acquired on first use, released with the locks. */
+/** Store locks over the process's shared store for a URL (shared-on-use.ts), released with the locks. */
 class OpenedOnUse implements StoreLocks {
-  private opening: Promise<{ locks: StoreLocks; shared: SharedStore }> | undefined;
+  private readonly shared: SharedOnUse<StoreLocks>;
 
-  constructor(private readonly url: string) {}
-
-  acquire: StoreLocks['acquire'] = async (...args) => (await this.opened()).acquire(...args);
-  renew: StoreLocks['renew'] = async (...args) => (await this.opened()).renew(...args);
-  release: StoreLocks['release'] = async (...args) => (await this.opened()).release(...args);
-  live: StoreLocks['live'] = async (...args) => (await this.opened()).live(...args);
-  check: StoreLocks['check'] = async (...args) => (await this.opened()).check(...args);
-
-  async close(): Promise<void> {
-    const opening = this.opening;
-    this.opening = undefined;
-    const opened = await opening?.catch(() => undefined);
-    await opened?.shared.release();
+  constructor(url: string) {
+    this.shared = new SharedOnUse(url, openStoreLocks);
   }
 
-  private async opened(): Promise<StoreLocks> {
-    this.opening ??= acquireSharedStore(this.url).then(
-      (shared) => ({ locks: openStoreLocks(shared.store), shared }),
-      (err: unknown) => {
-        this.opening = undefined;
-        throw err;
-      },
-    );
-    return (await this.opening).locks;
-  }
+  acquire: StoreLocks['acquire'] = async (...args) => (await this.shared.get()).acquire(...args);
+  renew: StoreLocks['renew'] = async (...args) => (await this.shared.get()).renew(...args);
+  release: StoreLocks['release'] = async (...args) => (await this.shared.get()).release(...args);
+  live: StoreLocks['live'] = async (...args) => (await this.shared.get()).live(...args);
+  check: StoreLocks['check'] = async (...args) => (await this.shared.get()).check(...args);
+  close = (): Promise<void> => this.shared.close();
 }

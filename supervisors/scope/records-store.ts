@@ -13,9 +13,9 @@ import { SqliteRecords, SqliteTailOffsets } from '../../persistence/records/sqli
 import type { StoreRecords, TailOffsets } from '../../persistence/records/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
-import { acquireSharedStore, type SharedStore } from '../../persistence/stores/shared-stores.js';
 import { storeFromUrl } from '../../persistence/stores/store-schemes.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
+import { SharedOnUse } from './shared-on-use.js';
 
 export interface ScopeRecordTables {
   app: string;
@@ -48,32 +48,17 @@ async function storeRecords(sync: SyncOptions | undefined): Promise<StoreRecords
   return byUrl ? new OpenedOnUse(given) : openStoreRecords(store);
 }
 
-/** Records over the process's shared store for a URL: acquired on first use (again after a failure), released on close. */
+/** Records over the process's shared store for a URL (shared-on-use.ts). */
 class OpenedOnUse implements StoreRecords {
-  private opening: Promise<{ records: StoreRecords; shared: SharedStore }> | undefined;
+  private readonly shared: SharedOnUse<StoreRecords>;
 
-  constructor(private readonly url: string) {}
-
-  upsert: StoreRecords['upsert'] = async (...args) => (await this.opened()).upsert(...args);
-  since: StoreRecords['since'] = async (...args) => (await this.opened()).since(...args);
-  search: StoreRecords['search'] = async (...args) => (await this.opened()).search(...args);
-  head: StoreRecords['head'] = async (...args) => (await this.opened()).head(...args);
-
-  async close(): Promise<void> {
-    const opening = this.opening;
-    this.opening = undefined;
-    const opened = await opening?.catch(() => undefined);
-    await opened?.shared.release();
+  constructor(url: string) {
+    this.shared = new SharedOnUse(url, openStoreRecords);
   }
 
-  private async opened(): Promise<StoreRecords> {
-    this.opening ??= acquireSharedStore(this.url).then(
-      (shared) => ({ records: openStoreRecords(shared.store), shared }),
-      (err: unknown) => {
-        this.opening = undefined;
-        throw err;
-      },
-    );
-    return (await this.opening).records;
-  }
+  upsert: StoreRecords['upsert'] = async (...args) => (await this.shared.get()).upsert(...args);
+  since: StoreRecords['since'] = async (...args) => (await this.shared.get()).since(...args);
+  search: StoreRecords['search'] = async (...args) => (await this.shared.get()).search(...args);
+  head: StoreRecords['head'] = async (...args) => (await this.shared.get()).head(...args);
+  close = (): Promise<void> => this.shared.close();
 }
