@@ -283,4 +283,6 @@ export interface ScopeHandle {
   readonly records?: import('./tail/scope-tail.js').ScopeRecords;
   /** The tail's status and on-demand backfill (docs/tail.md). */
   readonly tail?: import('./tail/scope-tail.js').ScopeTailHandle;
+  /** Webhook subscriptions, their deliveries and dead letters (docs/webhooks.md); absent when webhooks are off. */
+  readonly webhooks?: import('./webhooks/scope-webhooks.js').ScopeWebhooks;
 }

@@ -139,6 +139,7 @@ function createHandle(
     locks: tree.fs,
     records: tree.records,
     tail: tree.tail,
+    webhooks: tree.webhooks,
     supervisor: tree.supervisor,
     sync: options.sync ? createSyncHandle(tree, events) : undefined,
     agents: tree.agents,
