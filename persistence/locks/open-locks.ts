@@ -13,6 +13,7 @@ import { MemoryLocks } from './memory-locks.js';
 import { SqlLocks, lockCallSql, lockCallValues, type LockCall } from './sql-locks.js';
 import { SqliteLocks } from './sqlite-locks.js';
 import type { StoreLocks } from './types.js';
+import { storeFunctionCall } from '../sql/store-function-call.js';
 
 const memoryStoreLocks = new WeakMap<MemoryStore, MemoryLocks>();
 
@@ -33,19 +34,6 @@ export function openStoreLocks(store: SyncStore): StoreLocks {
   throw new ScopeFsError('EINVAL', `store ${store.url} has no lock support: use a memory, sqlite, postgres or supabase store`);
 }
 
-/** PostgresStore (queryRows) and SupabaseStore (callRpc), told apart by shape so neither driver is imported here. */
-interface PostgresLike { queryRows(text: string, values: readonly unknown[]): Promise<Record<string, unknown>[]> }
-interface SupabaseLike { callRpc(fn: string, args: Record<string, unknown>): Promise<unknown> }
-
 function sqlCall(store: SyncStore): LockCall | null {
-  const candidate = store as Partial<PostgresLike & SupabaseLike>;
-  if (typeof candidate.queryRows === 'function') {
-    const postgres = store as unknown as PostgresLike;
-    return async (fn, args) => (await postgres.queryRows(lockCallSql(fn), lockCallValues(fn, args)))[0]?.result ?? null;
-  }
-  if (typeof candidate.callRpc === 'function') {
-    const supabase = store as unknown as SupabaseLike;
-    return (fn, args) => supabase.callRpc(fn, args);
-  }
-  return null;
+  return storeFunctionCall(store, lockCallSql, lockCallValues);
 }
