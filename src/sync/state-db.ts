@@ -310,15 +310,20 @@ function generateInstanceId(): string {
 }
 
 function initialise(db: Database.Database): Database.Database {
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     db.close();
     throw new Error(`sync state schema ${version} is newer than this build (${SCHEMA_VERSION})`);
   }
+  // A new file is switched to WAL and given its schema without fsyncs (two
+  // per scope start, most of its cost): under NORMAL nothing is synced before
+  // the first checkpoint anyway, which syncs these pages too, and a file a
+  // power loss left unreadable is moved aside and started empty, as new.
+  db.pragma(`synchronous = ${version === 0 ? 'OFF' : 'NORMAL'}`);
+  db.pragma('journal_mode = WAL');
   // A current schema needs no write transaction: it would only cost a commit on every scope start.
   if (version < SCHEMA_VERSION) createOrUpgrade(db, version);
+  db.pragma('synchronous = NORMAL');
   // Reading one row proves the file is a usable database, not just a header.
   db.prepare('SELECT count(*) FROM paths').get();
   return db;
