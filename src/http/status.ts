@@ -15,6 +15,8 @@ export interface ScopeStatus {
   tree: ChildInfo[];
   /** JSONL tailing (docs/tail.md): per source files, offsets, lag, errors; absent without tail sources. */
   tail?: import('../tail/scope-tail.js').TailReport;
+  /** Webhooks (docs/webhooks.md): subscriptions, pending and delivered counts, the dead letters; absent without any. */
+  webhooks?: import('../webhooks/types.js').WebhookStatus;
 }
 
 /** What `GET /api/file-sync/status` answers: just enough for an app's indicator. */
@@ -30,6 +32,8 @@ export async function scopeStatus(scope: ScopeHandle): Promise<ScopeStatus> {
   const tail = scope.tail?.status();
   const status: ScopeStatus = { scope: scope.key, root: scope.root ?? null, sync, files, tree: scope.tree() };
   if (tail && (tail.sources.length > 0 || tail.configErrors.length > 0)) status.tail = tail;
+  const webhooks = scope.webhooks?.status();
+  if (webhooks && (webhooks.subscriptions > 0 || webhooks.pending + webhooks.dead.length > 0)) status.webhooks = webhooks;
   return status;
 }
 

@@ -11,6 +11,7 @@ import { historyRoutes } from './history.js';
 import { mcpRoutes } from './mcp.js';
 import { syncRoutes } from './sync.js';
 import { tailRoutes } from './tail.js';
+import { webhookRoutes } from './webhooks.js';
 
 export interface RouteTableDeps {
   /** The scope as the caller may use it (scopeForPrincipal): its grant is enforced, its actor recorded. */
@@ -37,5 +38,6 @@ export function scopeRoutes(deps: RouteTableDeps): Route[] {
     ...auditRoutes(scope),
     ...lockRoutes({ scope, actor: principal.actor, maxJsonBytes }),
     ...tailRoutes({ scope, maxJsonBytes }),
+    ...webhookRoutes({ scope, maxJsonBytes }),
   ];
 }
