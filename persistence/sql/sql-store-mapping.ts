@@ -9,7 +9,7 @@ import type { CheckedChange } from '../stores/store-input.js';
 import type { LeaseState, PushOutcome, SincePage, StoreRow } from '../stores/types.js';
 
 /** The schema version this build needs: the highest file in persistence/sql/migrations. */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** The NOTIFY channel scopefs_push sends `{"app": ..., "head": ...}` on. */
 export const NOTIFY_CHANNEL = 'scopefs';
