@@ -6,6 +6,7 @@
  * loose umask) left readable by others is tightened when it is opened.
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { RESERVED_SEGMENT } from './paths.js';
 
@@ -24,6 +25,23 @@ export function makePrivateDir(dir: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   tighten(dir, PRIVATE_DIR_MODE);
+}
+
+/** makePrivateDir without blocking the event loop (a scope's start path). */
+export async function makePrivateDirAsync(dir: string): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  try {
+    await mkdir(dir, { mode: PRIVATE_DIR_MODE });
+    return; // created with the mode: nothing to tighten
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  try {
+    if (((await stat(dir)).mode & 0o077) !== 0) await chmod(dir, PRIVATE_DIR_MODE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EPERM') throw err;
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ScopeFsError } from '../../src/errors.js';
 import { RESERVED_SEGMENT } from '../../src/paths.js';
-import { makePrivateDir } from '../../src/private-files.js';
+import { makePrivateDirAsync } from '../../src/private-files.js';
 
 const RETRY_MS = 50;
 
@@ -17,7 +17,7 @@ const RETRY_MS = 50;
  */
 export async function lockRoot(root: string, waitMs = 15_000): Promise<() => Promise<void>> {
   const file = join(root, RESERVED_SEGMENT, 'owner.lock');
-  makePrivateDir(join(root, RESERVED_SEGMENT));
+  await makePrivateDirAsync(join(root, RESERVED_SEGMENT));
   const deadline = Date.now() + waitMs;
   for (;;) {
     if (await tryCreate(file)) return () => release(file);
