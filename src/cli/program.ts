@@ -10,6 +10,7 @@ import { serveCommand } from './commands/serve.js';
 import { syncCommands } from './commands/sync.js';
 import { tokenCommand } from './commands/tokens.js';
 import { tailCommand } from './commands/tail.js';
+import { webhookCommand } from './commands/webhooks.js';
 import { reportError } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError('(run scopefs --help to list the commands)')
     .exitOverride();
-  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), eventsCommand(), tokenCommand(), auditCommand(), ...lockCommands(), tailCommand()]) {
+  for (const command of [serveCommand(), ...fileCommands(), ...historyCommands(), ...syncCommands(), migrateCommand(), mcpCommand(), eventsCommand(), tokenCommand(), auditCommand(), ...lockCommands(), tailCommand(), webhookCommand()]) {
     program.addCommand(command.exitOverride().showHelpAfterError(`(run scopefs ${command.name()} --help for its usage)`));
   }
   return program;
