@@ -43,6 +43,7 @@ export class PostgresStore extends SqlFunctionStore {
   private readonly connectionString: string;
   private readonly options: PostgresStoreOptions;
   private readonly hints = new HintListeners();
+  private readonly lockHints = new HintListeners();
   private pool: pg.Pool | null = null;
   private opening: Promise<void> | null = null;
   private listener: PgListener | null = null;
@@ -69,6 +70,7 @@ export class PostgresStore extends SqlFunctionStore {
   async close(): Promise<void> {
     await this.opening?.catch(() => undefined);
     this.hints.clear();
+    this.lockHints.clear();
     const { pool, listener } = this;
     this.pool = null;
     this.listener = null;
@@ -87,6 +89,20 @@ export class PostgresStore extends SqlFunctionStore {
     }
     const remove = this.hints.add(app, listener);
     return async () => remove();
+  }
+
+  /**
+   * Hints that the app's store locks changed (a lock taken, released or
+   * swept), on the same LISTEN connection; `error`/`reconnected` as watch().
+   */
+  async watchLocks(app: string, listener: (hint: StoreHint) => void): Promise<() => void> {
+    checkName('app', app);
+    this.requirePool('watchLocks');
+    await this.startListening();
+    if (!this.listener?.connected) {
+      throw new ScopeFsError('EIO', `postgres store ${this.url}: the LISTEN connection is down and reconnecting; try again shortly`);
+    }
+    return this.lockHints.add(app, listener);
   }
 
   protected async callFunction(fn: SqlFunctionName, args: SqlArgs): Promise<unknown> {
@@ -138,8 +154,8 @@ export class PostgresStore extends SqlFunctionStore {
         connectionString: this.connectionString,
         channel: NOTIFY_CHANNEL,
         onNotification: (payload) => this.onNotification(payload),
-        onReconnected: () => this.hints.emitAll({ reconnected: true }),
-        onLost: (err) => this.hints.emitAll({ error: `the LISTEN connection to ${this.url} was lost${err ? `: ${errorMessage(err)}` : ''}` }),
+        onReconnected: () => this.emitAll({ reconnected: true }),
+        onLost: (err) => this.emitAll({ error: `the LISTEN connection to ${this.url} was lost${err ? `: ${errorMessage(err)}` : ''}` }),
         onQuery: () => this.countQuery(),
         initialDelayMs: this.options.reconnectDelayMs,
       });
@@ -155,6 +171,11 @@ export class PostgresStore extends SqlFunctionStore {
     return this.listening;
   }
 
+  private emitAll(hint: StoreHint): void {
+    this.hints.emitAll(hint);
+    this.lockHints.emitAll(hint);
+  }
+
   private onNotification(payload: string): void {
     let hint: { app?: unknown; head?: unknown };
     try {
@@ -164,6 +185,8 @@ export class PostgresStore extends SqlFunctionStore {
       return;
     }
     if (typeof hint.app !== 'string') return;
+    // Lock changes (migration 10's trigger) go to lock mirrors only: sync has nothing new to read.
+    if ((hint as { locks?: unknown }).locks === true) return this.lockHints.emit(hint.app, {});
     this.hints.emit(hint.app, typeof hint.head === 'number' ? { head: hint.head } : {});
   }
 
