@@ -63,6 +63,7 @@ export class TailedFile {
 
   /** Reads and stores everything complete up to the file's current end. Never throws: errors are kept for status. */
   async pump(context: PumpContext): Promise<void> {
+    this.lastPumpAt = context.now();
     try {
       await this.pumpOnce(context);
       this.error = undefined;
@@ -92,6 +93,17 @@ export class TailedFile {
     await this.closeHandle();
   }
 
+  /** Identity, size and mtime at the last read. */
+  private lastSeen: string | undefined;
+
+  /** When it was last read (for closing idle handles). */
+  lastPumpAt = 0;
+
+  /** Whether the handle may be closed without losing anything: open, and read to its end (no partial line waiting). */
+  get idle(): boolean {
+    return this.handle !== undefined && this.cursor !== undefined && this.cursor.offset === this.size && this.splitter?.nextOffset === this.size;
+  }
+
   private async pumpOnce(context: PumpContext): Promise<void> {
     let onDisk: Stats;
     try {
@@ -101,6 +113,10 @@ export class TailedFile {
       await this.drainOld(context); // renamed away or deleted: what was appended before still counts
       return;
     }
+    // A closed idle file that is as it was when last read: nothing to open (the sweep's stat is the whole cost).
+    const seen = `${identityOf(onDisk)}:${onDisk.size}:${onDisk.mtimeMs}`;
+    if (!this.handle && this.cursor && seen === this.lastSeen && this.error === undefined) return;
+    this.lastSeen = seen;
     if (this.handle && this.handleId !== identityOf(onDisk)) await this.drainOld(context);
     if (!this.handle) {
       this.handle = await open(this.path, 'r');

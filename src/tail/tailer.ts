@@ -64,6 +64,13 @@ export interface TailStatus {
   backfill: BackfillProgress;
 }
 
+/**
+ * Open handles kept at most: a handle lets a replaced file be finished after a rename, but thousands of
+ * session files must not exhaust descriptors. Beyond it the least recently read idle files are closed
+ * (read to their end, so nothing is lost; the next read reopens by path).
+ */
+const MAX_OPEN_FILES = 256;
+
 /** Appends are handed over within a few ms, so lag stays low under a steady stream (the disk watcher holds up to 200 ms). */
 const WATCH_TIMING = { quietMs: 2, maxHoldMs: 10 };
 
@@ -171,6 +178,14 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
         if (source) await this.track(source, path).pump(this.context);
       }
     }
+    await this.closeIdle();
+  }
+
+  private async closeIdle(): Promise<void> {
+    const idle = [...this.files.values()].filter((file) => file.idle);
+    if (idle.length <= MAX_OPEN_FILES) return;
+    idle.sort((a, b) => a.lastPumpAt - b.lastPumpAt);
+    for (const file of idle.slice(0, idle.length - MAX_OPEN_FILES)) await file.close();
   }
 
   private async sweep(): Promise<void> {
@@ -178,6 +193,7 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
     try {
       for (const { watches } of this.watches) if (watches.size === 0) await watches.start();
       for (const file of this.files.values()) await file.pump(this.context);
+      await this.closeIdle();
     } finally {
       this.scheduleSweep();
     }
@@ -206,7 +222,9 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
       this.pending.delete(entry.path);
       await this.track(entry.source, entry.path).pump(this.context);
       this.progress.done++;
+      if (this.progress.done % 64 === 0) await this.closeIdle();
     }
+    await this.closeIdle();
     this.progress.running = false;
     return chosen.length;
   }

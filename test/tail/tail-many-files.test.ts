@@ -1,0 +1,31 @@
+/** Many files: idle ones are closed past the open-handle bound, and a closed file appended to is read again. */
+import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { MemoryRecords, MemoryTailOffsets } from '../../persistence/records/memory-records.js';
+import { resolveSources } from '../../src/tail/config.js';
+import { Tailer } from '../../src/tail/tailer.js';
+import { waitFor } from '../helpers/postgres.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'scopefs-tail-many-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+it.skipIf(process.platform !== 'linux')('tails 400 files with a bounded number of open handles', async () => {
+  for (let i = 0; i < 400; i++) writeFileSync(join(dir, `s${i}.jsonl`), `{"file":${i}}\n`);
+  const before = openFds();
+  const records = new MemoryRecords();
+  const tailer = await Tailer.start({ app: 'many', records, offsets: new MemoryTailOffsets(), sources: resolveSources([{ glob: `${dir}/*.jsonl` }], undefined), rescanMs: 100, backfillFiles: 1000 });
+  try {
+    await waitFor(async () => (await records.head('many')) === 400, 15_000, '400 records');
+    expect(openFds() - before).toBeLessThan(300);
+    appendFileSync(join(dir, 's0.jsonl'), '{"file":0,"again":true}\n'); // s0 was read first: its handle is closed by now
+    await waitFor(async () => (await records.head('many')) === 401, 15_000, 'the appended line');
+    expect((await records.since('many', 400))[0]).toMatchObject({ file: join(dir, 's0.jsonl'), line: 2, json: { file: 0, again: true } });
+  } finally {
+    await tailer.actor.stop('shutdown', 5_000);
+  }
+});
