@@ -27,6 +27,13 @@ function checkCount(kind: string, value: unknown, min: number): asserts value is
   }
 }
 
+/** Checks a list of content hashes (contents()); returns it. */
+export function checkHashes(hashes: readonly string[]): readonly string[] {
+  if (!Array.isArray(hashes)) throw invalid('history contents needs an array of hashes');
+  for (const hash of hashes) checkText('hash', hash);
+  return hashes;
+}
+
 /** Checks a version to record; the hash must be the sha256 of the content (null for a deletion). */
 export function checkNewVersion(version: NewVersion): void {
   checkText('path', version?.path);

@@ -35,6 +35,7 @@ export function lazyHistory(open: () => Promise<OpenedHistory>): HistoryStore {
     versions: forward('versions'),
     version: forward('version'),
     content: forward('content'),
+    contents: forward('contents'),
     deleted: forward('deleted'),
     saveCheckpoint: forward('saveCheckpoint'),
     checkpoint: forward('checkpoint'),

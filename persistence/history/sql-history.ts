@@ -56,6 +56,13 @@ export class SqlHistory implements HistoryStore {
     return typeof raw === 'string' ? Buffer.from(raw, 'base64') : null;
   }
 
+  /** One call per hash, all at once (no SQL function reads several; a pool runs them side by side). */
+  async contents(scope: string, hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const unique = [...new Set(input.checkHashes(hashes))];
+    const found = await Promise.all(unique.map((hash) => this.content(scope, hash)));
+    return new Map(unique.flatMap((hash, i) => (found[i] ? [[hash, found[i]] as const] : [])));
+  }
+
   async deleted(scope: string, prefix = '/', limit = input.DEFAULT_VERSIONS_LIMIT): Promise<HistoryVersion[]> {
     input.checkText('scope', scope);
     const args = { p_scope: scope, p_prefix: normalizePrefix(prefix), p_limit: input.checkLimit('deleted limit', limit) };

@@ -28,7 +28,9 @@ export const HISTORY_SQL = {
             ORDER BY p.latest DESC LIMIT @limit`,
   hasContent: 'SELECT 1 AS found FROM scopefs_history_contents WHERE scope = ? AND hash = ?',
   content: 'SELECT content FROM scopefs_history_contents WHERE scope = ? AND hash = ?',
-  insertContent: 'INSERT INTO scopefs_history_contents (scope, hash, size, content) VALUES (?, ?, ?, ?)',
+  /** ?2: a JSON array of hashes (one statement for a chunk of a restore). */
+  contents: 'SELECT hash, content FROM scopefs_history_contents WHERE scope = ? AND hash IN (SELECT value FROM json_each(?))',
+  insertContent: 'INSERT OR IGNORE INTO scopefs_history_contents (scope, hash, size, content) VALUES (?, ?, ?, ?)',
   /** Deletes a content no version and no manifest entry names; returns its size. */
   dropUnreferencedContent: `DELETE FROM scopefs_history_contents AS c WHERE c.scope = @scope AND c.hash = @hash
     AND NOT EXISTS (SELECT 1 FROM scopefs_history_versions v WHERE v.scope = c.scope AND v.hash = c.hash)

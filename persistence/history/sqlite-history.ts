@@ -84,6 +84,14 @@ export class SqliteHistory implements HistoryStore {
     return this.read('content', () => this.get<{ content: Buffer }>('content', scope, hash)?.content ?? null);
   }
 
+  async contents(scope: string, hashes: readonly string[]): Promise<Map<string, Uint8Array>> {
+    input.checkText('scope', scope);
+    const list = JSON.stringify([...new Set(input.checkHashes(hashes))]);
+    return this.read('contents', () =>
+      new Map(this.all<{ hash: string; content: Buffer }>('contents', scope, list).map((row) => [row.hash, row.content])),
+    );
+  }
+
   async deleted(scope: string, prefix = '/', limit = input.DEFAULT_VERSIONS_LIMIT): Promise<HistoryVersion[]> {
     input.checkText('scope', scope);
     const checkedPrefix = normalizePrefix(prefix);
@@ -191,9 +199,8 @@ export class SqliteHistory implements HistoryStore {
   }
 
   private storeContent(scope: string, head: Head, hash: string, content: Uint8Array): void {
-    if (this.get('hasContent', scope, hash)) return;
-    this.run('insertContent', scope, hash, content.byteLength, asBuffer(content));
-    head.bytes += content.byteLength;
+    // One statement, not a lookup and an insert: most writes bring new content.
+    if (this.run('insertContent', scope, hash, content.byteLength, asBuffer(content)).changes > 0) head.bytes += content.byteLength;
   }
 
   private applyManifestDiff(scope: string, prefix: string, seq: number, head: Head, files: NewCheckpoint['files']): void {
@@ -239,8 +246,8 @@ export class SqliteHistory implements HistoryStore {
     return this.statements[name].all(...args) as T[];
   }
 
-  private run(name: HistoryStatement, ...args: unknown[]): void {
-    this.statements[name].run(...args);
+  private run(name: HistoryStatement, ...args: unknown[]): Database.RunResult {
+    return this.statements[name].run(...args);
   }
 
   private read<T>(operation: string, work: () => T): T {

@@ -138,6 +138,8 @@ export interface HistoryStore {
   version(scope: string, path: string, revision: number): Promise<HistoryVersion | null>;
   /** The content of a hash recorded in this scope, or null. */
   content(scope: string, hash: string): Promise<Uint8Array | null>;
+  /** The contents of several hashes in one read: the hashes found, each once (a restore reads a chunk per call). */
+  contents(scope: string, hashes: readonly string[]): Promise<Map<string, Uint8Array>>;
   /** The latest versions (deletions) of paths under `prefix` whose latest version is a deletion, newest first. */
   deleted(scope: string, prefix: string, limit?: number): Promise<HistoryVersion[]>;
   /**

@@ -120,8 +120,8 @@ export class ScopeHistory implements FileHistoryApi {
     const files = [...plan.write, ...plan.create];
     for (let i = 0; i < files.length; i += RESTORE_CHUNK) {
       const chunk = files.slice(i, i + RESTORE_CHUNK);
-      const contents = await Promise.all(chunk.map((file) => this.contentOf(file.path, file.hash)));
-      await Promise.all(chunk.map((file, j) => this.host.writeFile(file.path, contents[j]!, change)));
+      const contents = await this.contentsOf(chunk);
+      await Promise.all(chunk.map((file) => this.host.writeFile(file.path, contents.get(file.hash)!, change)));
     }
     return result;
   }
@@ -149,11 +149,16 @@ export class ScopeHistory implements FileHistoryApi {
 
   private async contentOf(path: string, hash: string, revision?: number): Promise<Uint8Array> {
     const content = await this.recorder.store.content(this.recorder.scope, hash);
-    if (!content) {
-      const which = revision === undefined ? `version ${hash.slice(0, 12)}` : `revision ${revision}`;
-      throw new ScopeFsError('ENOENT', `the content of ${which} of ${path} is no longer in the history (pruned)`, { path });
-    }
+    if (!content) throw pruned(path, revision === undefined ? `version ${hash.slice(0, 12)}` : `revision ${revision}`);
     return content;
+  }
+
+  /** The contents of a chunk of manifest files in one read; ENOENT naming the first whose content was pruned. */
+  private async contentsOf(files: readonly CheckpointFile[]): Promise<Map<string, Uint8Array>> {
+    const contents = await this.recorder.store.contents(this.recorder.scope, files.map((file) => file.hash));
+    const missing = files.find((file) => !contents.has(file.hash));
+    if (missing) throw pruned(missing.path, `version ${missing.hash.slice(0, 12)}`);
+    return contents;
   }
 
   private async checkpointNamed(name: string) {
@@ -186,6 +191,10 @@ async function readIfPresent(host: HistoryHost, path: string): Promise<FileEntry
     if (err instanceof ScopeFsError && err.code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+function pruned(path: string, which: string): ScopeFsError {
+  return new ScopeFsError('ENOENT', `the content of ${which} of ${path} is no longer in the history (pruned)`, { path });
 }
 
 function writeOptions(options: { ifRevision?: number; actor?: string }): WriteOptions {

@@ -4,7 +4,15 @@
  * operation), and one batch at a time is recorded, gathering what arrives
  * within BATCH_WINDOW_MS into one transaction.
  * A failed batch stays queued, in order, and is retried with backoff, so a
- * database that is briefly down loses no version. Recording is idempotent
+ * database that is briefly down loses no version.
+ *
+ * Pacing: a round records what was queued when it began, then the next
+ * round gathers for another window, so a writer that outpaces the history
+ * gives it a bounded share of the event loop instead of all of it. Reads of
+ * history (drain) skip the wait. While more than COALESCE_ABOVE versions
+ * wait, a path's newer version by the same writer replaces its queued one
+ * (the queue stays bounded by the paths being written, and a burst of
+ * rewrites of one file keeps its newest); below that, every version is kept. Recording is idempotent
  * (the store skips a version equal to its path's latest), so a batch that
  * was written before a crash and replayed from the journal costs nothing.
  */
@@ -32,10 +40,18 @@ export interface HistoryTarget {
  * (the fairness budget of supervisors/runtime/turn-budget.ts, for history).
  */
 const MAX_BATCH = 16;
+/** Queued versions beyond which a path's newer version (same writer) replaces its older queued one. */
+export const COALESCE_ABOVE = 64;
 /** Rows one prune step may remove: pruning keeps pace with recording without ever stalling it. */
 export const PRUNE_ROWS_PER_BATCH = 500;
 /** How long versions gather before a batch is recorded. */
 const BATCH_WINDOW_MS = 25;
+/**
+ * After a round that kept the loop busy for B ms, the next waits at least
+ * B * this: while writes outpace the history, recording takes at most about
+ * 1 / (1 + this) of the event loop (a fifth), and coalescing bounds the queue.
+ */
+const IDLE_PER_BUSY = 4;
 const RETRY_MIN_MS = 50;
 /** How long closing waits for a history store that does not answer. */
 const CLOSE_WAIT_MS = 5_000;
@@ -43,7 +59,14 @@ const RETRY_MAX_MS = 5_000;
 
 export class HistoryRecorder {
   private pending: NewVersion[] = [];
+  /** The last queued (not yet taken) version of each path, for coalescing. */
+  private readonly queued = new Map<string, NewVersion>();
   private running: Promise<void> | undefined;
+  /** Ends the current gathering wait early (a reader is waiting). */
+  private hurry: (() => void) | undefined;
+  private readers = 0;
+  /** Milliseconds the last round spent in the store (recording and pruning). */
+  private busyMs = 0;
   private retryMs = RETRY_MIN_MS;
   private closed = false;
 
@@ -61,13 +84,27 @@ export class HistoryRecorder {
   note(version: NewVersion): void {
     if (this.closed) return;
     if (this.target.instance !== undefined && version.instance === undefined) version.instance = this.target.instance;
-    this.pending.push(version);
+    const older = this.pending.length > COALESCE_ABOVE ? this.queued.get(version.path) : undefined;
+    if (older && sameWriter(older, version)) {
+      Object.assign(older, { content: version.content, hash: version.hash, at: version.at });
+    } else {
+      this.pending.push(version);
+      this.queued.set(version.path, version);
+    }
     if (!this.running) this.running = this.run();
   }
 
   /** Resolves once every version noted so far is recorded (retrying while the store fails). */
   async drain(): Promise<void> {
-    while (this.running) await this.running;
+    this.readers++;
+    try {
+      while (this.running) {
+        this.hurry?.();
+        await this.running;
+      }
+    } finally {
+      this.readers--;
+    }
   }
 
   /**
@@ -84,6 +121,7 @@ export class HistoryRecorder {
     if (gaveUp) {
       this.target.onError?.(`history: ${this.pending.length} version(s) not recorded at shutdown (the history store did not answer)`);
       this.pending = [];
+      this.queued.clear();
     }
   }
 
@@ -99,25 +137,58 @@ export class HistoryRecorder {
   }
 
   private async run(): Promise<void> {
-    // Gather a window's versions into one transaction: a store commit (an fsync) per write would cost more than the write.
-    await new Promise<void>((resolve) => setTimeout(resolve, BATCH_WINDOW_MS));
     try {
       while (this.pending.length > 0 && !this.closed) {
-        const batch = this.pending.slice(0, MAX_BATCH);
-        try {
-          await this.target.store.record(this.target.scope, batch);
-          this.pending.splice(0, batch.length);
-          this.retryMs = RETRY_MIN_MS;
-          await this.pruneStep();
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        } catch (err) {
-          this.target.onError?.(`recording history failed (retrying): ${errorMessage(err)}`);
-          await new Promise<void>((resolve) => setTimeout(resolve, this.retryMs));
-          this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
-        }
+        await this.gather();
+        await this.recordRound(this.pending.length);
       }
     } finally {
       this.running = undefined;
     }
   }
+
+  /** Waits a window (a store commit, an fsync, per write would cost more than the write), unless a reader waits. */
+  private async gather(): Promise<void> {
+    if (this.readers > 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(BATCH_WINDOW_MS, this.busyMs * IDLE_PER_BUSY));
+      this.hurry = () => (clearTimeout(timer), resolve());
+    });
+    this.hurry = undefined;
+  }
+
+  /** Records `count` queued versions (more when a reader waits), MAX_BATCH per store call, a loop turn between calls. */
+  private async recordRound(count: number): Promise<void> {
+    let left = count;
+    this.busyMs = 0;
+    while (this.pending.length > 0 && !this.closed && (left > 0 || this.readers > 0)) {
+      const batch = this.take();
+      try {
+        const started = performance.now();
+        await this.target.store.record(this.target.scope, batch);
+        left -= batch.length;
+        this.retryMs = RETRY_MIN_MS;
+        await this.pruneStep();
+        this.busyMs += performance.now() - started;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      } catch (err) {
+        this.pending.unshift(...batch);
+        this.target.onError?.(`recording history failed (retrying): ${errorMessage(err)}`);
+        await new Promise<void>((resolve) => setTimeout(resolve, this.retryMs));
+        this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  /** The next batch, out of the queue: a version being recorded is never coalesced into. */
+  private take(): NewVersion[] {
+    const batch = this.pending.splice(0, MAX_BATCH);
+    for (const version of batch) if (this.queued.get(version.path) === version) this.queued.delete(version.path);
+    return batch;
+  }
+}
+
+/** Whether two versions of a path come from the same writer (so the older may give way to the newer). */
+function sameWriter(a: NewVersion, b: NewVersion): boolean {
+  return a.origin === b.origin && a.actor === b.actor && a.instance === b.instance;
 }

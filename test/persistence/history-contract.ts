@@ -79,6 +79,17 @@ export function describeHistoryContract(
         expect(await history.content(scope, sha256('never'))).toBeNull();
       });
 
+      it('reads several contents in one call: each found hash once, unknown ones left out, another scope\'s never', async () => {
+        const scope = freshScope();
+        await history.record(scope, [version('/a.md', 'one'), version('/b.md', 'two'), version('/c.md', 'one')]);
+        await history.record(freshScope(), [version('/x.md', 'elsewhere')]);
+        const found = await history.contents(scope, [sha256('one'), sha256('two'), sha256('one'), sha256('never'), sha256('elsewhere')]);
+        expect([...found.keys()].sort()).toEqual([sha256('one'), sha256('two')].sort());
+        expect(text(found.get(sha256('two'))!)).toBe('two');
+        expect((await history.contents(scope, [])).size).toBe(0);
+        await expect(history.contents(scope, [''])).rejects.toMatchObject({ code: 'EINVAL' });
+      });
+
       it('is idempotent: the same content or a repeated deletion records nothing, so a replay adds no version', async () => {
         const scope = freshScope();
         await history.record(scope, [version('/a.md', 'x'), version('/a.md', null)]);
