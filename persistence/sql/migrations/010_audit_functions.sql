@@ -96,6 +96,7 @@ CREATE TRIGGER locks_changed AFTER INSERT OR DELETE ON scopefs.locks
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+    GRANT ALL ON scopefs.audit TO service_role;
     GRANT EXECUTE ON FUNCTION
       public.scopefs_audit_append(text, jsonb), public.scopefs_audit_query(text, text, bigint, text, text, integer),
       public.scopefs_audit_prune(text, integer, bigint)
