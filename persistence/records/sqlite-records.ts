@@ -25,10 +25,13 @@ function open(file: string, label: string): Database.Database {
 }
 
 export class SqliteRecords implements StoreRecords {
-  private readonly db: Database.Database;
+  private opened: Database.Database | undefined;
 
-  constructor(readonly file: string) {
-    this.db = open(file, 'records');
+  constructor(readonly file: string) {}
+
+  /** Opened on first use: a scope that neither tails nor reads records opens (and creates) no file for them. */
+  private get db(): Database.Database {
+    return (this.opened ??= open(this.file, 'records'));
   }
 
   async upsert(app: string, records: readonly RecordInput[]): Promise<{ inserted: number; head: number }> {
@@ -73,7 +76,7 @@ export class SqliteRecords implements StoreRecords {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    this.opened?.close();
   }
 
   private guard<T>(fn: () => T): T {
