@@ -21,6 +21,9 @@ export type { TailOption, TailSettings, TailSourceConfig } from './tail/config.j
 export type { ScopeRecords, ScopeTailHandle, TailReport } from './tail/scope-tail.js';
 export type { RecordsEvent, TailSourceStatus, TailStatus } from './tail/tailer.js';
 export type { TailedFileStatus } from './tail/tail-file.js';
+export type { DeliveryInfo, RetryOptions, WebhookAdded, WebhookInfo, WebhookInput, WebhookOptions, WebhookStatus } from './webhooks/types.js';
+export type { ScopeWebhooks } from './webhooks/scope-webhooks.js';
+export { signPayload, verifyPayload } from './webhooks/signature.js';
 export type { RecordError, RecordInput, RecordQuery, RecordSearch, StoredRecord } from '../persistence/records/types.js';
 export { canonicalScopeKey, ScopeRegistry, ScopeRegistry as Registry } from '../supervisors/scope/scope-key.js';
 // Many scopes under one data directory, started on demand, stopped when idle (docs/multi-scope.md).
