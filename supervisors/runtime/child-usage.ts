@@ -8,11 +8,14 @@ export class ChildUsage {
 
   private readonly users = new Map<string, number>();
   private readonly lastUsed = new Map<string, number>();
+  /** Order of last use (a clock can tie): what least-recently-used compares. */
+  private readonly lastSeq = new Map<string, number>();
+  private seq = 0;
 
   /** One more use of `id` (a request in flight); call the returned function once when it ends. */
   use(id: string): () => void {
     this.users.set(id, (this.users.get(id) ?? 0) + 1);
-    this.lastUsed.set(id, this.now());
+    this.touch(id);
     let released = false;
     return () => {
       if (released) return;
@@ -20,8 +23,13 @@ export class ChildUsage {
       const left = (this.users.get(id) ?? 1) - 1;
       if (left > 0) this.users.set(id, left);
       else this.users.delete(id);
-      this.lastUsed.set(id, this.now());
+      this.touch(id);
     };
+  }
+
+  private touch(id: string): void {
+    this.lastUsed.set(id, this.now());
+    this.lastSeq.set(id, ++this.seq);
   }
 
   inUse(id: string): boolean {
@@ -45,12 +53,13 @@ export class ChildUsage {
   /** Among `running`, the idle one used least recently (the first to evict), if any. */
   leastRecentlyUsed(running: readonly string[]): string | undefined {
     let best: string | undefined;
-    let bestAt = Infinity;
+    let bestSeq = Infinity;
     for (const id of running) {
-      const since = this.idleSince(id) ?? (this.inUse(id) ? undefined : -Infinity);
-      if (since !== undefined && since < bestAt) {
+      if (this.inUse(id)) continue;
+      const since = this.lastSeq.get(id) ?? -Infinity; // never used: first to go
+      if (since < bestSeq) {
         best = id;
-        bestAt = since;
+        bestSeq = since;
       }
     }
     return best;
@@ -58,6 +67,8 @@ export class ChildUsage {
 
   /** Forgets a stopped child. */
   forget(id: string): void {
-    if (!this.users.has(id)) this.lastUsed.delete(id);
+    if (this.users.has(id)) return;
+    this.lastUsed.delete(id);
+    this.lastSeq.delete(id);
   }
 }
