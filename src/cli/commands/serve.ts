@@ -9,6 +9,7 @@ import { findServe, removeServeInfo, tokenFilePath, writeServeInfo, type ServeIn
 import { addScopeOptions, parseCount, parsePort, rootOf, UsageError, type ScopeCliOptions } from '../options.js';
 import { Output, columns } from '../output.js';
 import { showSyncProgress, wantsProgress } from '../progress.js';
+import { followStartBackfill } from '../tail-progress.js';
 import { nextSignal } from '../signals.js';
 import { redactSecrets } from '../../redact.js';
 import { givenStoreUrl } from '../store-source.js';
@@ -91,8 +92,10 @@ async function serve(options: ServeOptions): Promise<void> {
   const { scope, http, info, detachLog } = await startServing(options, root, log);
   announce(output, info, http, options);
   const progress = wantsProgress(options.json) ? followInitialSync(scope) : undefined;
+  const tailProgress = wantsProgress(options.json) ? followStartBackfill(scope, progress?.done) : undefined;
   const signal = await nextSignal();
   progress?.stop();
+  tailProgress?.stop();
   output.note(`${signal}: stopping (flushing every pending write)`);
   log.info({ event: 'scope_stopping', signal }, `${signal}: stopping the scope (flushing every pending write)`);
   await http.close();
@@ -190,7 +193,7 @@ function announce(output: Output, info: ServeInfo, http: HttpServerHandle, optio
 }
 
 /** The initial sync's progress bar; it stops itself once sync is idle. */
-function followInitialSync(scope: RunningScope): { stop(): void } | undefined {
+function followInitialSync(scope: RunningScope): { stop(): void; done: Promise<void> } | undefined {
   if (!scope.sync) return undefined;
   const bar = showSyncProgress(scope.sync);
   let stopped = false;
@@ -198,6 +201,6 @@ function followInitialSync(scope: RunningScope): { stop(): void } | undefined {
     if (!stopped) bar.stop();
     stopped = true;
   };
-  scope.sync.idle({ timeoutMs: 10 * 60_000 }).then(stop, stop);
-  return { stop };
+  const done = scope.sync.idle({ timeoutMs: 10 * 60_000 }).then(stop, stop);
+  return { stop, done };
 }
