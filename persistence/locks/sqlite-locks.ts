@@ -10,7 +10,8 @@ import type { LockRecord } from '../../src/coordination/lock-rules.js';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { decideAcquire, decideRelease, decideRenew, liveOnly } from './lock-decisions.js';
-import { watchLockChanges, type LockChange } from './sqlite-lock-changes.js';
+import type { LockChange } from './lock-signatures.js';
+import { watchLockChanges } from './sqlite-lock-changes.js';
 import { checkApp, checkRequest, checkToken, checkTtl, newLockToken } from './lock-input.js';
 import type { StoreLockAnswer, StoreLockRequest, StoreLocks } from './types.js';
 

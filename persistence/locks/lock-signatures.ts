@@ -1,0 +1,84 @@
+/**
+ * Which apps' locks changed, told to per-app listeners: the part the SQLite
+ * watch (sqlite-lock-changes.ts, on commits) and the polled one for
+ * PostgreSQL (polled-lock-changes.ts, one query a second per store) share.
+ * A signature per app (live rows, highest fence) moves on every new lock (its
+ * fence is above every earlier one of the app) and every release or sweep (the
+ * count drops); a renewal does not, which is fine: a mirror holding a lock
+ * refreshes on its own timer while the lock lives. Failures are passed on as
+ * `error` (mirrors then poll), the first read that works again as `reconnected`.
+ */
+import { errorMessage } from '../../src/errors.js';
+
+export interface LockChange {
+  error?: string;
+  reconnected?: boolean;
+}
+export type LockChangeListener = (change: LockChange) => void;
+
+/** Rows of `SELECT app, count(*) AS n, max(fence) AS f FROM <locks> GROUP BY app`. */
+export type SignatureRows = ReadonlyArray<{ app: unknown; n: unknown; f: unknown }>;
+
+export class LockSignatures {
+  private readonly byApp = new Map<string, Set<LockChangeListener>>();
+  private signatures = new Map<string, string>();
+  private failing = false;
+
+  constructor(private readonly onEmpty: () => void) {}
+
+  get isEmpty(): boolean {
+    return this.byApp.size === 0;
+  }
+
+  add(app: string, listener: LockChangeListener): () => void {
+    let listeners = this.byApp.get(app);
+    if (!listeners) this.byApp.set(app, (listeners = new Set()));
+    const entry: LockChangeListener = (change) => listener(change);
+    listeners.add(entry);
+    return () => {
+      if (!listeners.delete(entry)) return;
+      if (listeners.size === 0 && this.byApp.get(app) === listeners) this.byApp.delete(app);
+      if (this.byApp.size === 0) this.onEmpty();
+    };
+  }
+
+  /** The first read: the baseline later reads are compared with. */
+  start(rows: SignatureRows): void {
+    this.signatures = signaturesOf(rows);
+  }
+
+  /** A fresh read: tells the apps whose signature moved (or everyone, `reconnected`, after failures). */
+  update(rows: SignatureRows, reconnected = false): void {
+    const previous = this.signatures;
+    this.signatures = signaturesOf(rows);
+    if (this.failing || reconnected) {
+      this.failing = false;
+      return this.tellAll({ reconnected: true });
+    }
+    for (const [app, listeners] of this.byApp) if (this.signatures.get(app) !== previous.get(app)) tell(listeners, {});
+  }
+
+  failed(error: string): void {
+    if (this.failing) return;
+    this.failing = true;
+    this.tellAll({ error });
+  }
+
+  private tellAll(change: LockChange): void {
+    for (const listeners of this.byApp.values()) tell(listeners, change);
+  }
+}
+
+function signaturesOf(rows: SignatureRows): Map<string, string> {
+  return new Map(rows.map((row) => [String(row.app), `${String(row.n)}:${String(row.f)}`]));
+}
+
+function tell(listeners: Set<LockChangeListener>, change: LockChange): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(change);
+    } catch (err) {
+      process.emitWarning(`scopefs: a lock change listener threw: ${errorMessage(err)}`);
+    }
+  }
+}
