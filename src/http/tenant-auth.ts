@@ -41,9 +41,15 @@ export interface TenantCaller {
   principal: Principal;
   scopes: 'all' | ReadonlySet<string>;
   token?: TokenInfo;
+  /** When its credential expires (ms since the epoch): a JWT's `exp`. */
+  expiresAt?: number;
 }
 
-export type TenantAuthenticate = (req: IncomingMessage) => Promise<TenantCaller>;
+export interface TenantAuthenticate {
+  (req: IncomingMessage): Promise<TenantCaller>;
+  /** Whether a named token matched earlier is still there and unexpired (to end a revoked caller's streams). */
+  stillValid(token: TokenInfo): Promise<boolean>;
+}
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -53,7 +59,7 @@ export function tenantAuthenticator(config: TenantAuthConfig): TenantAuthenticat
   const tokensFile = auth.mode === 'token' ? auth.tokensFile : null;
   const tokens = tokensFile ? new TokenStore(tokensFile) : undefined;
   const verify = config.jwt ? jwtVerifier(config.jwt) : undefined;
-  return async (req) => {
+  const authenticate = async (req: IncomingMessage): Promise<TenantCaller> => {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     if (verify && bearer !== undefined && JWT_SHAPE.test(bearer)) return verify(bearer);
     const { principal, token } = await authenticateBearer(req, auth, tokens);
@@ -63,6 +69,7 @@ export function tenantAuthenticator(config: TenantAuthConfig): TenantAuthenticat
     }
     return { principal, scopes: new Set(token.scopes), token };
   };
+  return Object.assign(authenticate, { stillValid: async (token: TokenInfo) => (tokens ? tokens.stillValid(token) : false) });
 }
 
 /** Whether the caller may use the scope (a canonical key). */
@@ -136,6 +143,7 @@ function callerOfClaims(claims: JWTPayload): TenantCaller {
       grant: { holder: `JWT of "${sub}"`, read: prefixes('read'), write: prefixes('write'), delete: flag('delete'), move: flag('move') },
     },
     scopes: keys,
+    expiresAt: claims.exp! * 1000,
   };
 }
 

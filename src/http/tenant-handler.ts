@@ -20,7 +20,8 @@ import { HEALTHZ_PATH, sendHealthy } from './health.js';
 import { checkSameOrigin } from './origin.js';
 import { HttpError, describeError, sendError, sendJson } from './responses.js';
 import { splitTarget } from './router.js';
-import { mayUseScope, type TenantAuthenticate } from './tenant-auth.js';
+import { DEFAULT_HEARTBEAT_MS } from './defaults.js';
+import { mayUseScope, type TenantAuthenticate, type TenantCaller } from './tenant-auth.js';
 import type { Principal } from './tokens-scope.js';
 
 export const SCOPES_PATH = '/v1/scopes';
@@ -48,6 +49,7 @@ export function createTenantHandler(options: TenantHandlerOptions): TenantHandle
     handlers.delete(key);
   };
   pool.on('scope_stopping', dropHandler);
+  const revocations = watchCredentials(authenticate, handlers, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
 
   const handlerFor = (key: string, scope: RunningScope): ScopeHandler => {
     const current = handlers.get(key);
@@ -67,6 +69,7 @@ export function createTenantHandler(options: TenantHandlerOptions): TenantHandle
       if (options.listenHost !== undefined) checkHost(req, options.listenHost);
       checkSameOrigin(req);
       const caller = await authenticate(req);
+      revocations.saw(caller);
       if (rawPath === SCOPES_PATH || rawPath === `${SCOPES_PATH}/`) {
         if (req.method !== 'GET') throw new HttpError(405, 'EMETHOD', `${req.method} is not allowed here`, { allow: 'GET' });
         const scopes = (await pool.listScopes()).filter((scope) => mayUseScope(caller, scope.key));
@@ -90,6 +93,7 @@ export function createTenantHandler(options: TenantHandlerOptions): TenantHandle
 
   const handler = ((req, res) => void serve(req, res)) as TenantHandler;
   handler.close = () => {
+    revocations.close();
     pool.off('scope_stopping', dropHandler);
     for (const { handler: scoped } of handlers.values()) scoped.close();
     handlers.clear();
@@ -112,4 +116,42 @@ export function scopeTarget(rawPath: string): { key: string; rest: string } {
     throw new ScopeFsError('EINVAL', `the scope segment ${JSON.stringify(segment)} is not valid percent-encoding`);
   }
   return { key: canonicalScopeKey(decoded), rest: end < 0 ? '/' : rawPath.slice(end) };
+}
+
+/**
+ * Ends the event streams of callers whose named token was revoked or expired,
+ * or whose JWT expired, in every scope, checked every heartbeat (requests
+ * need none of this: each is authenticated anew).
+ */
+function watchCredentials(
+  authenticate: TenantAuthenticate,
+  handlers: Map<string, { handler: ScopeHandler }>,
+  intervalMs: number,
+): { saw(caller: TenantCaller): void; close(): void } {
+  const watched = new Map<string, TenantCaller>();
+  let checking = false;
+  const end = (actor: string) => {
+    watched.delete(actor);
+    for (const { handler } of handlers.values()) handler.closeEventStreams((principal) => principal.actor === actor);
+  };
+  const check = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      for (const [actor, caller] of watched) {
+        if (caller.expiresAt !== undefined && caller.expiresAt <= Date.now()) end(actor);
+        else if (caller.token && !(await authenticate.stillValid(caller.token).catch(() => true))) end(actor);
+      }
+    } finally {
+      checking = false;
+    }
+  };
+  const timer = setInterval(() => void check(), intervalMs);
+  timer.unref();
+  return {
+    saw: (caller) => {
+      if (caller.token || caller.expiresAt !== undefined) watched.set(caller.principal.actor, caller);
+    },
+    close: () => clearInterval(timer),
+  };
 }

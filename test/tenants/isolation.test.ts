@@ -30,6 +30,7 @@ beforeAll(async () => {
     port: 0,
     auth: { mode: 'token', token: TOKEN, tokensFile },
     jwt: { secret: SECRET },
+    heartbeatMs: 50,
     onError: () => undefined,
     pool: { dataDir, scopeOptions: (key) => ({ watch: false, sync: { store, app: key } }) },
   });
@@ -124,6 +125,31 @@ describe('a multi-scope server', () => {
       expect(stream.messages.some((message) => message.data.includes('bob'))).toBe(false);
     } finally {
       stream.close();
+    }
+  });
+
+  it('ends the event streams of a revoked named token and of an expired JWT', async () => {
+    const store = new TokenStore(tokensFilePath(dataDir));
+    const carol = (await store.create({ name: 'carol', read: ['/'], scopes: ['user/alice'] })).token;
+    const shortJwt = await new SignJWT({ scopes: ['user/bob'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('short')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
+      .sign(new TextEncoder().encode(SECRET));
+    const streams = [
+      await SseClient.connect(`${server.url}/v1/scopes/user%2Falice/v1/events`, { token: carol }),
+      await SseClient.connect(`${server.url}/v1/scopes/user%2Fbob/v1/events`, { token: shortJwt }),
+    ];
+    const owners = await SseClient.connect(`${server.url}/v1/scopes/user%2Falice/v1/events`, { token: TOKEN });
+    try {
+      await store.revoke('carol');
+      const deadline = Date.now() + 15_000;
+      while (!streams.every((stream) => stream.ended) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(streams.map((stream) => stream.ended)).toEqual([true, true]);
+      expect(owners.ended).toBe(false);
+      expect((await as(carol, '/v1/scopes/user%2Falice/v1/files/a.txt')).status).toBe(401);
+    } finally {
+      for (const stream of [...streams, owners]) stream.close();
     }
   });
 
