@@ -70,7 +70,7 @@ export function webhookCommand(): Command {
 }
 
 function listing(webhooks: WebhookInfo[], status: WebhookStatus): string[] {
-  const lines = webhooks.length === 0 ? ['no webhooks'] : columns(webhooks.map((w) => [w.id, w.url, w.events.join(","), w.pathGlob ?? "", `secret ${w.secretHint}`]));
+  const lines = webhooks.length === 0 ? ['no webhooks'] : columns(webhooks.map((w) => [w.id, w.url, w.events.join(','), w.pathGlob ?? '', `secret ${w.secretHint}`]));
   lines.push(`${status.pending} pending, ${status.delivered} delivered, ${status.dead.length} dead`);
   for (const d of status.dead) lines.push(`dead ${d.id} ${d.type ?? ''} after ${d.attempts} attempt(s): ${d.lastError ?? ''} (scopefs webhook redeliver ${d.id})`);
   return lines;
