@@ -41,12 +41,18 @@ export async function run(options: TenantsOptions = DEFAULTS): Promise<BenchRow[
     const db = await createDatabase();
     try {
       await migrate(db.url);
-      return [
-        ...(await touchMany(db, join(dir, 'touch'), options)),
-        ...(await coldStarts(`sqlite:${join(dir, 'cold-store.db')}`, 'sqlite', join(dir, 'cold-sqlite'), options)),
-        ...(await coldStarts(db.url, 'postgres', join(dir, 'cold-pg'), options)),
-        ...(await idleCost(db, join(dir, 'idle'), options)),
-      ];
+      // The long part last; each part's rows go to stderr as soon as they are measured.
+      const rows: BenchRow[] = [];
+      const part = async (measured: Promise<BenchRow[]>) => {
+        const got = await measured;
+        for (const row of got) console.error(`[tenants] ${row.bench} | ${row.metric} | ${row.value}`);
+        rows.push(...got);
+      };
+      await part(coldStarts(`sqlite:${join(dir, 'cold-store.db')}`, 'sqlite', join(dir, 'cold-sqlite'), options));
+      await part(coldStarts(db.url, 'postgres', join(dir, 'cold-pg'), options));
+      await part(idleCost(db, join(dir, 'idle'), options));
+      await part(touchMany(db, join(dir, 'touch'), options));
+      return rows;
     } finally {
       await db.drop();
     }
@@ -106,7 +112,11 @@ async function touchMany(db: Database, dataDir: string, options: TenantsOptions)
   try {
     for (let i = 0; i < options.scopes; i++) {
       await pool.withScope(`tenant/${i}`, (scope) => scope.fs.writeFile('/hello.md', `tenant ${i}`));
-      if ((i + 1) % sampleEvery === 0) samples.push({ touched: i + 1, rss: process.memoryUsage().rss, fds: openFds(), pg: await db.connections() });
+      if ((i + 1) % sampleEvery === 0) {
+        const sample = { touched: i + 1, rss: process.memoryUsage().rss, fds: openFds(), pg: await db.connections() };
+        samples.push(sample);
+        console.error(`[tenants] touched ${sample.touched} in ${((performance.now() - started) / 1000).toFixed(0)} s: RSS ${mib(sample.rss)}, ${sample.fds} fds, ${sample.pg} PostgreSQL connections`);
+      }
     }
   } finally {
     await pool.stop();
