@@ -33,6 +33,8 @@ interface ServeOptions extends ScopeCliOptions {
   logLevel: LogLevel;
   logFormat?: LogFormat;
   tail: string[];
+  webhookAllow: string[];
+  webhookDenyLoopback?: boolean;
   /** Multi-scope mode (serve-data.ts) and its options. */
   data?: string;
   idleMs?: number;
@@ -62,6 +64,8 @@ export function serveCommand(): Command {
     .option('--max-event-buffer <bytes>', 'bytes waiting to be sent, summed over every event stream; over it the slowest are closed (default 32 MiB)', parseCount)
     .option('--debounce-ms <ms>', 'how long an updated file may wait before it is written to disk (default 500)', parseCount)
     .option('--tail <glob>', 'tail JSONL files into records (repeatable): a glob in the workspace, or an absolute or ~/ one outside it (read-only); see docs/tail.md', (glob: string, globs: string[]) => [...globs, glob], [] as string[])
+    .option('--webhook-allow <url-or-host>', 'webhooks may only target URLs starting with this prefix or naming this host (repeatable; default: any but this server); see docs/webhooks.md', (allowed: string, list: string[]) => [...list, allowed], [] as string[])
+    .option('--webhook-deny-loopback', 'refuse webhooks to loopback addresses')
     .option('--data <dir>', 'serve many scopes, each on <dir>/<encoded key>/, under /v1/scopes/<key>/ (docs/multi-scope.md)')
     .option('--idle-ms <ms>', 'with --data: stop a scope unused for this long (default 600000)', parseCount)
     .option('--max-active <n>', 'with --data: scopes running at once; the least recently used idle one makes room (default 1000)', parseCount)
@@ -126,6 +130,11 @@ async function startServing(
     root,
     debounceMs: options.debounceMs,
     ...(options.tail.length > 0 ? { tail: options.tail.map((glob) => ({ glob })) } : {}),
+    webhooks: {
+      ...(options.webhookAllow.length > 0 ? { allow: options.webhookAllow } : {}),
+      ...(options.webhookDenyLoopback ? { denyLoopback: true } : {}),
+      onError: (message: string) => log.warn({ event: 'webhook_error' }, redactSecrets(message)),
+    },
     sync: store === undefined ? undefined : { store, app: options.scope, instanceId: options.instance, userId: options.user },
   });
   const detachLog = attachScopeLogger(scope, log);
