@@ -37,7 +37,7 @@ async function twoInstancesOneStore(name: string, store: string, records: StoreR
   const [a, b] = await Promise.all([startTailChild(config('a')), startTailChild(config('b'))]);
   try {
     await write(100, 300);
-    await waitFor(async () => (await records.head('tail-two')) >= expected.length, 20_000, `${expected.length} records`);
+    await waitFor(async () => (await records.head('tail-two')) >= expected.length, 45_000, `${expected.length} records`);
   } finally {
     await Promise.all([a.stop(), b.stop()]);
     await writer.close();
@@ -59,7 +59,7 @@ describe('two instances tailing one file into one store', () => {
       await records.close();
       await store.close();
     }
-  });
+  }, 90_000);
 });
 
 describePostgres('two instances tailing one file into one PostgreSQL store', () => {
@@ -75,5 +75,5 @@ describePostgres('two instances tailing one file into one PostgreSQL store', () 
     } finally {
       await store.close();
     }
-  });
+  }, 90_000);
 });

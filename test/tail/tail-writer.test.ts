@@ -62,7 +62,7 @@ async function appendLines(count: number): Promise<void> {
 }
 
 async function caughtUp(): Promise<void> {
-  await waitFor(async () => (await all()).length >= expected.length, 15_000, `${expected.length} records`);
+  await waitFor(async () => (await all()).length >= expected.length, 30_000, `${expected.length} records`);
 }
 
 it('stores every complete line exactly once, in order, through truncation, rotation and a SIGKILL', async () => {
@@ -86,7 +86,7 @@ it('stores every complete line exactly once, in order, through truncation, rotat
     const afterKill = new Promise<void>((resolve) => (killed = resolve));
     // Lines keep coming across the kill: half before it (while they are being stored), half after.
     const burst = appendLines(200).then(() => afterKill).then(() => appendLines(200));
-    await waitFor(async () => (await all()).length > before + 20, 15_000, 'part of the burst');
+    await waitFor(async () => (await all()).length > before + 20, 30_000, 'part of the burst');
     await tailer.kill();
     killed();
     await burst;
@@ -105,4 +105,4 @@ it('stores every complete line exactly once, in order, through truncation, rotat
   expect(stored.map(textOf)).toEqual(expected);
   expect(new Set(stored.map((r) => r.key)).size).toBe(stored.length);
   expect(stored.filter((r) => r.error?.code === 'EPARSE').length).toBe(expected.filter((l) => l.startsWith('not json')).length);
-});
+}, 90_000);
