@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { startServe, type ServeProcess } from '../cli/helpers.js';
+import { runCli, startServe, type ServeProcess } from '../cli/helpers.js';
 import { startReceiver, type Receiver } from './receiver.js';
 
 const SECRET = 'crash-test-secret-0123456789';
@@ -90,4 +90,14 @@ it('loses no acknowledged change and invents none across a SIGKILL with deliveri
     expect(keys.get(r.idempotencyKey) ?? r.body).toBe(r.body);
     keys.set(r.idempotencyKey, r.body);
   }
+
+  // The CLI against the restarted serve: the list never shows the secret; a redelivery is queued.
+  const listed = await runCli(['webhook', 'list', '--root', root, '--json']);
+  expect(listed.code, listed.stderr).toBe(0);
+  expect(listed.stdout.toString()).not.toContain(SECRET);
+  expect((JSON.parse(listed.stdout.toString()) as { webhooks: Array<{ url: string }> }).webhooks.map((w) => w.url)).toEqual([hook.url]);
+  const before = hook.received.length;
+  const again = await runCli(['webhook', 'redeliver', hook.accepted()[0]!.delivery, '--root', root]);
+  expect(again.stdout.toString()).toContain('queued');
+  await hook.waitFor((r) => r.length > before);
 }, 90_000);
