@@ -70,7 +70,14 @@ export class HistoryRecorder {
   private retryMs = RETRY_MIN_MS;
   private closed = false;
 
-  constructor(readonly target: HistoryTarget) {}
+  /** Whether the last prune step left more to remove (or none has run since start): pruning goes on without writes. */
+  private pruneMore: boolean;
+
+  constructor(readonly target: HistoryTarget) {
+    // Retention applies from the start: a restarted or idle scope prunes what its limits exclude, a step per round.
+    this.pruneMore = target.retention !== undefined;
+    if (this.pruneMore) this.running = this.run();
+  }
 
   get store(): HistoryStore {
     return this.target.store;
@@ -113,6 +120,7 @@ export class HistoryRecorder {
    * reported through onError: the files themselves are persisted regardless.
    */
   async close(timeoutMs = CLOSE_WAIT_MS): Promise<void> {
+    this.pruneMore = false; // what is left to prune waits for the next start; versions do not
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
     const gaveUp = await Promise.race([this.drain().then(() => false), timedOut]);
@@ -128,9 +136,10 @@ export class HistoryRecorder {
   /** One bounded prune step; a failure is reported and left for the next batch (pruning is never urgent). */
   private async pruneStep(): Promise<void> {
     const { retention } = this.target;
+    this.pruneMore = false;
     if (!retention) return;
     try {
-      await this.target.store.prune(this.target.scope, retention, { maxRows: PRUNE_ROWS_PER_BATCH });
+      this.pruneMore = (await this.target.store.prune(this.target.scope, retention, { maxRows: PRUNE_ROWS_PER_BATCH })).more;
     } catch (err) {
       this.target.onError?.(`pruning history failed: ${errorMessage(err)}`);
     }
@@ -138,9 +147,10 @@ export class HistoryRecorder {
 
   private async run(): Promise<void> {
     try {
-      while (this.pending.length > 0 && !this.closed) {
+      while ((this.pending.length > 0 || this.pruneMore) && !this.closed) {
         await this.gather();
-        await this.recordRound(this.pending.length);
+        if (this.pending.length > 0) await this.recordRound(this.pending.length);
+        else await this.timed(() => this.pruneStep());
       }
     } finally {
       this.running = undefined;
@@ -149,9 +159,11 @@ export class HistoryRecorder {
 
   /** Waits a window (a store commit, an fsync, per write would cost more than the write), unless a reader waits. */
   private async gather(): Promise<void> {
+    const waitMs = Math.max(BATCH_WINDOW_MS, this.busyMs * IDLE_PER_BUSY);
+    this.busyMs = 0;
     if (this.readers > 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(BATCH_WINDOW_MS, this.busyMs * IDLE_PER_BUSY));
+      const timer = setTimeout(resolve, waitMs);
       this.hurry = () => (clearTimeout(timer), resolve());
     });
     this.hurry = undefined;
@@ -160,16 +172,15 @@ export class HistoryRecorder {
   /** Records `count` queued versions (more when a reader waits), MAX_BATCH per store call, a loop turn between calls. */
   private async recordRound(count: number): Promise<void> {
     let left = count;
-    this.busyMs = 0;
     while (this.pending.length > 0 && !this.closed && (left > 0 || this.readers > 0)) {
       const batch = this.take();
       try {
-        const started = performance.now();
-        await this.target.store.record(this.target.scope, batch);
-        left -= batch.length;
-        this.retryMs = RETRY_MIN_MS;
-        await this.pruneStep();
-        this.busyMs += performance.now() - started;
+        await this.timed(async () => {
+          await this.target.store.record(this.target.scope, batch);
+          left -= batch.length;
+          this.retryMs = RETRY_MIN_MS;
+          await this.pruneStep();
+        });
         await new Promise<void>((resolve) => setImmediate(resolve));
       } catch (err) {
         this.pending.unshift(...batch);
@@ -177,6 +188,16 @@ export class HistoryRecorder {
         await new Promise<void>((resolve) => setTimeout(resolve, this.retryMs));
         this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
       }
+    }
+  }
+
+  /** Runs store work, adding its time to this round's busy time (which paces the next round). */
+  private async timed(work: () => Promise<void>): Promise<void> {
+    const started = performance.now();
+    try {
+      await work();
+    } finally {
+      this.busyMs += performance.now() - started;
     }
   }
 
