@@ -12,6 +12,7 @@ import type { SyncStore } from '../stores/types.js';
 import { MemoryLocks } from './memory-locks.js';
 import { SqlLocks, lockCallSql, lockCallValues, type LockCall } from './sql-locks.js';
 import { SqliteLocks } from './sqlite-locks.js';
+import { isLockHintSource, watchNotifiedLockChanges } from './notified-lock-changes.js';
 import type { StoreLocks } from './types.js';
 import { storeFunctionCall } from '../sql/store-function-call.js';
 
@@ -30,7 +31,7 @@ export function openStoreLocks(store: SyncStore): StoreLocks {
   }
   if (store instanceof SqliteStore) return new SqliteLocks(store.url.slice('sqlite:'.length));
   const call = sqlCall(store);
-  if (call) return new SqlLocks(call);
+  if (call) return new SqlLocks(call, isLockHintSource(store) ? (app, listener) => watchNotifiedLockChanges(store, app, listener) : undefined);
   throw new ScopeFsError('EINVAL', `store ${store.url} has no lock support: use a memory, sqlite, postgres or supabase store`);
 }
 

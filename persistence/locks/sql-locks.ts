@@ -35,7 +35,15 @@ export function lockCallValues(fn: LockFunction, args: Record<string, unknown>):
 }
 
 export class SqlLocks implements StoreLocks {
-  constructor(private readonly call: LockCall) {}
+  /** Set when the store pushes lock changes (PostgreSQL's NOTIFY); without it mirrors poll. */
+  readonly watchChanges?: StoreLocks['watchChanges'];
+
+  constructor(
+    private readonly call: LockCall,
+    watchChanges?: StoreLocks['watchChanges'],
+  ) {
+    if (watchChanges) this.watchChanges = watchChanges;
+  }
 
   async acquire(app: string, request: StoreLockRequest): Promise<StoreLockAnswer> {
     const { target, owner, ttlMs } = checkRequest(request);

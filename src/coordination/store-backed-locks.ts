@@ -7,12 +7,13 @@
  * live (one round trip): a dead one is dropped from the table, and planning
  * then refuses the change with ESTALE.
  *
- * A store that reports lock changes (StoreLocks.watchChanges: SQLite, through
- * the process's one change poller of the file) is not polled while no lock
- * is live: a change triggers the refresh, at most one per MAX_REFRESH_MS, so
- * the mirror still lags the store by at most about that, and a thousand
- * idle scopes send no lock queries at all. While the change channel fails,
- * and for stores without one, the mirror is refreshed on the timer.
+ * A store that reports lock changes (StoreLocks.watchChanges: SQLite through
+ * the process's one change poller of the file, PostgreSQL through NOTIFY)
+ * is not polled while no lock is live, but for a slow safety refresh: a
+ * change triggers a refresh at once (refreshes in flight coalesce), so the
+ * mirror lags the store by the hint's latency, and idle scopes send almost
+ * no lock queries. While the change channel fails, and for stores without
+ * one (Supabase), the mirror is refreshed on the timer, at most 1 s apart.
  */
 import type { StoreLocks } from '../../persistence/locks/types.js';
 import { backoffMs, grantOf, lockRequest, waitOf, type FileLocks, type LockGrant, type LockInfo, type LockOptions, type LockTable } from './locks.js';
@@ -21,12 +22,16 @@ import { assertTtl, lockErrors } from './lock-rules.js';
 /** The longest the mirror goes without a refresh while any lock is live. */
 const MAX_REFRESH_MS = 1_000;
 const MIN_REFRESH_MS = 20;
+/** While changes are heard and no lock is live: a refresh this often anyway, in case a hint was lost. */
+const SAFETY_REFRESH_MS = 30_000;
 
 export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerDue = Infinity;
   private closed = false;
-  private lastRefreshAt = 0;
+  private refreshing: Promise<void> | undefined;
+  /** A change was heard while a refresh was in flight: one more after it. */
+  private refreshAgain = false;
   /** Set while the store's change channel works: no timer is needed without live locks. */
   private hearing = false;
   private readonly unwatch: (() => void) | undefined;
@@ -92,7 +97,6 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
 
   /** Replaces the mirror with the store's live locks. */
   async refresh(): Promise<void> {
-    this.lastRefreshAt = Date.now();
     const live = await this.store.live(this.app);
     this.table.mirror(live);
     this.scheduleRefresh(live);
@@ -112,8 +116,8 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
   private scheduleRefresh(live: ReadonlyArray<{ expiresAt: number }> = this.table.list()): void {
     if (this.closed) return;
     this.clearTimer();
-    // Nothing live and the store reports its commits: the next commit schedules the refresh.
-    if (live.length === 0 && this.hearing) return;
+    // Nothing live and the store reports its changes: the next change refreshes, or the safety refresh.
+    if (live.length === 0 && this.hearing) return this.refreshIn(SAFETY_REFRESH_MS);
     const now = Date.now();
     const shortest = Math.min(MAX_REFRESH_MS * 2, ...live.map((lock) => lock.expiresAt - now));
     this.refreshIn(Math.max(MIN_REFRESH_MS, Math.min(MAX_REFRESH_MS, shortest / 2)));
@@ -128,8 +132,25 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
       return;
     }
     if (change.reconnected) this.hearing = true;
-    // At most one refresh per MAX_REFRESH_MS, however many commits arrive.
-    this.refreshIn(Math.max(0, this.lastRefreshAt + MAX_REFRESH_MS - Date.now()));
+    this.refreshNow();
+  }
+
+  /** Refreshes at once; changes heard meanwhile make one more refresh after it, however many. */
+  private refreshNow(): void {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return;
+    }
+    this.clearTimer();
+    this.refreshing = this.refresh()
+      .catch(() => this.pollAfterFailure())
+      .finally(() => {
+        this.refreshing = undefined;
+        if (this.refreshAgain && !this.closed) {
+          this.refreshAgain = false;
+          this.refreshNow();
+        }
+      });
   }
 
   /** Refreshes in `delayMs`, unless a refresh is already due sooner. */
@@ -141,8 +162,8 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerDue = Infinity;
-      // A failed refresh (store unreachable) keeps the mirror; the next lock call or refresh tries again.
-      this.refresh().catch(() => this.pollAfterFailure());
+      // A failed refresh (store unreachable) keeps the mirror; the timer tries again (refreshNow).
+      this.refreshNow();
     }, delayMs);
     this.timer.unref?.();
   }

@@ -8,6 +8,7 @@
  * one without lock support (an app's own store) keeps the locks local.
  */
 import { hasStoreLocks, openStoreLocks } from '../../persistence/locks/open-locks.js';
+import { errorMessage } from '../../src/errors.js';
 import type { StoreLocks } from '../../persistence/locks/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
@@ -43,5 +44,25 @@ class OpenedOnUse implements StoreLocks {
   release: StoreLocks['release'] = async (...args) => (await this.shared.get()).release(...args);
   live: StoreLocks['live'] = async (...args) => (await this.shared.get()).live(...args);
   check: StoreLocks['check'] = async (...args) => (await this.shared.get()).check(...args);
+
+  /** The shared store's lock changes once it is open; an `error` (the mirror polls) when it cannot open or reports none. */
+  watchChanges: StoreLocks['watchChanges'] = (app, listener) => {
+    let stopped = false;
+    let stop: (() => void) | undefined;
+    this.shared.get().then(
+      (locks) => {
+        if (stopped) return;
+        if (locks.watchChanges) stop = locks.watchChanges(app, listener);
+        else listener({ error: 'this store reports no lock changes' });
+      },
+      (err: unknown) => {
+        if (!stopped) listener({ error: errorMessage(err) });
+      },
+    );
+    return () => {
+      stopped = true;
+      stop?.();
+    };
+  };
   close = (): Promise<void> => this.shared.close();
 }

@@ -1,0 +1,44 @@
+/**
+ * Lock changes a store pushes (PostgreSQL: migration 10's trigger sends
+ * NOTIFY scopefs {app, locks} at commit, heard on the store's one LISTEN
+ * connection), as StoreLocks.watchChanges: the mirror hears another
+ * instance's lock within the notification's latency, and sends no query
+ * while nothing changes. Subscribing is asynchronous; once it holds, the
+ * listener gets `reconnected` (so the mirror reads what it may have missed
+ * before), and a subscription that cannot be made is an `error` (the mirror
+ * then polls).
+ */
+import { errorMessage } from '../../src/errors.js';
+import type { StoreHint } from '../stores/types.js';
+
+/** A store that pushes lock changes (PostgresStore.watchLocks). */
+export interface LockHintSource {
+  watchLocks(app: string, listener: (hint: StoreHint) => void): Promise<() => void>;
+}
+
+export function isLockHintSource(store: unknown): store is LockHintSource {
+  return typeof (store as Partial<LockHintSource> | null)?.watchLocks === 'function';
+}
+
+export function watchNotifiedLockChanges(source: LockHintSource, app: string, listener: (change: { error?: string; reconnected?: boolean }) => void): () => void {
+  let stopped = false;
+  let unwatch: (() => void) | undefined;
+  source
+    .watchLocks(app, (hint) => {
+      if (!stopped) listener(hint.error ? { error: hint.error } : hint.reconnected ? { reconnected: true } : {});
+    })
+    .then(
+      (stop) => {
+        if (stopped) return stop();
+        unwatch = stop;
+        listener({ reconnected: true });
+      },
+      (err: unknown) => {
+        if (!stopped) listener({ error: `lock change hints: ${errorMessage(err)}` });
+      },
+    );
+  return () => {
+    stopped = true;
+    unwatch?.();
+  };
+}
