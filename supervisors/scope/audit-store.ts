@@ -1,9 +1,9 @@
 /**
  * The store a syncing scope ships its audit log to (persistence/audit/open-audit.ts),
- * so an operator sees every instance in one log. A PostgreSQL store given by
- * URL is the process's shared one (shared-stores.ts);
+ * so an operator sees every instance in one log. A PostgreSQL
+ * or Supabase store given by URL is the process's shared one (shared-stores.ts);
  * a store object is the caller's, used as it is. A store without an audit
- * table (Supabase, for now) leaves the log local.
+ * table (an app's own) leaves the log local.
  */
 import { openStoreAudit, type StoreAudit } from '../../persistence/audit/open-audit.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
