@@ -93,6 +93,9 @@ export class TailedFile {
     await this.closeHandle();
   }
 
+  /** True once the path had no file at the last read (what its old handle held was read first). */
+  gone = false;
+
   /** Identity, size and mtime at the last read. */
   private lastSeen: string | undefined;
 
@@ -111,6 +114,7 @@ export class TailedFile {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       await this.drainOld(context); // renamed away or deleted: what was appended before still counts
+      this.gone = true;
       return;
     }
     // A closed idle file that is as it was when last read: nothing to open (the sweep's stat is the whole cost).

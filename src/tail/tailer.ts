@@ -172,13 +172,22 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
         continue;
       }
       const known = this.files.get(path);
-      if (known) await known.pump(this.context);
+      if (known) await this.pump(known);
       else if (stats?.isFile()) {
         const source = this.sourceOf(path);
-        if (source) await this.track(source, path).pump(this.context);
+        if (source) await this.pump(this.track(source, path));
       }
     }
     await this.closeIdle();
+  }
+
+  /** Reads the file; one that is gone (deleted, or renamed away and drained) is forgotten with its cursor. */
+  private async pump(file: TailedFile): Promise<void> {
+    await file.pump(this.context);
+    if (!file.gone) return;
+    this.files.delete(file.path);
+    this.saved.delete(`${file.source.name}\0${file.path}`);
+    await this.options.offsets.save(this.options.app, file.source.name, file.path, null).catch(() => undefined);
   }
 
   private async closeIdle(): Promise<void> {
@@ -192,7 +201,7 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
     this.sweepQueued = false;
     try {
       for (const { watches } of this.watches) if (watches.size === 0) await watches.start();
-      for (const file of this.files.values()) await file.pump(this.context);
+      for (const file of [...this.files.values()]) await this.pump(file);
       await this.closeIdle();
     } finally {
       this.scheduleSweep();
@@ -220,7 +229,7 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
     this.progress = { running: true, files: chosen.length, done: 0 };
     for (const entry of chosen) {
       this.pending.delete(entry.path);
-      await this.track(entry.source, entry.path).pump(this.context);
+      await this.pump(this.track(entry.source, entry.path));
       this.progress.done++;
       if (this.progress.done % 64 === 0) await this.closeIdle();
     }

@@ -1,5 +1,5 @@
-/** Many files: idle ones are closed past the open-handle bound, and a closed file appended to is read again. */
-import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+/** Many files: idle ones are closed past the open-handle bound, a closed file appended to is read again, a deleted one forgotten. */
+import { appendFileSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,9 @@ it.skipIf(process.platform !== 'linux')('tails 400 files with a bounded number o
     appendFileSync(join(dir, 's0.jsonl'), '{"file":0,"again":true}\n'); // s0 was read first: its handle is closed by now
     await waitFor(async () => (await records.head('many')) === 401, 15_000, 'the appended line');
     expect((await records.since('many', 400))[0]).toMatchObject({ file: join(dir, 's0.jsonl'), line: 2, json: { file: 0, again: true } });
+    unlinkSync(join(dir, 's1.jsonl')); // a deleted file is forgotten, cursor and all; its records stay
+    await waitFor(() => tailer.status().sources[0]!.files.length === 399, 15_000, 'the deleted file forgotten');
+    expect(await records.head('many')).toBe(401);
   } finally {
     await tailer.actor.stop('shutdown', 5_000);
   }
