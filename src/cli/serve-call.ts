@@ -3,6 +3,7 @@
  * for commands that act on the live scope (locks, the tail): the token as
  * the CLI finds it, the serve's typed error back as a ScopeFsError.
  */
+import type { Command } from 'commander';
 import { ScopeFsError, type ErrorCode } from '../errors.js';
 import { clientToken } from './connect.js';
 import { findServe } from './discovery.js';
@@ -33,4 +34,12 @@ export async function callServe<T>(options: ServeCallOptions, method: string, pa
   if (response.status === 401) throw new ScopeFsError('EINVAL', `the serve at ${serve.url} refused the token; pass --token or set SCOPEFS_TOKEN`);
   const code = (answer?.error?.code ?? 'EIO') as ErrorCode;
   throw new ScopeFsError(code, (answer?.error?.message ?? `the serve at ${serve.url} answered ${response.status}`).replace(`${code}: `, ''));
+}
+
+/** The options of a command that calls the running serve: --root, --token, --json. */
+export function withServeOptions(command: Command): Command {
+  return command
+    .option('--root <dir>', 'the workspace directory of the running serve', './workspace')
+    .option('--token <token>', 'bearer token for the running serve (default: SCOPEFS_TOKEN, then its token file)')
+    .option('--json', 'machine-readable output');
 }

@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import type { WebhookAdded, WebhookInfo, WebhookStatus } from '../../webhooks/types.js';
-import { callServe as callServeAt } from '../serve-call.js';
+import { callServe as callServeAt, withServeOptions } from '../serve-call.js';
 import { columns, Output } from '../output.js';
 
 interface WebhookCliOptions {
@@ -74,13 +74,6 @@ function listing(webhooks: WebhookInfo[], status: WebhookStatus): string[] {
   lines.push(`${status.pending} pending, ${status.delivered} delivered, ${status.dead.length} dead`);
   for (const d of status.dead) lines.push(`dead ${d.id} ${d.type ?? ''} after ${d.attempts} attempt(s): ${d.lastError ?? ''} (scopefs webhook redeliver ${d.id})`);
   return lines;
-}
-
-function withServeOptions(command: Command): Command {
-  return command
-    .option('--root <dir>', 'the workspace directory of the running serve', './workspace')
-    .option('--token <token>', 'bearer token for the running serve (default: SCOPEFS_TOKEN, then its token file)')
-    .option('--json', 'machine-readable output');
 }
 
 function callServe<T>(options: WebhookCliOptions, method: string, path: string, body?: unknown): Promise<T> {
