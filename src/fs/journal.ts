@@ -25,7 +25,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ScopeFsError, errorMessage } from '../errors.js';
-import { JOURNAL_MAGIC, decodeJournal, encodeRecord, type DecodedJournal, type JournalOp } from './journal-codec.js';
+import { JOURNAL_MAGIC, decodeJournal, encodeRecordChunks, type DecodedJournal, type JournalOp } from './journal-codec.js';
 
 /** How often, at most, an append checks that the journal is still at its path. */
 const CHECK_INTERVAL_MS = 1;
@@ -108,10 +108,9 @@ export class Journal {
 
   /** Appends one record; when this returns, the record survives a killed process. */
   append(ops: readonly JournalOp[]): void {
-    const frame = encodeRecord(ops);
-    let written = 0;
-    while (written < frame.byteLength) written += writeSync(this.fd, frame, written);
-    this.length += frame.byteLength;
+    const { chunks, bytes } = encodeRecordChunks(ops);
+    writeChunks(this.fd, chunks);
+    this.length += bytes;
     if (this.fsyncEachRecord) fsyncSync(this.fd);
   }
 
@@ -154,11 +153,8 @@ function writeAtomically(path: string, ops: readonly JournalOp[]): number {
   const fd = openSync(temp, 'w', 0o600); // the journal holds file contents: owner only
   let length = 0;
   try {
-    for (const chunk of [JOURNAL_MAGIC, ...ops.map((op) => encodeRecord([op]))]) {
-      let written = 0;
-      while (written < chunk.byteLength) written += writeSync(fd, chunk, written);
-      length += chunk.byteLength;
-    }
+    length += writeChunks(fd, [JOURNAL_MAGIC]);
+    for (const op of ops) length += writeChunks(fd, encodeRecordChunks([op]).chunks);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -166,6 +162,17 @@ function writeAtomically(path: string, ops: readonly JournalOp[]): number {
   renameSync(temp, path);
   syncDirectory(dirname(path));
   return length;
+}
+
+/** Writes `chunks` in order at the fd's position (retrying short writes); returns the bytes written. */
+function writeChunks(fd: number, chunks: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const chunk of chunks) {
+    let written = 0;
+    while (written < chunk.byteLength) written += writeSync(fd, chunk, written);
+    total += written;
+  }
+  return total;
 }
 
 function syncDirectory(dir: string): void {
