@@ -7,12 +7,13 @@
 import { join } from 'node:path';
 import { lazyHistory, type OpenedHistory } from '../../persistence/history/lazy-history.js';
 import { LOCAL_HISTORY_SCOPE, hasStoreHistory, openLocalHistory, openMemoryHistory, openStoreHistory } from '../../persistence/history/open-history.js';
+import { checkRetention } from '../../persistence/history/history-input.js';
 import type { HistoryStore, Retention } from '../../persistence/history/types.js';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import { SqliteStore } from '../../persistence/stores/sqlite-store.js';
 import { acquireSharedStore } from '../../persistence/stores/shared-stores.js';
 import { storeFromUrl } from '../../persistence/stores/store-schemes.js';
-import type { HistoryTarget } from '../../src/fs/history-recorder.js';
+import { PRUNE_ROWS_PER_BATCH, type HistoryTarget } from '../../src/fs/history-recorder.js';
 import { RESERVED_SEGMENT } from '../../src/paths.js';
 import { SyncStateDb } from '../../src/sync/state-db.js';
 import type { SyncOptions } from '../../src/sync/sync-actor.js';
@@ -32,6 +33,8 @@ export async function openScopeHistory(
   retention?: Retention,
   sharedState?: SyncStateDb,
 ): Promise<ScopeHistory> {
+  // Bad limits fail the start with EINVAL naming them, not every later prune step.
+  if (retention) checkRetention(retention, { maxRows: PRUNE_ROWS_PER_BATCH });
   const opened = sync ? await storeHistory(sync) : undefined;
   const history =
     sync && opened
