@@ -200,7 +200,14 @@ export class Tailer implements ActorCallbacks<never, TailCast> {
   private async sweep(): Promise<void> {
     this.sweepQueued = false;
     try {
-      for (const { watches } of this.watches) if (watches.size === 0) await watches.start();
+      for (const { source, watches } of this.watches) {
+        if (watches.size > 0) continue;
+        // The base directory was missing (or went away): once it is there, what it already holds is read too.
+        await watches.start();
+        if (watches.size === 0) continue;
+        this.errors.delete(source.name); // "cannot be watched" no longer holds
+        await this.runBackfill(source.name, undefined);
+      }
       for (const file of [...this.files.values()]) await this.pump(file);
       await this.closeIdle();
     } finally {

@@ -1,5 +1,5 @@
 /** Many files: idle ones are closed past the open-handle bound, a closed file appended to is read again, a deleted one forgotten. */
-import { appendFileSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,23 @@ it.skipIf(process.platform !== 'linux')('tails 400 files with a bounded number o
     unlinkSync(join(dir, 's1.jsonl')); // a deleted file is forgotten, cursor and all; its records stay
     await waitFor(() => tailer.status().sources[0]!.files.length === 399, 15_000, 'the deleted file forgotten');
     expect(await records.head('many')).toBe(401);
+  } finally {
+    await tailer.actor.stop('shutdown', 5_000);
+  }
+});
+
+it('a source whose directory appears later is read once it is there', async () => {
+  const later = join(dir, 'later');
+  const records = new MemoryRecords();
+  const tailer = await Tailer.start({ app: 'later', records, offsets: new MemoryTailOffsets(), sources: resolveSources([{ glob: `${later}/**/*.jsonl` }], undefined), rescanMs: 50 });
+  try {
+    expect(tailer.status().sources[0]!.errors.join()).toMatch(/cannot be watched/);
+    mkdirSync(join(later, 'deep'), { recursive: true });
+    writeFileSync(join(later, 'deep', 'a.jsonl'), '{"late":true}\n');
+    await waitFor(async () => (await records.head('later')) === 1, 15_000, 'the record of the late directory');
+    appendFileSync(join(later, 'deep', 'a.jsonl'), '{"late":2}\n');
+    await waitFor(async () => (await records.head('later')) === 2, 15_000, 'the appended line');
+    expect(tailer.status().sources[0]!.errors).toEqual([]);
   } finally {
     await tailer.actor.stop('shutdown', 5_000);
   }
