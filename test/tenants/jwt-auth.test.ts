@@ -10,7 +10,7 @@ import { mayUseScope, tenantAuthenticator, type TenantAuthenticate } from '../..
 const OWNER = 'owner-token-0123456789abcdef';
 let dir: string;
 let authenticate: TenantAuthenticate;
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 let publicJwk: Record<string, unknown>;
 
 const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` } }) as unknown as IncomingMessage;
