@@ -11,11 +11,13 @@
  * SCOPEFS_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
  * whose locks live in the store (lock, the token check of the write, unlock:
  * three round trips), against a plain write of that scope. LOCKS_PG=0 skips it.
+ * Last, the lock window (bench/lock-window.ts): a lock taken elsewhere → the mirror holds it.
  */
 import { join } from 'node:path';
 import type { FileLocks } from '../src/coordination/locks.js';
 import { startScope } from '../supervisors/scope/scopes.js';
 import { withScratchDatabase } from './pg-scratch.js';
+import { run as lockWindow } from './lock-window.js';
 import { fmt, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow, type Measurement } from './lib.js';
 
 const OPS = Number(process.env.LOCKS_OPS ?? 2_000);
@@ -58,6 +60,7 @@ export async function run(): Promise<BenchRow[]> {
       rows.push({ bench: 'locks', metric: 'p50, write with token / plain write', value: fmt.ratio(withToken.p50Us! / baseP50) });
       rows.push({ bench: 'locks', metric: 'p50, write beside 100 locks / plain write', value: fmt.ratio(besideLocks.p50Us! / baseP50) });
       if (process.env.LOCKS_PG !== '0') rows.push(...(await throughPostgres(join(dir, 'pg-root'))));
+      rows.push(...(await lockWindow())); // how long a lock taken elsewhere takes to reach a mirror, timer vs hints
       return rows;
     } finally {
       await scope.stop();
