@@ -34,17 +34,19 @@ const AUDITED: Record<string, Audited> = {
 
 /** `fs` with its refusals recorded; `actor` names the caller when the options name none (default `local`). */
 export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRecorder, actor = 'local'): F {
-  // One wrapper per method, made on first use (a write path pays no allocation for it).
-  const wrappers = new Map<string, (...args: unknown[]) => unknown>();
+  // One wrapper (or bound method) per method, made on first use: a call pays no allocation for it.
+  const wrappers = new Map<string | symbol, { of: unknown; use: unknown }>();
   return new Proxy(fs, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const cached = wrappers.get(property);
+      if (cached?.of === value) return cached.use;
       const audited = typeof property === 'string' ? AUDITED[property] : undefined;
-      if (!audited || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-      const name = property as string;
-      let wrapper = wrappers.get(name);
-      if (!wrapper) wrappers.set(name, (wrapper = wrap(target, value as (...a: unknown[]) => unknown, audited)));
-      return wrapper;
+      const method = value as (...a: unknown[]) => unknown;
+      const use = audited ? wrap(target, method, audited) : method.bind(target);
+      wrappers.set(property, { of: value, use });
+      return use;
     },
   });
 

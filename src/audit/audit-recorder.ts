@@ -63,7 +63,10 @@ export class AuditRecorder {
   }
 
   private record(draft: AuditDraft): void {
-    const entry: AuditEntry = { id: `${this.session}-${++this.seq}`, at: Date.now(), ...draft };
+    // The draft becomes the entry (drafts are made for this call only): no copy on the write path.
+    const entry = draft as AuditEntry;
+    entry.id = `${this.session}-${++this.seq}`;
+    entry.at = Date.now();
     if (this.options.instance !== undefined) entry.instance = this.options.instance;
     try {
       this.log.appendSync(entry);

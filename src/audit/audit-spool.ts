@@ -52,15 +52,11 @@ export class AuditSpool implements AuditLog {
   /** Appends one entry durably (survives a killed process once this returns). */
   appendSync(entry: AuditEntry): void {
     if (this.closed) throw fsErrors.invalid('the audit log is closed (its scope stopped)');
-    const line = `${JSON.stringify(entry)}\n`;
-    const length = Buffer.byteLength(line);
-    let written = writeSync(this.fd, line);
-    if (written < length) {
-      // A short write (rare on a regular file): the rest, byte-exact.
-      const bytes = Buffer.from(line);
-      while (written < length) written += writeSync(this.fd, bytes, written);
-    }
-    this.bytes += length;
+    // Encoded once: the length and the write use the same bytes (a short write, rare on a regular file, goes on byte-exact).
+    const bytes = Buffer.from(`${JSON.stringify(entry)}\n`);
+    let written = 0;
+    while (written < bytes.byteLength) written += writeSync(this.fd, bytes, written);
+    this.bytes += bytes.byteLength;
     if (this.bytes >= this.segmentBytes) this.rotate();
   }
 
