@@ -52,6 +52,12 @@ const BATCH_WINDOW_MS = 25;
  * 1 / (1 + this) of the event loop (a fifth), and coalescing bounds the queue.
  */
 const IDLE_PER_BUSY = 4;
+/**
+ * The longest wait between rounds: well under the default persist debounce
+ * (500 ms), so a version is normally recorded while the journal still holds
+ * it (a crash before then is replayed from the journal into history).
+ */
+const MAX_GATHER_MS = 250;
 const RETRY_MIN_MS = 50;
 /** How long closing waits for a history store that does not answer. */
 const CLOSE_WAIT_MS = 5_000;
@@ -159,7 +165,7 @@ export class HistoryRecorder {
 
   /** Waits a window (a store commit, an fsync, per write would cost more than the write), unless a reader waits. */
   private async gather(): Promise<void> {
-    const waitMs = Math.max(BATCH_WINDOW_MS, this.busyMs * IDLE_PER_BUSY);
+    const waitMs = Math.min(MAX_GATHER_MS, Math.max(BATCH_WINDOW_MS, this.busyMs * IDLE_PER_BUSY));
     this.busyMs = 0;
     if (this.readers > 0) return;
     await new Promise<void>((resolve) => {
