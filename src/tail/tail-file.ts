@@ -128,13 +128,13 @@ export class TailedFile {
     }
     const now = await this.handle.stat();
     this.size = now.size;
-    if (!(await this.decide(now))) return;
+    await this.decide(now);
     if (this.size > this.cursor!.offset) this.pendingSince ??= context.now();
     await this.readToEnd(context, this.handle, now.size);
   }
 
-  /** Resumes, or starts the file again from 0; false when the file changed under the read (look again next time). */
-  private async decide(now: Stats): Promise<boolean> {
+  /** Resumes at the cursor, or starts the file again from 0 (decideRead says which). */
+  private async decide(now: Stats): Promise<void> {
     const handle = this.handle!;
     const cursor = this.cursor;
     const probes = probeRanges(cursor?.offset ?? 0);
@@ -148,7 +148,7 @@ export class TailedFile {
     const decision = decideRead(cursor, observed);
     if (decision.kind === 'resume') {
       if (this.splitter?.lineOffset !== decision.offset) this.splitter = new LineSplitter(decision.offset, this.maxLine);
-      return true;
+      return;
     }
     if (decision.reason !== 'new' || cursor) {
       this.restarts++;
@@ -156,7 +156,6 @@ export class TailedFile {
     }
     this.cursor = startCursor(observed.dev, observed.ino, EMPTY_HASH);
     this.splitter = new LineSplitter(0, this.maxLine);
-    return true;
   }
 
   private async readToEnd(context: PumpContext, handle: FileHandle, size: number): Promise<void> {
