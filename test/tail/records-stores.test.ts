@@ -18,7 +18,7 @@ import { migrate } from '../../persistence/sql/migrate.js';
 import { PostgresStore } from '../../persistence/stores/postgres-store.js';
 import { SupabaseStore } from '../../persistence/stores/supabase-store.js';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
-import { createPostgrestStub, STUB_KEYS, type PostgrestStub } from '../helpers/postgrest-stub.js';
+import { createPostgrestStub, STUB_KEYS, userJwt, type PostgrestStub } from '../helpers/postgrest-stub.js';
 
 function record(i: number, extra: Partial<RecordInput> = {}): RecordInput {
   return { key: `k${i}`, source: 'logs', file: i % 2 ? '/a.jsonl' : '/b.jsonl', offset: i * 10, line: i, json: { i, text: `Hello ${i}` }, at: 1000 + i, ...extra };
@@ -102,10 +102,24 @@ describePostgres('records on PostgreSQL and Supabase', () => {
     stores.push(store);
     return openStoreRecords(store);
   });
-  describeRecordsContract('supabase (service role)', async () => {
-    const store = new SupabaseStore({ url: 'https://stub.supabase.co', key: STUB_KEYS.secret, fetch: stub.fetch, realtime: false });
+  async function openSupabase(accessToken?: string): Promise<StoreRecords> {
+    const key = accessToken ? STUB_KEYS.publishable : STUB_KEYS.secret;
+    const store = new SupabaseStore({ url: 'https://stub.supabase.co', key, accessToken, fetch: stub.fetch, realtime: false });
     await store.open();
     stores.push(store);
     return openStoreRecords(store);
+  }
+  describeRecordsContract('supabase (service role)', () => openSupabase());
+
+  it('a signed-in member of the app reads and adds its records; an outsider can neither see nor add them', async () => {
+    const app = `app-${randomUUID()}`;
+    const member = await openSupabase(userJwt({ sub: 'u1', app_metadata: { apps: [app] } }));
+    expect(await member.upsert(app, [record(1)])).toEqual({ inserted: 1, head: 1 });
+    expect((await member.since(app, 0)).map((r) => r.key)).toEqual(['k1']);
+    const outsider = await openSupabase(userJwt({ sub: 'u2' }));
+    expect(await outsider.since(app, 0)).toEqual([]);
+    expect(await outsider.search(app, { text: 'hello' })).toEqual([]);
+    await expect(outsider.upsert(app, [record(2)])).rejects.toMatchObject({ code: 'EACCES' });
+    expect((await (await openSupabase()).since(app, 0)).map((r) => r.key)).toEqual(['k1']);
   });
 });
