@@ -1,16 +1,33 @@
 /**
- * The lock mirror of a scope on a PostgreSQL store hears lock changes by
+ * The lock mirror of a scope on a memory store hears the store's lock
+ * changes directly; on a PostgreSQL store it hears them by
  * NOTIFY (migration 10's trigger, on the store's one LISTEN connection): a
  * lock another instance takes or releases reaches it without a poll (the
  * mirror's only timer while nothing is live is a 30 s safety refresh).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MemoryLocks } from '../../persistence/locks/memory-locks.js';
 import { openStoreLocks } from '../../persistence/locks/open-locks.js';
 import type { StoreLocks } from '../../persistence/locks/types.js';
 import { PostgresStore } from '../../persistence/stores/postgres-store.js';
 import { LockTable } from '../../src/coordination/locks.js';
 import { StoreBackedLocks } from '../../src/coordination/store-backed-locks.js';
 import { describePostgres, useTestDatabase, waitFor } from '../helpers/postgres.js';
+
+it('a mirror on the memory store holds another instance\'s lock once the store tells it, with no timer (none is due for 30 s)', async () => {
+  const store = new MemoryLocks();
+  const table = new LockTable();
+  const mirror = new StoreBackedLocks(table, store, 'memory-app');
+  try {
+    await mirror.refresh();
+    const held = await store.acquire('memory-app', { target: '/docs', owner: 'elsewhere', ttlMs: 30_000 });
+    await waitFor(async () => table.list().length === 1, 10_000, 'the mirror to hear the lock');
+    if (held.acquired) await store.release('memory-app', held.lock.token);
+    await waitFor(async () => table.list().length === 0, 10_000, 'the mirror to hear the release');
+  } finally {
+    await mirror.close();
+  }
+});
 
 describePostgres('lock mirrors on PostgreSQL hear NOTIFY', () => {
   const db = useTestDatabase('locks_notify');
