@@ -25,7 +25,7 @@ interface Row {
 const DEAD_SHOWN = 50;
 
 export class Outbox {
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   private readonly insert: Database.Statement;
 
   constructor(file: string) {
