@@ -18,3 +18,16 @@ export async function withScratchDatabase<T>(label: string, body: (url: string) 
     await admin.end();
   }
 }
+
+/** Whether the bench's PostgreSQL server answers (benches that also run without it skip their PG part). */
+export async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: BENCH_POSTGRES_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

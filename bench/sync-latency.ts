@@ -34,7 +34,7 @@ import { parseArgs } from 'node:util';
 import { fmt, goalRow, percentile, runIfMain, withTempDir, type BenchRow } from './lib.js';
 import { spawnPeer, type Peer } from './fixtures/child.js';
 import { DiskObserver } from './fixtures/disk-observer.js';
-import { withScratchDatabase } from './pg-scratch.js';
+import { BENCH_POSTGRES_URL, postgresReachable, withScratchDatabase } from './pg-scratch.js';
 import { notifyLatencies } from './pg-store.js';
 import { PostgresStore } from '../persistence/stores/postgres-store.js';
 
@@ -73,7 +73,9 @@ const contentFor = (i: number) => `# note ${i}\n${'lorem ipsum dolor sit amet '.
 export async function run(options: LatencyOptions = DEFAULTS): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   if (options.stores.includes('sqlite')) rows.push(...(await sqliteRun(options)));
-  if (options.stores.includes('postgres')) rows.push(...(await postgresRun(options)));
+  if (!options.stores.includes('postgres')) return rows;
+  if (await postgresReachable()) rows.push(...(await postgresRun(options)));
+  else rows.push({ bench: 'sync-latency pg', metric: `skipped: PostgreSQL at ${BENCH_POSTGRES_URL} unreachable`, value: '' });
   return rows;
 }
 

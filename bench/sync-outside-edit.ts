@@ -20,7 +20,7 @@ import { spawnPeer } from './fixtures/child.js';
 import { DiskObserver } from './fixtures/disk-observer.js';
 import { clockMs } from './fixtures/protocol.js';
 import { fmt, goalRow, percentile, runIfMain, withTempDir, type BenchRow } from './lib.js';
-import { withScratchDatabase } from './pg-scratch.js';
+import { BENCH_POSTGRES_URL, postgresReachable, withScratchDatabase } from './pg-scratch.js';
 import { withScopefsPeers } from './sync-latency.js';
 
 const POLL_PEER = fileURLToPath(new URL('./fixtures/poll-peer.ts', import.meta.url));
@@ -86,7 +86,9 @@ export async function run(options: OutsideEditOptions = DEFAULTS): Promise<Bench
   if (options.stores.includes('sqlite')) {
     results.push(['SQLite', await withTempDir('outside-sqlite', (dir) => scopefsSeries(dir, `sqlite:${join(dir, 'store.db')}`, options.edits))]);
   }
-  if (options.stores.includes('postgres')) {
+  if (options.stores.includes('postgres') && !(await postgresReachable())) {
+    console.error(`sync-outside-edit: PostgreSQL at ${BENCH_POSTGRES_URL} unreachable, skipping it`);
+  } else if (options.stores.includes('postgres')) {
     const series = await withScratchDatabase('outside', (url) => withTempDir('outside-pg', (dir) => scopefsSeries(dir, url, options.edits)));
     results.push(['PostgreSQL', series]);
   }
