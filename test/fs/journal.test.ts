@@ -2,7 +2,7 @@ import { appendFileSync, copyFileSync, existsSync, readFileSync, statSync, write
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryDriver } from '../../persistence/drivers/memory.js';
-import { JOURNAL_MAGIC, decodeJournal, encodeRecord, type JournalOp } from '../../src/fs/journal-codec.js';
+import { JOURNAL_MAGIC, decodeJournal, encodeRecord, encodeRecordChunks, type JournalOp } from '../../src/fs/journal-codec.js';
 import { Journal } from '../../src/fs/journal.js';
 import { Servers, tempDir, until } from './helpers.js';
 
@@ -59,6 +59,19 @@ describe('journal format', () => {
     const corrupted = Buffer.from(file);
     corrupted[corrupted.byteLength - 3]! ^= 0xff;
     expect(decodeJournal(corrupted).records).toEqual(records.slice(0, 2));
+  });
+
+  it('checksums every content of a record written in pieces: a flipped byte in any of them drops the record', () => {
+    const record = [put('/one.bin', 'first content'), put('/two.bin', 'second content')];
+    const { chunks, bytes } = encodeRecordChunks(record);
+    const joined = Buffer.concat([JOURNAL_MAGIC, ...chunks]);
+    expect(joined.byteLength).toBe(JOURNAL_MAGIC.byteLength + bytes);
+    expect(decodeJournal(joined).records).toEqual([record]);
+    for (const offset of [joined.indexOf('first'), joined.indexOf('second')]) {
+      const corrupted = Buffer.from(joined);
+      corrupted[offset]! ^= 0xff;
+      expect(decodeJournal(corrupted).records).toEqual([]);
+    }
   });
 
   it('treats a partial magic as an empty journal and a foreign file as an error', () => {
