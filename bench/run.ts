@@ -1,7 +1,7 @@
 /**
  * Runs every benchmark in sequence and prints one table,
  * then the same table as Markdown for docs/benchmarks.md.
- *   node --import tsx bench/run.ts
+ *   node --expose-gc --import tsx bench/run.ts   (large-file reads RSS after a gc)
  */
 import { markdownTable, printRows, type BenchRow } from './lib.js';
 import { run as read } from './fs-read.js';
@@ -21,6 +21,12 @@ import { runSearchBench as search } from './search.js';
 import { run as httpTokens } from './http-tokens.js';
 import { run as strategies } from './strategies.js';
 import { run as manyScopes } from './many-scopes.js';
+import { run as outsideEdit } from './sync-outside-edit.js';
+import { run as largeFile } from './large-file.js';
+import { run as fsClose } from './fs-close.js';
+import { run as tail } from './tail.js';
+import { run as webhooks } from './webhooks.js';
+import { run as tenants } from './tenants.js';
 
 const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['read', read],
@@ -40,6 +46,12 @@ const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['http-tokens', httpTokens],
   ['strategies', strategies],
   ['many-scopes', manyScopes],
+  ['sync-outside-edit', () => outsideEdit()],
+  ['large-file', () => largeFile()],
+  ['fs-close', () => fsClose()],
+  ['tail', tail],
+  ['webhooks', webhooks],
+  ['tenants', () => tenants()],
 ];
 
 const rows: BenchRow[] = [];
