@@ -7,6 +7,12 @@
  * count drops); a renewal does not, which is fine: a mirror holding a lock
  * refreshes on its own timer while the lock lives. Failures are passed on as
  * `error` (mirrors then poll), the first read that works again as `reconnected`.
+ *
+ * Hints can be lost (a NOTIFY dropped with its connection, a commit the
+ * poller folded away), so each watch also reads the signatures on a slow
+ * safety timer (safetySweep): ONE query per store per process every
+ * LOCK_SAFETY_SWEEP.periodMs, however many mirrors listen, waking only the
+ * apps whose signature moved. No mirror keeps an idle timer of its own.
  */
 import { errorMessage } from '../../src/errors.js';
 
@@ -18,6 +24,9 @@ export type LockChangeListener = (change: LockChange) => void;
 
 /** Rows of `SELECT app, count(*) AS n, max(fence) AS f FROM <locks> GROUP BY app`. */
 export type SignatureRows = ReadonlyArray<{ app: unknown; n: unknown; f: unknown }>;
+
+/** How often each shared watch re-reads every app's signature (tests shorten it before opening watches). */
+export const LOCK_SAFETY_SWEEP = { periodMs: 30_000 };
 
 export class LockSignatures {
   private readonly byApp = new Map<string, Set<LockChangeListener>>();
@@ -67,6 +76,30 @@ export class LockSignatures {
   private tellAll(change: LockChange): void {
     for (const listeners of this.byApp.values()) tell(listeners, change);
   }
+}
+
+/**
+ * Runs `sweep` every LOCK_SAFETY_SWEEP.periodMs until the returned function is
+ * called; a sweep still running when the next is due is not doubled.
+ */
+export function safetySweep(sweep: () => void | Promise<void>): () => void {
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const next = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void Promise.resolve()
+        .then(sweep)
+        .catch(() => undefined) // the sweep reports its own failures; the next one tries again
+        .finally(next);
+    }, LOCK_SAFETY_SWEEP.periodMs);
+    timer.unref?.();
+  };
+  next();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
 }
 
 function signaturesOf(rows: SignatureRows): Map<string, string> {

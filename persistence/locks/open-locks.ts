@@ -12,7 +12,8 @@ import type { SyncStore } from '../stores/types.js';
 import { MemoryLocks } from './memory-locks.js';
 import { SqlLocks, lockCallSql, lockCallValues, type LockCall } from './sql-locks.js';
 import { SqliteLocks } from './sqlite-locks.js';
-import { isLockHintSource, watchNotifiedLockChanges } from './notified-lock-changes.js';
+import { isLockHintSource, watchNotifiedLockChanges, type LockHintSource } from './notified-lock-changes.js';
+import { isSignatureSource, watchSweptLockChanges } from './swept-lock-changes.js';
 import type { StoreLocks } from './types.js';
 import { storeFunctionCall } from '../sql/store-function-call.js';
 
@@ -31,8 +32,20 @@ export function openStoreLocks(store: SyncStore): StoreLocks {
   }
   if (store instanceof SqliteStore) return new SqliteLocks(store.url.slice('sqlite:'.length));
   const call = sqlCall(store);
-  if (call) return new SqlLocks(call, isLockHintSource(store) ? (app, listener) => watchNotifiedLockChanges(store, app, listener) : undefined);
+  if (call) return new SqlLocks(call, isLockHintSource(store) ? notifiedAndSwept(store) : undefined);
   throw new ScopeFsError('EINVAL', `store ${store.url} has no lock support: use a memory, sqlite, postgres or supabase store`);
+}
+
+/** NOTIFY hints per app, plus the store's one shared safety sweep (swept-lock-changes.ts) for hints lost. */
+function notifiedAndSwept(store: LockHintSource): StoreLocks['watchChanges'] {
+  return (app, listener) => {
+    const unhint = watchNotifiedLockChanges(store, app, listener);
+    const unsweep = isSignatureSource(store) ? watchSweptLockChanges(store, app, listener) : undefined;
+    return () => {
+      unhint();
+      unsweep?.();
+    };
+  };
 }
 
 function sqlCall(store: SyncStore): LockCall | null {

@@ -4,14 +4,16 @@
  * commit to the file through the process's change poller of the file
  * (sqlite-poller.ts; no poll of its own), then reads every app's lock
  * signature in one statement and tells only the mirrors of the apps whose
- * signature moved (lock-signatures.ts).
+ * signature moved (lock-signatures.ts). The same read runs on the shared
+ * safety timer (one statement per file per process per period), in case the
+ * poller folded a change away.
  */
 import Database from 'better-sqlite3';
 import { errorMessage } from '../../src/errors.js';
 import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { DEFAULT_SQLITE_POLL_MS, acquireChangePoller, type SqliteChangePoller } from '../stores/sqlite-poller.js';
 import type { StoreHint } from '../stores/types.js';
-import { LockSignatures, type LockChangeListener, type SignatureRows } from './lock-signatures.js';
+import { LockSignatures, safetySweep, type LockChangeListener, type SignatureRows } from './lock-signatures.js';
 
 const SIGNATURES = 'SELECT app, count(*) AS n, max(fence) AS f FROM scopefs_locks GROUP BY app';
 /** The poller's blocking busy wait, as the store's (a busy poll just waits for the next one). */
@@ -34,6 +36,7 @@ class SqliteLockChanges {
   private readonly db: Database.Database;
   private readonly poller: SqliteChangePoller;
   private readonly unwatch: () => void;
+  private readonly stopSweep: () => void;
 
   constructor(
     private readonly file: string,
@@ -54,10 +57,12 @@ class SqliteLockChanges {
       throw err;
     }
     this.unwatch = this.poller.watchCommits((hint) => this.onCommit(hint));
+    this.stopSweep = safetySweep(() => this.onCommit({}));
   }
 
   private stop(): void {
     this.forget();
+    this.stopSweep();
     this.unwatch();
     this.poller.release();
     this.db.close();

@@ -9,11 +9,14 @@
  *
  * A store that reports lock changes (StoreLocks.watchChanges: SQLite through
  * the process's one change poller of the file, PostgreSQL through NOTIFY)
- * is not polled while no lock is live, but for a slow safety refresh: a
- * change triggers a refresh at once (refreshes in flight coalesce), so the
- * mirror lags the store by the hint's latency, and idle scopes send almost
- * no lock queries. While the change channel fails, and for stores without
- * one (Supabase), the mirror is refreshed on the timer, at most 1 s apart.
+ * is not polled while no lock is live: a change triggers a refresh at once
+ * (refreshes in flight coalesce), so the mirror lags the store by the hint's
+ * latency, and idle scopes send no lock queries of their own. Lost hints are
+ * caught by the store's one shared safety sweep per process
+ * (persistence/locks/lock-signatures.ts), which wakes only the mirrors of
+ * apps whose locks moved. After the channel fails or comes back the mirror
+ * refreshes (it may have missed hints); while it fails, and for stores
+ * without one (Supabase), the mirror is refreshed on the timer, at most 1 s apart.
  */
 import type { StoreLocks } from '../../persistence/locks/types.js';
 import { backoffMs, grantOf, lockRequest, waitOf, type FileLocks, type LockGrant, type LockInfo, type LockOptions, type LockTable } from './locks.js';
@@ -22,8 +25,6 @@ import { assertTtl, lockErrors } from './lock-rules.js';
 /** The longest the mirror goes without a refresh while any lock is live. */
 const MAX_REFRESH_MS = 1_000;
 const MIN_REFRESH_MS = 20;
-/** While changes are heard and no lock is live: a refresh this often anyway, in case a hint was lost. */
-const SAFETY_REFRESH_MS = 30_000;
 
 export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -116,8 +117,8 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
   private scheduleRefresh(live: ReadonlyArray<{ expiresAt: number }> = this.table.list()): void {
     if (this.closed) return;
     this.clearTimer();
-    // Nothing live and the store reports its changes: the next change refreshes, or the safety refresh.
-    if (live.length === 0 && this.hearing) return this.refreshIn(SAFETY_REFRESH_MS);
+    // Nothing live and the store reports its changes (and sweeps for lost ones): no timer; the next change refreshes.
+    if (live.length === 0 && this.hearing) return;
     const now = Date.now();
     const shortest = Math.min(MAX_REFRESH_MS * 2, ...live.map((lock) => lock.expiresAt - now));
     this.refreshIn(Math.max(MIN_REFRESH_MS, Math.min(MAX_REFRESH_MS, shortest / 2)));
@@ -127,8 +128,8 @@ export class StoreBackedLocks implements Omit<FileLocks, 'withLock'> {
   private onStoreChange(change: { error?: string; reconnected?: boolean }): void {
     if (this.closed) return;
     if (change.error) {
-      this.hearing = false; // silence proves nothing now: poll
-      if (this.timer === undefined) this.scheduleRefresh();
+      this.hearing = false; // silence proves nothing now: poll (the first refresh at once: a hint may be lost)
+      this.refreshNow();
       return;
     }
     if (change.reconnected) this.hearing = true;
