@@ -1,7 +1,7 @@
 /**
  * Which apps' locks changed, told to per-app listeners: the part the SQLite
- * watch (sqlite-lock-changes.ts, on commits) and the polled one for
- * PostgreSQL (polled-lock-changes.ts, one query a second per store) share.
+ * watch (sqlite-lock-changes.ts, on commits and on the safety timer) and the
+ * PostgreSQL safety sweep (swept-lock-changes.ts) share.
  * A signature per app (live rows, highest fence) moves on every new lock (its
  * fence is above every earlier one of the app) and every release or sweep (the
  * count drops); a renewal does not, which is fine: a mirror holding a lock

@@ -191,12 +191,51 @@ describePostgres('idle lock mirrors on one PostgreSQL store', () => {
       await waitFor(() => table.list().length === 1, 10_000, 'the lock after the reconnect');
       if (held.acquired) await other.release('pg-lost', held.lock.token);
       await waitFor(() => table.list().length === 0, 10_000, 'the release after the reconnect');
+      // The next completed sweep sees the lock come and go too, and may wake the mirror once more: let it pass.
+      const settled = mine.signatureReads;
+      await waitFor(() => mine.signatureReads >= settled + 2, 10_000, 'a completed sweep after the release');
       const idle = locks.liveCalls;
       const reads = mine.signatureReads;
       await waitFor(() => mine.signatureReads >= reads + SWEEPS, 10_000, `${SWEEPS} safety sweeps`);
       expect(locks.liveCalls).toBe(idle);
     } finally {
       await mirror.close();
+    }
+  });
+});
+
+describe('a mirror whose hint channel fails (a poller error, a lost LISTEN)', () => {
+  it('refreshes at once on the error, polls while it lasts, refreshes on reconnect, then keeps no timer', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    let tell: (change: { error?: string; reconnected?: boolean }) => void = () => undefined;
+    const store: StoreLocks = {
+      acquire: () => Promise.reject(new Error('unused')),
+      renew: async () => null,
+      release: async () => false,
+      live: async () => [],
+      check: async () => null,
+      watchChanges: (_app, listener) => ((tell = listener), () => undefined),
+      close: async () => undefined,
+    };
+    const locks = counted(store);
+    const mirror = new StoreBackedLocks(new LockTable(), locks, 'app');
+    try {
+      await mirror.refresh();
+      await vi.advanceTimersByTimeAsync(5 * 60_000);
+      expect(locks.liveCalls).toBe(1); // hearing, nothing live: no timer
+      tell({ error: 'the poll failed' });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(locks.liveCalls).toBe(2); // at once: a hint may have been missed
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(locks.liveCalls).toBeGreaterThanOrEqual(4); // silence proves nothing: at most 1 s apart
+      tell({ reconnected: true });
+      await vi.advanceTimersByTimeAsync(0);
+      const back = locks.liveCalls;
+      await vi.advanceTimersByTimeAsync(5 * 60_000);
+      expect(locks.liveCalls).toBe(back);
+    } finally {
+      await mirror.close();
+      vi.useRealTimers();
     }
   });
 });
