@@ -190,6 +190,8 @@ export interface FileHistoryApi {
   listCheckpoints(): Promise<CheckpointInfo[]>;
   /** Brings the files back to the checkpoint's manifest as ordinary changes; returns what changed. */
   restoreCheckpoint(name: string, options?: RestoreCheckpointOptions): Promise<CheckpointRestore>;
+  /** Deletes a checkpoint (ENOENT naming it when unknown); retention may then prune the versions only it kept. */
+  deleteCheckpoint(name: string): Promise<void>;
   /** What differs between checkpoint `a` and checkpoint `b` (or the current files). */
   diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff>;
 }

@@ -24,6 +24,7 @@ const AUDITED: Record<string, Audited> = {
   moveFile: { operation: 'move', paths: 2, options: 2 },
   restore: { operation: 'restore', paths: 1, options: 2 },
   restoreCheckpoint: { operation: 'restore_checkpoint', paths: 0, options: 1 },
+  deleteCheckpoint: { operation: 'delete_checkpoint', paths: 0 },
   readFile: { operation: 'read', paths: 1 },
   readEntry: { operation: 'read', paths: 1 },
   stat: { operation: 'read', paths: 1 },

@@ -322,6 +322,10 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
     return this.withHistory((h) => h.restoreCheckpoint(name, options));
   }
 
+  deleteCheckpoint(name: string): Promise<void> {
+    return this.withHistory((h) => h.deleteCheckpoint(name));
+  }
+
   diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff> {
     return this.withHistory((h) => h.diffCheckpoint(a, b));
   }

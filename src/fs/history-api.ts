@@ -126,6 +126,13 @@ export class ScopeHistory implements FileHistoryApi {
     return result;
   }
 
+  /** Deletes a checkpoint; the versions only it referenced become prunable by retention. */
+  async deleteCheckpoint(name: string): Promise<void> {
+    await this.checkpointNamed(name);
+    // A concurrent delete may win between the check and this call: the name is gone either way.
+    if (!(await this.recorder.store.deleteCheckpoint(this.recorder.scope, name))) throw noCheckpoint(name);
+  }
+
   async diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff> {
     const from = await this.checkpointNamed(a);
     if (b !== undefined) {
@@ -164,7 +171,7 @@ export class ScopeHistory implements FileHistoryApi {
   private async checkpointNamed(name: string) {
     if (typeof name !== 'string' || name === '') throw fsErrors.invalid('a checkpoint name must be a non-empty string; list them with listCheckpoints()');
     const checkpoint = await this.recorder.store.checkpoint(this.recorder.scope, name);
-    if (!checkpoint) throw new ScopeFsError('ENOENT', `no checkpoint named ${JSON.stringify(name)}; list them with listCheckpoints()`);
+    if (!checkpoint) throw noCheckpoint(name);
     return checkpoint;
   }
 
@@ -191,6 +198,10 @@ async function readIfPresent(host: HistoryHost, path: string): Promise<FileEntry
     if (err instanceof ScopeFsError && err.code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+function noCheckpoint(name: string): ScopeFsError {
+  return new ScopeFsError('ENOENT', `no checkpoint named ${JSON.stringify(name)}; list them with listCheckpoints()`);
 }
 
 function pruned(path: string, which: string): ScopeFsError {

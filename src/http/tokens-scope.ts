@@ -108,6 +108,10 @@ class PrincipalFileSystem implements FileSystem {
     return this.ownerOnly('restoring a checkpoint', () => this.fs.restoreCheckpoint(name, { ...options, actor: this.principal.actor }));
   }
 
+  deleteCheckpoint(name: string): Promise<void> {
+    return this.ownerOnly('deleting a checkpoint', () => this.fs.deleteCheckpoint(name));
+  }
+
   diffCheckpoint(a: string, b?: string): Promise<CheckpointDiff> {
     return this.ownerOnly('checkpoints', () => this.fs.diffCheckpoint(a, b));
   }

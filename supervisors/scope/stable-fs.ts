@@ -89,6 +89,7 @@ export class StableFileSystem implements FileSystem, FileLocks {
   checkpoint: FileSystem['checkpoint'] = async (...args) => (await this.current()).checkpoint(...args);
   listCheckpoints: FileSystem['listCheckpoints'] = async () => (await this.current()).listCheckpoints();
   restoreCheckpoint: FileSystem['restoreCheckpoint'] = async (...args) => (await this.current()).restoreCheckpoint(...args);
+  deleteCheckpoint: FileSystem['deleteCheckpoint'] = async (name) => (await this.current()).deleteCheckpoint(name);
   diffCheckpoint: FileSystem['diffCheckpoint'] = async (...args) => (await this.current()).diffCheckpoint(...args);
   deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.fenced(args[1])).deleteFile(...args);
   fileExists: FileSystem['fileExists'] = async (...args) => (await this.current()).fileExists(...args);
