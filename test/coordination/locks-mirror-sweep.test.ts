@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCK_SAFETY_SWEEP } from '../../persistence/locks/lock-signatures.js';
+import { watchNotifiedLockChanges } from '../../persistence/locks/notified-lock-changes.js';
 import { openStoreLocks } from '../../persistence/locks/open-locks.js';
 import { SqliteLocks } from '../../persistence/locks/sqlite-locks.js';
 import type { StoreLocks } from '../../persistence/locks/types.js';
@@ -235,6 +236,30 @@ describe('a mirror whose hint channel fails (a poller error, a lost LISTEN)', ()
       expect(locks.liveCalls).toBe(back);
     } finally {
       await mirror.close();
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('lock hints whose subscription fails (the LISTEN connection is down at start)', () => {
+  it('say `error` once, retry with backoff, and say `reconnected` once the subscription holds', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let attempts = 0;
+    const source = {
+      watchLocks: async () => {
+        attempts += 1;
+        if (attempts < 4) throw new Error('the LISTEN connection is down');
+        return () => undefined;
+      },
+    };
+    const changes: string[] = [];
+    const stop = watchNotifiedLockChanges(source, 'app', (c) => changes.push(c.error ? 'error' : c.reconnected ? 'reconnected' : 'change'));
+    try {
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(attempts).toBe(4);
+      expect(changes).toEqual(['error', 'reconnected']);
+    } finally {
+      stop();
       vi.useRealTimers();
     }
   });
