@@ -13,6 +13,7 @@ export interface HistoryOps {
   checkpoint(name: string | undefined, options: { message?: string; prefix?: string }): Promise<CheckpointInfo>;
   checkpoints(): Promise<CheckpointInfo[]>;
   rollback(name: string, options: { prefix?: string; dryRun: boolean }): Promise<CheckpointRestore>;
+  deleteCheckpoint(name: string): Promise<void>;
 }
 
 export function directHistory(fs: FileSystem): HistoryOps {
@@ -23,6 +24,7 @@ export function directHistory(fs: FileSystem): HistoryOps {
     checkpoint: (name, options) => fs.checkpoint(name, options),
     checkpoints: () => fs.listCheckpoints(),
     rollback: (name, options) => fs.restoreCheckpoint(name, options),
+    deleteCheckpoint: (name) => fs.deleteCheckpoint(name),
   };
 }
 
@@ -38,6 +40,9 @@ export function httpHistory(json: Json, call: Call): HistoryOps {
     checkpoint: (name, options) => json<CheckpointInfo>('POST', '/v1/checkpoints', { ...(name === undefined ? {} : { name }), ...options }),
     checkpoints: async () => (await json<{ checkpoints: CheckpointInfo[] }>('GET', '/v1/checkpoints')).checkpoints,
     rollback: (name, options) => json<CheckpointRestore>('POST', `/v1/checkpoints/${encodeURIComponent(name)}/restore`, options),
+    deleteCheckpoint: async (name) => {
+      await call('DELETE', `/v1/checkpoints/${encodeURIComponent(name)}`);
+    },
   };
 }
 

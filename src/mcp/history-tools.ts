@@ -104,6 +104,23 @@ export function registerHistoryTools(server: McpServer, fs: FileSystem): void {
     ({ name, prefix, dryRun }) =>
       runTool(async () => JSON.stringify(await fs.restoreCheckpoint(name, { ...(prefix === undefined ? {} : { prefix }), dryRun: dryRun === true }), null, 2)),
   );
+
+  server.registerTool(
+    'delete_checkpoint',
+    {
+      title: 'Delete a checkpoint',
+      description:
+        'Deletes a saved checkpoint so retention can prune the old versions only it kept. Only when the user asks to ' +
+        'drop it: afterwards restore_checkpoint can no longer return to it. The current files are not changed.',
+      inputSchema: { name: z.string().describe('The checkpoint (see list_checkpoints)') },
+      annotations: { destructiveHint: true, idempotentHint: false },
+    },
+    ({ name }) =>
+      runTool(async () => {
+        await fs.deleteCheckpoint(name);
+        return `Deleted checkpoint ${name}.`;
+      }),
+  );
 }
 
 function describeVersions(path: string, versions: HistoryVersion[]): string {

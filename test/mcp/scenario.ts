@@ -6,7 +6,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { expect } from 'vitest';
 
 /** The history tools (src/mcp/history-tools.ts; exercised in test/mcp/history.test.ts). */
-export const HISTORY_TOOL_NAMES = ['checkpoint', 'file_history', 'list_checkpoints', 'restore_checkpoint', 'restore_file'];
+export const HISTORY_TOOL_NAMES = ['checkpoint', 'delete_checkpoint', 'file_history', 'list_checkpoints', 'restore_checkpoint', 'restore_file'];
 
 export const TOOL_NAMES = [
   'delete_file', 'edit_file', 'glob', 'grep', 'insert_lines', 'list_files', 'memory',

@@ -1,4 +1,4 @@
-/** log, cat --revision (in files.ts), restore, checkpoint, checkpoints, rollback (docs/history.md). */
+/** log, cat --revision (in files.ts), restore, checkpoint, checkpoints [--delete], rollback (docs/history.md). */
 import { Command, InvalidArgumentError } from 'commander';
 import type { CheckpointInfo, CheckpointRestore, HistoryVersion } from '../../types.js';
 import { withTarget } from '../connect.js';
@@ -53,9 +53,16 @@ function checkpoint(): Command {
 
 function checkpoints(): Command {
   return addScopeOptions(new Command('checkpoints'), STORE_HELP)
-    .description('list checkpoints, newest first')
-    .action((options: ScopeCliOptions) =>
+    .description('list checkpoints, newest first; --delete <name> deletes one (retention may then prune the versions only it kept)')
+    .option('--delete <name>', 'delete this checkpoint instead of listing')
+    .action((options: ScopeCliOptions & { delete?: string }) =>
       withTarget(options, {}, async (target) => {
+        if (options.delete !== undefined) {
+          const name = options.delete;
+          await target.history.deleteCheckpoint(name);
+          new Output(options.json === true).result({ deleted: name }, () => `deleted checkpoint ${name}`);
+          return;
+        }
         const list = await target.history.checkpoints();
         new Output(options.json === true).result(list, () => (list.length === 0 ? 'no checkpoints' : checkpointLines(list)));
       }),

@@ -8,7 +8,7 @@
 import { normalizePath, normalizePrefix } from '../../paths.js';
 import type { FileSystem } from '../../types.js';
 import { readJsonObject } from '../body.js';
-import { HttpError, sendJson } from '../responses.js';
+import { HttpError, sendEmpty, sendJson } from '../responses.js';
 import type { RequestContext, Route } from '../router.js';
 import { etagOf, expectedRevision, filePath } from './files.js';
 
@@ -32,6 +32,7 @@ export function historyRoutes(deps: HistoryRouteDeps): Route[] {
     { method: 'POST', path: CHECKPOINTS, handler: (ctx) => createCheckpoint(deps, ctx) },
     { method: 'POST', path: CHECKPOINTS, prefix: true, handler: (ctx) => restoreCheckpoint(deps, ctx) },
     { method: 'GET', path: CHECKPOINTS, prefix: true, handler: (ctx) => diffCheckpoint(fs, ctx) },
+    { method: 'DELETE', path: CHECKPOINTS, prefix: true, handler: (ctx) => deleteCheckpoint(fs, ctx) },
   ];
 }
 
@@ -76,15 +77,25 @@ async function diffCheckpoint(fs: FileSystem, { res, rest, query }: RequestConte
   sendJson(res, 200, await fs.diffCheckpoint(name, query.get('to') ?? undefined));
 }
 
+/** `DELETE /v1/checkpoints/<name>`: 204; the versions only it kept become prunable. */
+async function deleteCheckpoint(fs: FileSystem, { res, rest }: RequestContext): Promise<void> {
+  if (rest.slice(1).includes('/')) throw noEndpoint();
+  await fs.deleteCheckpoint(checkpointName(rest, ''));
+  sendEmpty(res, 204);
+}
+
+/** The `<name>` of `/<name><action>` (action `''` for the checkpoint itself). */
 function checkpointName(rest: string, action: string): string {
-  if (!rest.endsWith(action) || rest.length <= action.length + 1) {
-    throw new HttpError(404, 'ENOENT', `no such endpoint; use /v1/checkpoints/<name>/restore (POST) or /v1/checkpoints/<name>/diff (GET)`);
-  }
+  if (!rest.endsWith(action) || rest.length <= action.length + 1) throw noEndpoint();
   try {
-    return decodeURIComponent(rest.slice(1, -action.length));
+    return decodeURIComponent(rest.slice(1, rest.length - action.length));
   } catch {
     throw new HttpError(400, 'EINVAL', 'malformed percent-encoding in the checkpoint name');
   }
+}
+
+function noEndpoint(): HttpError {
+  return new HttpError(404, 'ENOENT', 'no such endpoint; use /v1/checkpoints/<name>/restore (POST), /v1/checkpoints/<name>/diff (GET) or /v1/checkpoints/<name> (DELETE)');
 }
 
 function positiveInteger(value: string, name: string): number {
