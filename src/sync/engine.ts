@@ -72,6 +72,13 @@ export class SyncEngine {
   private dirty = new Set<string>();
   private pending = new Set<string>();
   private gateConfirmed = false;
+  /**
+   * Whether the store may hold rows past the cursor: a hint came, a push lost
+   * its compare-and-swap, or a pass failed. Without news, a pass of local
+   * changes only pushes (each push is a compare-and-swap on the path's base,
+   * so a remote change it did not know of makes it lose, and the next pass pulls).
+   */
+  private remoteNews = true;
   private passesSinceGc = 0;
   private readonly actions: PathActions;
 
@@ -119,6 +126,11 @@ export class SyncEngine {
     return this.targets.ownerOf(path) !== null;
   }
 
+  /** The store has (or may have) rows past the cursor: the next pass pulls. */
+  noteRemoteNews(): void {
+    this.remoteNews = true;
+  }
+
   markDirty(paths: Iterable<string>): void {
     for (const path of paths) this.dirty.add(path);
   }
@@ -152,8 +164,10 @@ export class SyncEngine {
     const claimed = this.dirty;
     this.dirty = new Set();
     const reportCursor = this.options.tombstones?.due(full) ?? false;
+    const pull = full || this.remoteNews;
+    this.remoteNews = false;
     try {
-      const fetched = await this.pullChanges();
+      const fetched = pull ? await this.pullChanges() : new Map<string, StoreRow>();
       const candidates = full ? await this.allKnownPaths() : new Set(claimed);
       for (const path of fetched.keys()) candidates.add(path);
       const plan = await this.plan(candidates);
@@ -168,6 +182,7 @@ export class SyncEngine {
       }
     } catch (err) {
       for (const path of claimed) this.dirty.add(path);
+      this.remoteNews = true;
       throw err;
     }
   }
@@ -177,7 +192,10 @@ export class SyncEngine {
     const { store, app, state } = this.options;
     const fetched = new Map<string, StoreRow>();
     let cursor = state.cursor;
-    const head = await callStore(() => store.head(app));
+    const sincePage = (from: number) => callStore(() => store.since(app, this.targets.owners(), from, PAGE_SIZE));
+    // The first page is asked for alongside the head (one round trip, not two); it is used only once the head checks out.
+    const [head, page0] = await Promise.all([callStore(() => store.head(app)), sincePage(cursor)]);
+    let first: typeof page0 | undefined = page0;
     if (!Number.isSafeInteger(head) || head < 0) {
       throw new SyncPausedError(`the store's head revision ${String(head)} is not a valid revision; the store looks corrupt`);
     }
@@ -186,9 +204,11 @@ export class SyncEngine {
       state.forgetRemote();
       this.records.clear();
       cursor = 0;
+      first = undefined;
     }
     for (;;) {
-      const page = await callStore(() => store.since(app, this.targets.owners(), cursor, PAGE_SIZE));
+      const page = first ?? (await sincePage(cursor));
+      first = undefined;
       for (const row of page.rows) this.acceptRow(row, fetched);
       state.cursor = page.cursor;
       state.commit();
@@ -336,6 +356,7 @@ export class SyncEngine {
       }
       // A lost compare-and-swap race: the current row is recorded; reconcile again next pass.
       for (const path of pushed.lost) this.dirty.add(path);
+      if (pushed.lost.length > 0) this.remoteNews = true;
       if (pushed.accepted.length > 0) this.emitSynced('push', pushed.accepted);
     }
   }

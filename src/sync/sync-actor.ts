@@ -79,7 +79,9 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
   private connection!: StoreConnection;
   private conflictActions!: ConflictActions;
   private unsubscribeFs: (() => void) | undefined;
-  private passTimer: NodeJS.Timeout | undefined;
+  /** The next pass, scheduled: a timer for a debounce window, an immediate for "as soon as the queue is through". */
+  private passTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private passIsImmediate = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private fullPassDone = false;
   /** A pass is in flight (entering `live` checks idle while the pass that caught up is still finishing). */
@@ -155,6 +157,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
       case 'hint':
         // A broken hint channel means silence proves nothing: the store counts as unavailable.
         if (message.error !== undefined) return this.storeFailed(`store hints failed: ${message.error}`);
+        this.engine.noteRemoteNews();
         return this.schedulePass(0);
       case 'store_failed':
         return this.storeFailed(message.reason);
@@ -194,7 +197,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
   async terminate(): Promise<void> {
     // Idle waiters re-check against the next sync actor (see scopes.ts).
     for (const resolve of this.idleWaiters.splice(0)) resolve();
-    clearTimeout(this.passTimer);
+    this.cancelPass();
     clearTimeout(this.retryTimer);
     this.unsubscribeFs?.();
     this.lifecycle?.send({ type: 'STOP' });
@@ -245,7 +248,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     }
     this.fullPassDone = false;
     if (state !== 'live' && state !== 'catching_up') return { ran: false, state };
-    clearTimeout(this.passTimer);
+    this.cancelPass();
     await this.runPass();
     return { ran: true, state: lifecycleState(this.lifecycle) };
   }
@@ -268,6 +271,8 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     if (lifecycleState(this.lifecycle) !== 'connecting') return;
     try {
       await this.connection.connect(this.app, (hint) => this.actor.cast({ type: 'hint', error: hint.error }));
+      // Hints sent while we were not listening are lost: the catch-up pass pulls.
+      this.engine.noteRemoteNews();
       this.lifecycle.send({ type: 'CONNECTED' });
     } catch (err) {
       this.lifecycle.send({ type: 'FAILED', error: errorMessage(err) });
@@ -306,10 +311,20 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
 
   private schedulePass(delayMs = this.deps.options.debounceMs ?? 0): void {
     if (this.passTimer) {
-      if (delayMs > 0) return;
-      clearTimeout(this.passTimer);
+      if (delayMs > 0 || this.passIsImmediate) return;
+      this.cancelPass();
     }
-    this.passTimer = setTimeout(() => this.actor.cast({ type: 'pass' }), delayMs);
+    const cast = () => this.actor.cast({ type: 'pass' });
+    // No window: setImmediate runs after the I/O already queued (events that
+    // arrived together still share the pass) without setTimeout's ≥1 ms floor.
+    this.passIsImmediate = delayMs <= 0;
+    this.passTimer = this.passIsImmediate ? setImmediate(cast) : setTimeout(cast, delayMs);
+  }
+
+  private cancelPass(): void {
+    if (this.passIsImmediate) clearImmediate(this.passTimer as NodeJS.Immediate);
+    else clearTimeout(this.passTimer as NodeJS.Timeout);
+    this.passTimer = undefined;
   }
 
   private scheduleRetries(): void {
@@ -383,6 +398,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     }
     if (!this.isQuiet()) return;
     if (head > this.engine.cursor) {
+      this.engine.noteRemoteNews();
       this.schedulePass(0);
       return;
     }
