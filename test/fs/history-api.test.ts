@@ -165,6 +165,20 @@ describe('checkpoints', () => {
     await expect(fs.checkpoint('one')).rejects.toMatchObject({ code: 'EEXIST' });
   });
 
+  it('deleteCheckpoint removes it (the files stay); an unknown or deleted name is ENOENT naming it', async () => {
+    const { fs } = await withHistory();
+    await fs.writeFile('/a.md', '1');
+    await fs.checkpoint('one');
+    await fs.checkpoint('two');
+    await fs.deleteCheckpoint('one');
+    expect((await fs.listCheckpoints()).map((c) => c.name)).toEqual(['two']);
+    expect(await fs.readFile('/a.md')).toBe('1');
+    await expect(fs.deleteCheckpoint('one')).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('"one"') });
+    await expect(fs.restoreCheckpoint('one')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(fs.deleteCheckpoint('')).rejects.toMatchObject({ code: 'EINVAL' });
+    await fs.checkpoint('one'); // the name is free again
+  });
+
   it('a prefix checkpoint restores only under its prefix', async () => {
     const { fs } = await withHistory();
     await fs.writeFile('/p/a.md', 'a');
@@ -191,6 +205,23 @@ describe('retention', () => {
     expect(sizes).toEqual([2, 2, 17]); // the latest two, and the checkpointed first version
     expect(await fs.restoreCheckpoint('keep-v1')).toMatchObject({ written: ['/a.md'] });
     expect(await fs.readFile('/a.md')).toBe('v1 (checkpointed)');
+  });
+
+  it('after deleteCheckpoint the versions only it referenced are pruned at the next record', async () => {
+    const history = openMemoryHistory();
+    const fs = await servers.start({ history: { store: history, scope: 'r', retention: { maxVersionsPerPath: 2 } } });
+    await fs.writeFile('/a.md', 'v1 (checkpointed)');
+    await fs.checkpoint('keep-v1');
+    for (let i = 2; i <= 4; i++) {
+      await fs.writeFile('/a.md', `v${i}`);
+      await fs.historySettled();
+    }
+    expect((await fs.history('/a.md')).map((v) => v.size)).toEqual([2, 2, 17]);
+    await fs.deleteCheckpoint('keep-v1');
+    await fs.writeFile('/a.md', 'v5');
+    await fs.historySettled();
+    expect((await fs.history('/a.md')).map((v) => v.size)).toEqual([2, 2]);
+    await expect(fs.readFile('/a.md', { revision: 1 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
