@@ -92,6 +92,19 @@ describe('history over HTTP', () => {
     expect((await post('/v1/checkpoints', { name: 'cp-dup' })).status).toBe(409);
   });
 
+  it('DELETE /v1/checkpoints/<name> deletes it (204), then 404 naming it; other paths under it are 404', async () => {
+    expect((await post('/v1/checkpoints', { name: 'cp del/1' })).status).toBe(201);
+    const removed = await server.call(`/v1/checkpoints/${encodeURIComponent('cp del/1')}`, { method: 'DELETE' });
+    expect(removed.status).toBe(204);
+    const { checkpoints } = (await (await server.call('/v1/checkpoints')).json()) as { checkpoints: Array<{ name: string }> };
+    expect(checkpoints.map((c) => c.name)).not.toContain('cp del/1');
+    const again = await server.call(`/v1/checkpoints/${encodeURIComponent('cp del/1')}`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toContain('no checkpoint named "cp del/1"');
+    expect((await server.call('/v1/checkpoints/x/diff', { method: 'DELETE' })).status).toBe(404);
+    expect((await fetch(`${server.url}/v1/checkpoints/x`, { method: 'DELETE' })).status).toBe(401);
+  });
+
   it('needs the token like the files API', async () => {
     const res = await fetch(`${server.url}/v1/history/doc.md`);
     expect(res.status).toBe(401);

@@ -209,7 +209,7 @@ describe('listings and status under a grant', () => {
 
   it('operator controls and scope-wide operations are the owner\'s; a flush reports only granted paths', async () => {
     const limited = scopeForPrincipal(server.scope, await ciBotPrincipal());
-    for (const refused of [() => limited.sync!.pause(), () => limited.sync!.resync(), () => limited.fs.reset(), () => limited.stop(), () => limited.fs.checkpoint('c')]) {
+    for (const refused of [() => limited.sync!.pause(), () => limited.sync!.resync(), () => limited.fs.reset(), () => limited.stop(), () => limited.fs.checkpoint('c'), () => limited.fs.deleteCheckpoint('c')]) {
       await expect(refused()).rejects.toMatchObject({ code: 'EACCES', message: expect.stringContaining('needs the owner token') });
     }
     // A scope whose updates wait (a long debounce), so both files are still dirty when flushed.
