@@ -31,6 +31,7 @@ const TOOL_NEEDS: Record<string, GrantOperation | 'memory' | 'owner'> = {
   checkpoint: 'owner',
   list_checkpoints: 'owner',
   restore_checkpoint: 'owner',
+  delete_checkpoint: 'owner',
   sync_pause: 'owner',
   sync_resume: 'owner',
   sync_confirm: 'owner',

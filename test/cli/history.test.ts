@@ -1,4 +1,4 @@
-/** scopefs log / cat --revision / restore / checkpoint / checkpoints / rollback, directly and through a running serve. */
+/** scopefs log / cat --revision / restore / checkpoint / checkpoints [--delete] / rollback, directly and through a running serve. */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,12 @@ async function walk(root: string, env: Record<string, string> = {}): Promise<voi
   const badRevision = await cli(['cat', '/plan.md', '--revision', '999999', '--json']);
   expect(JSON.parse(badRevision.stderr)).toMatchObject({ error: { code: 'ENOENT', message: expect.stringContaining('no revision 999999') } });
   expect((await cli(['restore', '/plan.md', '--revision', 'x'])).code).toBe(2);
+
+  expect(json(await cli(['checkpoints', '--delete', 'cp', '--json']))).toEqual({ deleted: 'cp' });
+  expect(json(await cli(['checkpoints', '--json']))).toEqual([]);
+  const gone = await cli(['checkpoints', '--delete', 'cp', '--json']);
+  expect(gone.code).toBe(1);
+  expect(JSON.parse(gone.stderr)).toMatchObject({ error: { code: 'ENOENT', message: expect.stringContaining('"cp"') } });
 }
 
 describe('history commands', () => {

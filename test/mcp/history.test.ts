@@ -1,4 +1,4 @@
-/** The history tools through a real MCP client: file_history, restore_file, checkpoint, list_checkpoints, restore_checkpoint. */
+/** The history tools through a real MCP client: file_history, restore_file, checkpoint, list_checkpoints, restore_checkpoint, delete_checkpoint. */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { describe, expect, it } from 'vitest';
 import { connectInMemory } from './in-memory-client.js';
@@ -54,5 +54,16 @@ describe('MCP history tools', () => {
     expect(await scope.fs.listFiles()).toEqual(['/src/a.ts']);
     expect(await scope.fs.readFile('/src/a.ts')).toBe('a1');
     expect(await call(client, 'restore_checkpoint', { name: 'missing' })).toMatchObject({ isError: true });
+  });
+
+  it('delete_checkpoint drops it (the files stay); an unknown name is an error naming it', async () => {
+    await scope.fs.writeFile('/src/c.ts', 'c');
+    await call(client, 'checkpoint', { name: 'to-drop' });
+    expect((await call(client, 'delete_checkpoint', { name: 'to-drop' })).texts.join('')).toContain('to-drop');
+    expect((await scope.fs.listCheckpoints()).map((c) => c.name)).not.toContain('to-drop');
+    expect(await scope.fs.readFile('/src/c.ts')).toBe('c');
+    const again = await call(client, 'delete_checkpoint', { name: 'to-drop' });
+    expect(again).toMatchObject({ isError: true });
+    expect(again.texts.join('')).toContain('"to-drop"');
   });
 });
