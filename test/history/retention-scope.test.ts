@@ -47,6 +47,26 @@ describe('history retention of a scope', () => {
     expect(await again.fs.readFile('/a.md')).toBe('v1 (checkpointed)');
   });
 
+  it('after deleteCheckpoint the versions only it kept are pruned, here at the next start', async () => {
+    const root = await tempRoot();
+    const scopeKey = ['retention-delete', basename(root)];
+    const first = await startScope({ scopeKey, root, historyRetention: { maxVersionsPerPath: 2 } });
+    await first.fs.writeFile('/a.md', 'v1 (checkpointed)');
+    await first.fs.checkpoint('keep');
+    for (let i = 2; i <= 4; i++) {
+      await first.fs.writeFile('/a.md', `v${i}`);
+      await first.fs.history('/a.md');
+    }
+    expect(await texts(first, '/a.md')).toEqual(['v4', 'v3', 'v1 (checkpointed)']);
+    await first.fs.deleteCheckpoint('keep');
+    await first.stop();
+
+    const again = await startScope({ scopeKey, root, historyRetention: { maxVersionsPerPath: 2 } });
+    cleanup.push(() => again.stop());
+    expect(await texts(again, '/a.md')).toEqual(['v4', 'v3']);
+    await expect(again.fs.restoreCheckpoint('keep')).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('"keep"') });
+  });
+
   it('refuses bad limits at start with EINVAL naming them', async () => {
     const root = await tempRoot();
     await expect(startScope({ scopeKey: ['retention-bad', basename(root)], root, historyRetention: { maxVersionsPerPath: 0 } })).rejects.toMatchObject({
