@@ -26,6 +26,6 @@ export function openStoreWebhooks(store: SyncStore, app: string): WebhookTable |
   }
   if (store instanceof SqliteStore) return new SqliteWebhookTable(store.url.slice('sqlite:'.length), app);
   const candidate = store as unknown as { queryRows?: QueryRows };
-  if (typeof candidate.queryRows === 'function') return new PostgresWebhookTable(candidate.queryRows.bind(store), app);
+  if (typeof candidate.queryRows === 'function') return new PostgresWebhookTable(candidate.queryRows.bind(store), app, store);
   return undefined;
 }

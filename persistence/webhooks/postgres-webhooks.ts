@@ -1,13 +1,27 @@
 /** Webhook subscriptions in PostgreSQL (migration 009_webhooks.sql), through the store's pool (PostgresStore.queryRows). */
 import type { QueryRows } from '../audit/postgres-audit.js';
+import { byApp, type SweepSource } from '../../src/webhooks/subscription-sweep.js';
 import type { Webhook } from '../../src/webhooks/types.js';
 import { webhookOfRow, type WebhookRow, type WebhookTable } from './types.js';
 
 export class PostgresWebhookTable implements WebhookTable {
+  readonly sweep: SweepSource;
+
   constructor(
     private readonly queryRows: QueryRows,
     private readonly app: string,
-  ) {}
+    /** The store whose pool answers (one sweep per store). */
+    store: object,
+  ) {
+    this.sweep = {
+      key: store,
+      app,
+      listApps: async (apps) => {
+        const rows = await this.queryRows('SELECT * FROM scopefs.webhooks WHERE app = ANY($1::text[]) ORDER BY created_at, id', [apps]);
+        return byApp((rows as unknown as WebhookRow[]).map((row) => ({ app: row.app!, value: webhookOfRow(row) })));
+      },
+    };
+  }
 
   async list(): Promise<Webhook[]> {
     const rows = await this.queryRows('SELECT * FROM scopefs.webhooks WHERE app = $1 ORDER BY created_at, id', [this.app]);

@@ -3,12 +3,14 @@
  * the SQLite store's file (per app), or a root's private `.scopefs/webhooks.db` (app `local`).
  */
 import Database from 'better-sqlite3';
+import { byApp, type SweepSource } from '../../src/webhooks/subscription-sweep.js';
 import type { Webhook } from '../../src/webhooks/types.js';
 import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { webhookOfRow, type WebhookRow, type WebhookTable } from './types.js';
 
 export class SqliteWebhookTable implements WebhookTable {
   private readonly db: Database.Database;
+  readonly sweep: SweepSource;
 
   constructor(
     file: string,
@@ -17,6 +19,17 @@ export class SqliteWebhookTable implements WebhookTable {
     synchronous?: 'NORMAL',
   ) {
     this.db = openPrivateSqlite(file, { label: 'webhooks', ...(synchronous ? { synchronous } : {}) }, (path, timeout) => new Database(path, { timeout }));
+    this.sweep = {
+      key: `sqlite:${file}`,
+      app,
+      listApps: async (apps) => {
+        const wanted = JSON.stringify(apps);
+        const rows = this.db
+          .prepare('SELECT * FROM scopefs_webhooks WHERE app IN (SELECT value FROM json_each(?)) ORDER BY created_at, id')
+          .all(wanted) as WebhookRow[];
+        return byApp(rows.map((row) => ({ app: row.app!, value: webhookOfRow(row) })));
+      },
+    };
   }
 
   async list(): Promise<Webhook[]> {

@@ -1,4 +1,5 @@
 /** Where a scope's webhook subscriptions are kept: the store (per app) when syncing, else its root (or memory). */
+import type { SweepSource } from '../../src/webhooks/subscription-sweep.js';
 import type { Webhook } from '../../src/webhooks/types.js';
 
 export interface WebhookTable {
@@ -8,10 +9,13 @@ export interface WebhookTable {
   /** True when it was there. */
   remove(id: string): Promise<boolean>;
   close(): void;
+  /** For a table in a shared store: how the process's one sweep reads it (subscription-sweep.ts). */
+  readonly sweep?: SweepSource;
 }
 
 /** A subscription as a row (events as a JSON array in SQLite, text[] in PostgreSQL). */
 export interface WebhookRow {
+  app?: string;
   id: string;
   url: string;
   events: string | string[];

@@ -21,6 +21,7 @@ import { SqliteWebhookTable } from '../../persistence/webhooks/sqlite-webhooks.j
 import type { WebhookTable } from '../../persistence/webhooks/types.js';
 import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
 import type { FsEvent } from '../types.js';
+import { joinSweep } from './subscription-sweep.js';
 import { DEFAULT_RETRY } from './backoff.js';
 import { Deliverer } from './deliverer.js';
 import { Outbox } from './outbox.js';
@@ -45,7 +46,7 @@ export interface OpenedWebhooks extends ScopeWebhooks {
   close(): Promise<void>;
 }
 
-/** How often subscriptions are read again from a shared store (another instance may have changed them). */
+/** How often a table without a sweep of its own is read again (another instance may have changed it). */
 const REFRESH_MS = 10_000;
 const PRUNE_MS = 600_000;
 const ID = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -70,6 +71,9 @@ class ScopeWebhookSet implements OpenedWebhooks {
   private seq = 0;
   private opened: { outbox: Outbox; deliverer: Deliverer } | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
+  private leaveSweep: (() => void) | undefined;
+  /** When this instance last added or removed a subscription (performance.now()). */
+  private changedAt = -Infinity;
 
   constructor(
     private readonly file: string,
@@ -88,7 +92,7 @@ class ScopeWebhookSet implements OpenedWebhooks {
     // A root whose outbox exists may hold deliveries from before a crash: deliver them now.
     if (this.cache.size > 0 || (this.file !== ':memory:' && existsSync(this.file))) this.open().outbox.retryPendingNow(Date.now());
     this.opened?.deliverer.kick();
-    if (this.store) this.every(REFRESH_MS, () => void this.refresh());
+    if (this.store) this.followStore();
     this.every(PRUNE_MS, () => this.opened?.outbox.prune(Date.now() - (this.options.keepDeliveredMs ?? 86_400_000)));
   }
 
@@ -122,8 +126,10 @@ class ScopeWebhookSet implements OpenedWebhooks {
       ...(checked.pathGlob === undefined ? {} : { pathGlob: checked.pathGlob }),
     };
     this.open();
+    this.changedAt = performance.now();
     await this.tableOf().add(webhook);
     this.cache.set(webhook.id, webhook);
+    this.changedAt = performance.now();
     return { ...infoOf(webhook), ...(checked.secret === undefined ? { secret: webhook.secret } : {}) };
   }
 
@@ -134,8 +140,10 @@ class ScopeWebhookSet implements OpenedWebhooks {
 
   async remove(id: string): Promise<boolean> {
     checkId(id, 'webhook');
+    this.changedAt = performance.now();
     const removed = this.table ? await this.table.remove(id) : false;
     this.cache.delete(id);
+    this.changedAt = performance.now();
     this.opened?.outbox.dropPending(id);
     return removed;
   }
@@ -158,6 +166,7 @@ class ScopeWebhookSet implements OpenedWebhooks {
 
   async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.leaveSweep?.();
     await this.opened?.deliverer.stop();
     this.opened?.outbox.close();
     if (!this.store) this.table?.close();
@@ -185,14 +194,31 @@ class ScopeWebhookSet implements OpenedWebhooks {
 
   private async refresh(): Promise<void> {
     if (!this.table) return;
+    const readSince = performance.now();
     try {
-      const rows = await this.table.list();
-      this.cache.clear();
-      for (const row of rows) this.cache.set(row.id, row);
+      this.replaceCache(await this.table.list(), readSince);
     } catch (err) {
-      // The store is unreachable: the subscriptions known keep being served.
-      this.options.onError?.(`reading the webhook subscriptions failed: ${errorMessage(err)}`);
+      this.readFailed(err);
     }
+  }
+
+  /** Hears what other instances changed: through the process's one sweep of the store when the table has one. */
+  private followStore(): void {
+    const source = this.table?.sweep;
+    if (!source) return this.every(REFRESH_MS, () => void this.refresh());
+    this.leaveSweep = joinSweep({ source, heard: (rows, readSince) => this.replaceCache(rows, readSince), failed: (err) => this.readFailed(err) });
+  }
+
+  /** A read that began before this instance's last add or remove may miss it: the next read brings it instead. */
+  private replaceCache(rows: readonly Webhook[], readSince: number): void {
+    if (readSince <= this.changedAt) return;
+    this.cache.clear();
+    for (const row of rows) this.cache.set(row.id, row);
+  }
+
+  /** The store is unreachable: the subscriptions known keep being served. */
+  private readFailed(err: unknown): void {
+    this.options.onError?.(`reading the webhook subscriptions failed: ${errorMessage(err)}`);
   }
 
   private every(ms: number, run: () => void): void {

@@ -25,6 +25,15 @@ function contract(open: (app: string) => Promise<WebhookTable>): void {
     expect(await a.remove('wh_1')).toBe(false);
     expect((await a.list()).map((w) => w.id)).toEqual(['wh_2']);
   });
+
+  it('reads the subscriptions of several apps in one sweep', async () => {
+    const c = await open('app-c');
+    const d = await open('app-d');
+    await c.add({ id: 'wh_c', url: 'https://hooks.example.com/c', events: ['*'], secret: 'secret-c-0123456789abc', createdAt: 3 });
+    const lists = await d.sweep!.listApps(['app-c', 'app-d']);
+    expect(lists.get('app-c')!.map((w) => w.id)).toEqual(['wh_c']);
+    expect(lists.has('app-d')).toBe(false);
+  });
 }
 
 describe('SQLite subscription table', () => {
