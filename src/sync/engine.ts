@@ -166,8 +166,9 @@ export class SyncEngine {
     const reportCursor = this.options.tombstones?.due(full) ?? false;
     const pull = full || this.remoteNews;
     this.remoteNews = false;
+    const fetched = new Map<string, StoreRow>();
     try {
-      const fetched = pull ? await this.pullChanges() : new Map<string, StoreRow>();
+      if (pull) await this.pullChanges(fetched);
       const candidates = full ? await this.allKnownPaths() : new Set(claimed);
       for (const path of fetched.keys()) candidates.add(path);
       const plan = await this.plan(candidates);
@@ -182,15 +183,17 @@ export class SyncEngine {
       }
     } catch (err) {
       for (const path of claimed) this.dirty.add(path);
+      // The cursor is committed past every row fetched, so the next pull will not bring them
+      // again: their paths are planned next time, or a failed pass would skip them for good.
+      for (const path of fetched.keys()) this.dirty.add(path);
       this.remoteNews = true;
       throw err;
     }
   }
 
-  /** Catches the cursor up with the store; returns the rows (with content) by path. */
-  private async pullChanges(): Promise<Map<string, StoreRow>> {
+  /** Catches the cursor up with the store, putting the rows (with content) it accepts into `fetched` by path. */
+  private async pullChanges(fetched: Map<string, StoreRow>): Promise<void> {
     const { store, app, state } = this.options;
-    const fetched = new Map<string, StoreRow>();
     let cursor = state.cursor;
     const sincePage = (from: number) => callStore(() => store.since(app, this.targets.owners(), from, PAGE_SIZE));
     // The first page is asked for alongside the head (one round trip, not two); it is used only once the head checks out.
@@ -215,7 +218,6 @@ export class SyncEngine {
       cursor = page.cursor;
       if (!page.more) break;
     }
-    return fetched;
   }
 
   private acceptRow(row: StoreRow, fetched: Map<string, StoreRow>): void {
