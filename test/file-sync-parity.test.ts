@@ -100,7 +100,11 @@ describe('createFileSync createSSEHandler', () => {
       const messages = readMessages(reader);
       expect((await messages.next()).value).toBe(': connected');
       await sync.fileSync.fs.writeFile('/a.md', 'x');
-      expect(JSON.parse(await nextData(messages))).toMatchObject({ type: 'file_updated', path: '/a.md' });
+      // The stream carries sync's lifecycle too (a sync_state may come first, as sync connects).
+      let event: { type?: string };
+      do event = JSON.parse(await nextData(messages));
+      while (event.type !== 'file_updated');
+      expect(event).toMatchObject({ type: 'file_updated', path: '/a.md' });
       appEvents.emit('settings', { source: 'settings', key: 'theme' });
       let seen: unknown;
       do seen = JSON.parse(await nextData(messages));
