@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../persistence/stores/memory-store.js';
-import type { SincePage } from '../../persistence/stores/types.js';
+import type { PushChange, PushOutcome, SincePage } from '../../persistence/stores/types.js';
 import { isConflictCopy } from '../../src/sync/conflict-copy.js';
 import type { FsEvent } from '../../src/types.js';
 import { SyncLab, nextEvent } from '../helpers/sync-scopes.js';
 import { Sandbox } from './harness/sandbox.js';
 
-/** A memory store whose feed reads wait at a gate, so a test can act while a sync pass is in flight. */
+/** A memory store whose feed reads and pushes wait at a gate, so a test can act while a sync pass is in flight. */
 class GatedStore extends MemoryStore {
   private release: (() => void) | undefined;
   private gate: Promise<void> | undefined;
@@ -34,11 +34,20 @@ class GatedStore extends MemoryStore {
   }
 
   override async since(app: string, owners: readonly string[], cursor: number, limit?: number): Promise<SincePage> {
-    if (this.gate) {
-      this.entered?.();
-      await this.gate;
-    }
+    await this.atGate();
     return super.since(app, owners, cursor, limit);
+  }
+
+  // A pass with only local news pushes without reading the feed first: it waits here.
+  override async push(app: string, instanceId: string, changes: readonly PushChange[]): Promise<PushOutcome[]> {
+    await this.atGate();
+    return super.push(app, instanceId, changes);
+  }
+
+  private async atGate(): Promise<void> {
+    if (!this.gate) return;
+    this.entered?.();
+    await this.gate;
   }
 }
 
