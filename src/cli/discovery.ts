@@ -2,6 +2,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { redactSecrets } from '../redact.js';
 
 /** What a running `serve` records in `<root>/.scopefs/serve.json` so other commands find it. */
 export interface ServeInfo {
@@ -26,6 +27,22 @@ export function tokenFilePath(root: string): string {
 
 export async function writeServeInfo(info: ServeInfo): Promise<void> {
   await writeFileAtomic(serveInfoPath(info.root), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Records this process as the serve of `root` (one root, or a data directory) and returns what it wrote. */
+export async function publishServeInfo(serve: { url: string; root: string; store: string | undefined; auth: boolean; tokenFile: string | null }): Promise<ServeInfo> {
+  const info: ServeInfo = {
+    url: serve.url,
+    pid: process.pid,
+    root: serve.root,
+    // Shown and readable by others: never the secrets (nothing reads the real URL back from here).
+    store: serve.store === undefined ? null : redactSecrets(serve.store),
+    auth: serve.auth,
+    tokenFile: serve.tokenFile,
+    startedAt: new Date().toISOString(),
+  };
+  await writeServeInfo(info);
+  return info;
 }
 
 /** Removes serve.json if it still describes this process (a newer serve may have replaced it). */

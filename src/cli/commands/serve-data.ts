@@ -11,9 +11,8 @@ import { loadOrCreateToken, type AuthConfig } from '../../http/auth.js';
 import type { JwtConfig } from '../../http/tenant-auth.js';
 import { tokensFilePath } from '../../http/tokens-store.js';
 import { makePrivateDir } from '../../private-files.js';
-import { redactSecrets } from '../../redact.js';
 import type { Logger } from '../../log/logger.js';
-import { findServe, removeServeInfo, tokenFilePath, writeServeInfo, type ServeInfo } from '../discovery.js';
+import { findServe, publishServeInfo, removeServeInfo, tokenFilePath } from '../discovery.js';
 import { Output, columns } from '../output.js';
 import { nextSignal } from '../signals.js';
 import { requestFailed } from '../serve-log.js';
@@ -78,16 +77,7 @@ export async function serveData(options: ServeDataOptions, log: Logger): Promise
   http.pool.on('scope_stopped', ({ key, localCopyRemoved }) =>
     log.info({ event: 'scope_stopped', scopeKey: key, localCopyRemoved }, `scope ${key} stopped${localCopyRemoved ? ' (local copy removed)' : ''}`),
   );
-  const info: ServeInfo = {
-    url: http.url,
-    pid: process.pid,
-    root: dataDir,
-    store: store === undefined ? null : redactSecrets(store),
-    auth: auth.mode === 'token',
-    tokenFile,
-    startedAt: new Date().toISOString(),
-  };
-  await writeServeInfo(info);
+  const info = await publishServeInfo({ url: http.url, root: dataDir, store, auth: auth.mode === 'token', tokenFile });
   log.info({ event: 'listening', url: http.url }, `listening on ${http.url}`);
   output.result({ event: 'listening', ...info, data: dataDir, host: http.host, port: http.port, scopes: `${http.url}/v1/scopes` }, () => [
     `scopefs serving the scopes of ${dataDir}`,

@@ -5,7 +5,7 @@ import type { RunningScope } from '../../../supervisors/scope/scopes.js';
 import { isLoopbackHost, loadOrCreateToken, type AuthConfig } from '../../http/auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../../http/defaults.js';
 import type { HttpServerHandle } from '../../http/server.js';
-import { findServe, removeServeInfo, tokenFilePath, writeServeInfo, type ServeInfo } from '../discovery.js';
+import { findServe, publishServeInfo, removeServeInfo, tokenFilePath, type ServeInfo } from '../discovery.js';
 import { addScopeOptions, parseCount, parsePort, rootOf, UsageError, type ScopeCliOptions } from '../options.js';
 import { Output, columns } from '../output.js';
 import { showSyncProgress, wantsProgress } from '../progress.js';
@@ -162,17 +162,7 @@ async function startServing(
     detachLog();
     throw err;
   }
-  const info: ServeInfo = {
-    url: http.url,
-    pid: process.pid,
-    root,
-    // Shown and readable by others: never the secrets (nothing reads the real URL back from here).
-    store: store === undefined ? null : redactSecrets(store),
-    auth: auth.mode === 'token',
-    tokenFile,
-    startedAt: new Date().toISOString(),
-  };
-  await writeServeInfo(info);
+  const info = await publishServeInfo({ url: http.url, root, store, auth: auth.mode === 'token', tokenFile });
   log.info({ event: 'listening', url: http.url }, `listening on ${http.url}`);
   return { scope, http, info, detachLog };
 }
