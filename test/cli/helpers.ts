@@ -71,7 +71,10 @@ export async function startServe(args: string[], env: Record<string, string> = {
   const exited = once(child, 'exit') as Promise<[number | null]>;
   const lines = createInterface({ input: child.stdout });
   const info = await new Promise<Listening>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in time: ${stderr()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a serve that never said where it listens must not outlive the test
+      reject(new Error(`serve did not start in time: ${stderr()}`));
+    }, START_TIMEOUT_MS);
     lines.on('line', (line) => {
       printed.push(`${line}\n`);
       const parsed = JSON.parse(line) as { event?: string };

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { describePostgres, useTestDatabase } from '../helpers/postgres.js';
 import { runCli, startServe, type ServeProcess } from '../cli/helpers.js';
 
@@ -23,10 +23,14 @@ describePostgres('several serve --data on one PostgreSQL store', () => {
     const start = (n: number) =>
       startServe(['--data', join(dir, `server-${n}`), '--port', '0', '--store', db.url, '--log-level', 'warn'], { SCOPEFS_TOKEN: OWNER });
     const servers: ServeProcess[] = await Promise.all([0, 1, 2].map(start));
+    // Also when the test times out (its finally never runs then): no serve may outlive it.
+    onTestFinished(() => Promise.all(servers.map((server) => server.stop('SIGKILL'))).then(() => undefined));
     const acknowledged = new Map<string, Set<string>>(); // scope -> files
+    const writeDeadline = Date.now() + 90_000;
     try {
       const put = async (scope: string, file: string): Promise<void> => {
         for (;;) {
+          if (Date.now() > writeDeadline) throw new Error(`no server acknowledged ${scope} ${file} within 90 s`);
           const server = servers[Math.floor(Math.random() * servers.length)]!;
           const response = await fetch(`${server.info.url}/v1/scopes/${encodeURIComponent(scope)}/v1/files/${file}`, {
             method: 'PUT',
