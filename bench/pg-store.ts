@@ -18,8 +18,8 @@ import { sha256 } from '../src/content.js';
 import { PostgresStore } from '../persistence/stores/postgres-store.js';
 import { SHARED_OWNER, type PushChange } from '../persistence/stores/types.js';
 import { fmt, goalRow, isMain, markdownTable, percentile, printRows, type BenchRow } from './lib.js';
+import { withScratchDatabase } from './pg-scratch.js';
 
-const ADMIN_URL = process.env.SCOPEFS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const LATENCY_WRITES = 1_000;
 const POLL_SAMPLES = 20;
 const POLL_INTERVAL_MS = 2_000;
@@ -239,23 +239,8 @@ async function machine(url: string): Promise<string> {
   return `${cpus().length} x ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, PostgreSQL ${version} on 127.0.0.1`;
 }
 
-async function withScratchDatabase<T>(body: (url: string) => Promise<T>): Promise<T> {
-  const name = `scopefs_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await body(url.toString());
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
-
 export async function run(): Promise<BenchRow[]> {
-  return withScratchDatabase(async (url) => {
+  return withScratchDatabase('store', async (url) => {
     console.error(`machine: ${await machine(url)}`);
     const rows: BenchRow[] = [];
     for (const [name, bench] of [['propagation', propagation], ['initial sync', initialSync], ['steady state', steadyState]] as const) {
