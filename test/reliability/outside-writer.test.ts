@@ -29,7 +29,7 @@ import { isConflictCopy } from '../../src/sync/conflict-copy.js';
 import type { FsEvent } from '../../src/types.js';
 import { startScope, type RunningScope } from '../../supervisors/scope/scopes.js';
 import type { OutsideWriterConfig, SaveRecord } from './fixtures/outside-writer.js';
-import { RecordingDisk, tokensOf } from './fixtures/recording-disk.js';
+import { RecordingDisk, tokensOf, type DiskWrite } from './fixtures/recording-disk.js';
 import { printFigures } from './harness/settings.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/outside-writer.ts', import.meta.url));
@@ -47,6 +47,18 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'scopefs-outside-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Where the scopefs write of the save's path nearest to its effect ended, to tell a timing excuse from a real loss. */
+function nearestWrite(writes: readonly DiskWrite[], save: SaveRecord): string {
+  const from = BigInt(save.effectFrom);
+  const to = BigInt(save.savedAt);
+  const ofPath = writes.filter((w) => w.path === save.path);
+  if (ofPath.length === 0) return 'no scopefs write of this path';
+  const distance = (w: DiskWrite) => (w.end < from ? from - w.end : w.end > to ? w.end - to : 0n);
+  const nearest = ofPath.reduce((a, b) => (distance(b) < distance(a) ? b : a));
+  const us = (ns: bigint) => `${Number(ns) / 1000} µs`;
+  return `effect took ${us(to - from)}; nearest scopefs write ended ${nearest.end < from ? `${us(from - nearest.end)} before` : nearest.end > to ? `${us(nearest.end - to)} after` : 'inside'} it`;
+}
 
 /** Starts the outside writer; resolves with every save it logged once it exited. */
 function outsideWriter(config: OutsideWriterConfig): Promise<SaveRecord[]> {
@@ -148,9 +160,10 @@ describe('an outside writer process racing the persister (watcher on)', () => {
       const landed = saves.filter((s) => s.landed);
       const writesOn = (path: string) => driver.writes.filter((w) => w.path === path);
       // The save landed between scopefs's check and its rename (the residual window), which ends its
-      // write: the save took effect within the last millisecond before that write returned.
+      // write: the save's effect interval meets the last millisecond before that write returned. The
+      // interval, not its end: a writer descheduled after its syscall reads the clock late.
       const overwrittenInWindow = (s: SaveRecord) =>
-        driver.replacedWithin(s.path, BigInt(s.savedAt), BigInt(s.savedAt), [s.token]).length > 0;
+        driver.replacedWithin(s.path, BigInt(s.effectFrom), BigInt(s.savedAt), [s.token]).length > 0;
       // An outside save that read the file before scopefs wrote `token` there and wrote over it afterwards.
       const supersededByOutsideSave = (a: Acked) =>
         landed.some(
@@ -187,7 +200,7 @@ describe('an outside writer process racing the persister (watcher on)', () => {
       });
       expect(saves.length).toBeGreaterThanOrEqual(90);
       expect(acked.length).toBeGreaterThanOrEqual(90);
-      expect(lostOutside.map((s) => `${s.token} (${s.method} ${s.path})`)).toEqual([]);
+      expect(lostOutside.map((s) => `${s.token} (${s.method} ${s.path}; ${nearestWrite(driver.writes, s)})`)).toEqual([]);
       expect(lostApi.map((a) => `${a.token} (${a.path})`)).toEqual([]);
     } finally {
       await scope.stop();
