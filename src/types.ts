@@ -214,6 +214,17 @@ export interface FlushResult {
   failed: Array<{ path: string; error: string }>;
 }
 
+/** One item of a batch (FileSystem.applyBatch): a write, or a delete. */
+export type BatchItem =
+  | { path: string; content: Content; mimeType?: string; ifRevision?: number }
+  | { path: string; delete: true; ifRevision?: number };
+
+export interface BatchResult {
+  /** The metadata of every file written, in the order given. */
+  written: EntryMeta[];
+  deleted: string[];
+}
+
 export interface MoveResult {
   /** [from, to] pairs actually moved. */
   moved: Array<[string, string]>;
@@ -234,6 +245,12 @@ export interface FileSystem extends FileHistoryApi {
   readFile(path: string, options?: ReadOptions): Promise<Content>;
   deleteFile(path: string, options?: ChangeOptions): Promise<void>;
   fileExists(path: string): Promise<boolean>;
+  /**
+   * Writes and deletes several files as one change: every item is checked first (ifRevision, locks, sizes,
+   * placement), then all are applied in one step and journaled as one record, so readers, other instances and
+   * a crash see all of them or none. Each path at most once; at most 10,000 items.
+   */
+  applyBatch(items: readonly BatchItem[], options?: ChangeOptions): Promise<BatchResult>;
   /** Moves a file, or every file under a prefix when `from` names a directory. */
   moveFile(from: string, to: string, options?: ChangeOptions): Promise<MoveResult>;
   listFiles(prefix?: string): Promise<string[]>;

@@ -10,8 +10,8 @@ import type { FileSystem } from '../types.js';
 
 interface Audited {
   operation: string;
-  /** How many leading arguments are paths. */
-  paths: number;
+  /** How many leading arguments are paths; `items`: the first argument is a batch, whose items name them. */
+  paths: number | 'items';
   /** Where the ChangeOptions (with the actor) are, if any. */
   options?: number;
 }
@@ -22,6 +22,7 @@ const AUDITED: Record<string, Audited> = {
   editFile: { operation: 'edit', paths: 1, options: 3 },
   deleteFile: { operation: 'delete', paths: 1, options: 1 },
   moveFile: { operation: 'move', paths: 2, options: 2 },
+  applyBatch: { operation: 'batch', paths: 'items', options: 1 },
   restore: { operation: 'restore', paths: 1, options: 2 },
   restoreCheckpoint: { operation: 'restore_checkpoint', paths: 0, options: 1 },
   deleteCheckpoint: { operation: 'delete_checkpoint', paths: 0 },
@@ -68,6 +69,10 @@ export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRe
 }
 
 function pathsOf(args: unknown[], audited: Audited): string[] {
+  if (audited.paths === 'items') {
+    const items = Array.isArray(args[0]) ? (args[0] as Array<{ path?: unknown }>) : [];
+    return items.map((item) => item?.path).filter((path): path is string => typeof path === 'string');
+  }
   return args.slice(0, audited.paths).filter((a): a is string => typeof a === 'string');
 }
 

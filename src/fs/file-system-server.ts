@@ -15,6 +15,8 @@ import { nextTurn, overBudget } from '../../supervisors/runtime/turn-budget.js';
 import { fsErrors } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type {
+  BatchItem,
+  BatchResult,
   ChangeOptions,
   CheckpointDiff,
   CheckpointInfo,
@@ -46,6 +48,7 @@ import { ScopeHistory } from './history-api.js';
 import { HistoryRecorder, type HistoryTarget } from './history-recorder.js';
 import { moveFile } from './moves.js';
 import { appendFile, deleteFile, editFile, writeFile } from './mutations.js';
+import { applyBatch } from './batch.js';
 import type { RetryOptions } from './persist-scheduler.js';
 import { ServerCore } from './server-core.js';
 import { LockTable, withLock, type FileLocks, type LockGrant, type LockInfo, type LockOptions } from '../coordination/locks.js';
@@ -208,6 +211,10 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
 
   moveFile(from: string, to: string, options?: ChangeOptions): Promise<MoveResult> {
     return this.call({ type: 'move', from, to, options });
+  }
+
+  applyBatch(items: readonly BatchItem[], options?: ChangeOptions): Promise<BatchResult> {
+    return this.call({ type: 'batch', items, options });
   }
 
   listFiles(prefix?: string): Promise<string[]> {
@@ -409,6 +416,8 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
         return deleteFile(core, message.path, message.options);
       case 'move':
         return moveFile(core, message.from, message.to, message.options);
+      case 'batch':
+        return applyBatch(core, message.items, message.options);
       case 'read':
         return readAnswer(core, message.path, message.bytes);
       case 'install_loaded': {

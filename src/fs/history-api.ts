@@ -9,6 +9,8 @@
 import { ScopeFsError, fsErrors } from '../errors.js';
 import { isUnder, normalizePath, normalizePrefix } from '../paths.js';
 import type {
+  BatchItem,
+  BatchResult,
   CheckpointDiff,
   CheckpointInfo,
   CheckpointOptions,
@@ -34,11 +36,29 @@ export interface HistoryHost {
   listEntries(prefix?: string): Promise<EntryMeta[]>;
   readEntry(path: string, options: { encoding: 'bytes' }): Promise<FileEntry<Uint8Array>>;
   writeFile(path: string, content: Uint8Array, options?: WriteOptions): Promise<EntryMeta>;
-  deleteFile(path: string, options?: ChangeOptions): Promise<void>;
+  applyBatch(items: readonly BatchItem[], options?: ChangeOptions): Promise<BatchResult>;
 }
 
-/** Files a checkpoint restore writes per round. */
-const RESTORE_CHUNK = 256;
+/** What a checkpoint restore changes per batch (one journal record, one content query): files, and their bytes. */
+const RESTORE_BATCH_FILES = 1_000;
+const RESTORE_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** Consecutive runs of `items`, each within both limits (a single bigger file is a batch of its own). */
+function* batchesOf<T extends { size?: number }>(items: readonly T[]): Generator<T[]> {
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.size ?? 0;
+    if (batch.length > 0 && (batch.length === RESTORE_BATCH_FILES || bytes + size > RESTORE_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}
 
 export class ScopeHistory implements FileHistoryApi {
   constructor(
@@ -114,14 +134,16 @@ export class ScopeHistory implements FileHistoryApi {
     };
     if (result.dryRun) return result;
     const change = writeOptions(options);
-    // Deletes first: a file the checkpoint has may sit where a directory is now.
-    for (const path of plan.delete) await this.host.deleteFile(path, change);
-    // In chunks, each sent at once: the mailbox applies them in order, without a round trip per file.
-    const files = [...plan.write, ...plan.create];
-    for (let i = 0; i < files.length; i += RESTORE_CHUNK) {
-      const chunk = files.slice(i, i + RESTORE_CHUNK);
-      const contents = await this.contentsOf(chunk);
-      await Promise.all(chunk.map((file) => this.host.writeFile(file.path, contents.get(file.hash)!, change)));
+    // Deletes first (a file the checkpoint has may sit where a directory is now), then the writes, in batches:
+    // each one change, journaled as one record, with the contents of its files read in one query.
+    const items: Array<{ path: string; hash?: string; size?: number }> = [...plan.delete.map((path) => ({ path })), ...plan.write, ...plan.create];
+    for (const chunk of batchesOf(items)) {
+      const files = chunk.filter((item): item is CheckpointFile => item.hash !== undefined);
+      const contents = files.length === 0 ? new Map<string, Uint8Array>() : await this.contentsOf(files);
+      await this.host.applyBatch(
+        chunk.map((item) => (item.hash === undefined ? { path: item.path, delete: true as const } : { path: item.path, content: contents.get(item.hash)! })),
+        change,
+      );
     }
     return result;
   }

@@ -8,7 +8,7 @@
  * timers, the journal settling after driver I/O, and disk reads that finish
  * outside the mailbox.
  */
-import type { ChangeOptions, Content, PersistenceConfig, WriteOptions } from '../types.js';
+import type { BatchItem, ChangeOptions, Content, PersistenceConfig, WriteOptions } from '../types.js';
 import type { Entry } from './entries.js';
 import type { KnownFile } from './indexer.js';
 import type { LoadedFile } from './loads.js';
@@ -19,6 +19,8 @@ export type FsCall =
   | { type: 'edit'; path: string; oldStr: string; newStr: string; options: ChangeOptions | undefined }
   | { type: 'delete'; path: string; options: ChangeOptions | undefined }
   | { type: 'move'; from: string; to: string; options: ChangeOptions | undefined }
+  /** Several writes and deletes as one change (batch.ts). */
+  | { type: 'batch'; items: readonly BatchItem[]; options: ChangeOptions | undefined }
   /** Answers the content, or the entry and its lazy load, which runs outside the mailbox. */
   | { type: 'read'; path: string; bytes: boolean }
   /** The second half of a lazy read: keeps the loaded bytes (unless the entry changed) and answers them (with the metadata for readEntry). */

@@ -106,7 +106,7 @@ export function planDelete(view: FsView, path: string, options: ChangeOptions): 
 }
 
 /** The bytes to store: strings are UTF-8 encoded; byte arrays are copied, so the caller may reuse theirs. */
-function contentOf(path: string, content: Content): NewContent {
+export function contentOf(path: string, content: Content): NewContent {
   if (typeof content === 'string') {
     // A string with lone surrogates does not survive UTF-8; only cache it when it does.
     return { bytes: Buffer.from(content, 'utf8'), text: content.isWellFormed() ? content : undefined };

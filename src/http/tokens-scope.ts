@@ -8,6 +8,8 @@ import { ScopeFsError } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type { ConflictResolution, SyncHandle, SyncStatus } from '../sync/types.js';
 import type {
+  BatchItem,
+  BatchResult,
   ChangeOptions,
   CheckpointDiff,
   CheckpointInfo,
@@ -137,6 +139,11 @@ class PrincipalFileSystem implements FileSystem {
   async fileExists(path: string): Promise<boolean> {
     this.check('read', path);
     return this.fs.fileExists(path);
+  }
+
+  async applyBatch(items: readonly BatchItem[], options?: ChangeOptions): Promise<BatchResult> {
+    for (const item of items) this.check('delete' in item && item.delete === true ? 'delete' : 'write', item.path);
+    return this.fs.applyBatch(items, { ...options, actor: this.principal.actor });
   }
 
   async moveFile(from: string, to: string, options?: ChangeOptions) {

@@ -93,6 +93,7 @@ export class StableFileSystem implements FileSystem, FileLocks {
   diffCheckpoint: FileSystem['diffCheckpoint'] = async (...args) => (await this.current()).diffCheckpoint(...args);
   deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.fenced(args[1])).deleteFile(...args);
   fileExists: FileSystem['fileExists'] = async (...args) => (await this.current()).fileExists(...args);
+  applyBatch: FileSystem['applyBatch'] = async (...args) => (await this.fenced(args[1])).applyBatch(...args);
   moveFile: FileSystem['moveFile'] = async (...args) => (await this.fenced(args[2])).moveFile(...args);
   listFiles: FileSystem['listFiles'] = async (...args) => (await this.current()).listFiles(...args);
   listEntries: FileSystem['listEntries'] = async (...args) => (await this.current()).listEntries(...args);

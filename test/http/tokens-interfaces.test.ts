@@ -245,6 +245,21 @@ describe('listings and status under a grant', () => {
     await expect(limited.fs.restore('/secret/h.md', version!.revision)).rejects.toMatchObject({ code: 'EACCES' });
   });
 
+  it('a batch under a grant: refused whole when one item is outside it, applied with the actor when all are inside', async () => {
+    const limited = scopeForPrincipal(server.scope, await ciBotPrincipal());
+    await server.scope.fs.writeFile('/notes/batch-old.md', 'old');
+    const outside = limited.fs.applyBatch([{ path: '/notes/batch-a.md', content: 'a' }, { path: '/docs/batch-b.md', content: 'b' }]);
+    await expect(outside).rejects.toMatchObject({ code: 'EACCES' });
+    const deleting = limited.fs.applyBatch([{ path: '/notes/batch-a.md', content: 'a' }, { path: '/notes/batch-old.md', delete: true }]);
+    await expect(deleting).rejects.toMatchObject({ code: 'EACCES' }); // ci-bot may not delete
+    expect(await server.scope.fs.fileExists('/notes/batch-a.md')).toBe(false);
+    const events: FsEvent[] = [];
+    const unsubscribe = server.scope.fs.subscribe((event) => events.push(event));
+    await limited.fs.applyBatch([{ path: '/notes/batch-a.md', content: 'a' }]);
+    unsubscribe();
+    expect(events.find((e) => e.type === 'file_updated' && e.path === '/notes/batch-a.md')).toMatchObject({ actor: 'token:ci-bot' });
+  });
+
   it('resolving a conflict is a write: refused outside the grant before sync is asked', async () => {
     const resolve = (path: string) =>
       as(secrets['ci-bot']!, '/v1/conflicts/resolve', { method: 'POST', headers: JSON_TYPE, body: JSON.stringify({ path, keep: 'local' }) });
