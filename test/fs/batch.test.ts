@@ -48,7 +48,7 @@ describe('applyBatch', () => {
   it('writes, creates and deletes in one step, answering every written file', async () => {
     const { fs, driver } = await seeded({ '/a.md': 'a', '/b.md': 'b' });
     const events: FsEvent[] = [];
-    fs.subscribe((event) => events.push(event));
+    fs.subscribe((event) => void events.push(event));
     const result = await fs.applyBatch([
       { path: '/a.md', content: 'a2' },
       { path: '/new/c.md', content: new TextEncoder().encode('c') },

@@ -254,7 +254,7 @@ describe('listings and status under a grant', () => {
     await expect(deleting).rejects.toMatchObject({ code: 'EACCES' }); // ci-bot may not delete
     expect(await server.scope.fs.fileExists('/notes/batch-a.md')).toBe(false);
     const events: FsEvent[] = [];
-    const unsubscribe = server.scope.fs.subscribe((event) => events.push(event));
+    const unsubscribe = server.scope.fs.subscribe((event) => void events.push(event));
     await limited.fs.applyBatch([{ path: '/notes/batch-a.md', content: 'a' }]);
     unsubscribe();
     expect(events.find((e) => e.type === 'file_updated' && e.path === '/notes/batch-a.md')).toMatchObject({ actor: 'token:ci-bot' });
