@@ -304,4 +304,15 @@ export interface ScopeHandle {
   readonly tail?: import('./tail/scope-tail.js').ScopeTailHandle;
   /** Webhook subscriptions, their deliveries and dead letters (docs/webhooks.md); absent when webhooks are off. */
   readonly webhooks?: import('./webhooks/scope-webhooks.js').ScopeWebhooks;
+  /**
+   * Runs `fn` as a transaction (docs/transactions.md): its fs sees the scope as of the start plus its own
+   * writes; a return commits them as one step (merged three ways with what changed meanwhile), a throw or
+   * the signal discards them.
+   */
+  transaction?<T>(
+    fn: (fs: FileSystem) => T | Promise<T>,
+    options?: import('./transactions/types.js').TransactionOptions,
+  ): Promise<import('./transactions/types.js').TransactionResult & { value: T }>;
+  /** Open transactions, begin/commit/abort by id, and their events (docs/transactions.md). */
+  readonly transactions?: import('./transactions/transactions.js').Transactions;
 }

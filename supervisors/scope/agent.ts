@@ -1,5 +1,7 @@
 import { hasLocks, ownedLocks, type OwnedLocks } from '../../src/coordination/owned-locks.js';
 import type { FileLocks } from '../../src/coordination/locks.js';
+import { ScopeFsError } from '../../src/errors.js';
+import type { Transactions } from '../../src/transactions/transactions.js';
 import type { FileSystem, ScopeKey } from '../../src/types.js';
 import { Actor, raceTimeout, toError, type ActorCallbacks } from '../runtime/actor.js';
 
@@ -34,6 +36,14 @@ export interface AgentSpec {
   intensity?: { maxRestarts: number; withinMs: number };
   /** How long stopping waits for `run` to notice the abort signal. Default 5000 ms. */
   shutdownMs?: number;
+  /**
+   * `transaction`: every run is a transaction (docs/transactions.md). Its `fs` sees the scope as of the
+   * run's start plus its own writes; a normal return commits them as one step, and a crash (or a commit
+   * that conflicts) discards them before the restart type applies. Default: changes apply as they are made.
+   */
+  isolation?: 'none' | 'transaction';
+  /** With isolation `transaction`: what a conflicting commit does (docs/transactions.md). Default `fail`, which crashes the run. */
+  onConflict?: 'fail' | 'copy';
 }
 
 /**
@@ -47,19 +57,21 @@ class AgentRunner implements ActorCallbacks<never, never> {
   private running: Promise<unknown> | undefined;
   private locks: OwnedLocks | undefined;
 
+  private runs = 0;
+
   constructor(
     private readonly spec: AgentSpec,
     private readonly fs: FileSystem,
     private readonly scopeKey: ScopeKey,
+    private readonly transactions: Transactions | undefined,
   ) {}
 
   launch(): void {
     this.locks = hasLocks(this.fs) ? ownedLocks(this.fs, `agent:${this.spec.id}`) : undefined;
-    const context = { fs: this.fs, signal: this.abort.signal, scopeKey: this.scopeKey, agentId: this.spec.id, locks: this.locks };
     const locks = this.locks;
     this.running = (async () => {
       try {
-        return await this.spec.run(context);
+        return await this.runOnce();
       } finally {
         await locks?.releaseAll(); // before the exit: a rerun (or anyone else) finds the paths free
       }
@@ -68,6 +80,21 @@ class AgentRunner implements ActorCallbacks<never, never> {
       () => this.actor.exit('normal'),
       (err) => this.actor.exit(this.abort.signal.aborted ? 'shutdown' : toError(err)),
     );
+  }
+
+  /** One run: directly on the scope's fs, or as a transaction that commits on return and is discarded on a crash. */
+  private async runOnce(): Promise<unknown> {
+    const context = (fs: FileSystem) => ({ fs, signal: this.abort.signal, scopeKey: this.scopeKey, agentId: this.spec.id, locks: this.locks });
+    if (this.spec.isolation !== 'transaction') return this.spec.run(context(this.fs));
+    if (!this.transactions) throw new Error(`agent ${this.spec.id} asks for transaction isolation, which needs a scope (startScope)`);
+    const name = `agent:${this.spec.id}:run-${++this.runs}`;
+    const options = { name, actor: `agent:${this.spec.id}`, signal: this.abort.signal, onConflict: this.spec.onConflict ?? 'fail' } as const;
+    const result = await this.transactions.run((fs) => this.spec.run(context(fs)), options);
+    // A run whose work could not be committed did not do its job: it crashes, and its restart type decides.
+    if (!result.committed) {
+      throw new ScopeFsError('ECONFLICT', `agent ${this.spec.id}: the run's changes conflict with changes made meanwhile (${result.conflicts.map((c) => c.path).join(', ')}); nothing was committed`);
+    }
+    return result.value;
   }
 
   handleCall(): never {
@@ -84,8 +111,8 @@ class AgentRunner implements ActorCallbacks<never, never> {
   }
 }
 
-export async function startAgent(spec: AgentSpec, fs: FileSystem, scopeKey: ScopeKey): Promise<Actor<never, never>> {
-  const runner = new AgentRunner(spec, fs, scopeKey);
+export async function startAgent(spec: AgentSpec, fs: FileSystem, scopeKey: ScopeKey, transactions?: Transactions): Promise<Actor<never, never>> {
+  const runner = new AgentRunner(spec, fs, scopeKey, transactions);
   runner.actor = new Actor<never, never>(runner, { name: `agent:${spec.id}` });
   await runner.actor.start();
   runner.launch();

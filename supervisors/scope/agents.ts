@@ -12,6 +12,7 @@
  * The runtime stays generic: this policy is plain supervisors and child
  * specs, composed here in the scope layer.
  */
+import type { Transactions } from '../../src/transactions/transactions.js';
 import { EventEmitter } from 'eventemitter3';
 import { actingAs } from '../../src/audit/audit-fs.js';
 import type { FileSystem, ScopeKey } from '../../src/types.js';
@@ -67,6 +68,7 @@ export class AgentsSubtree implements AgentsHandle {
   constructor(
     specs: AgentSpec[],
     private readonly fs: FileSystem,
+    private readonly transactions: Transactions,
     private readonly scopeKey: ScopeKey,
     private readonly name: string,
     private readonly intensity: IntensityLimit | undefined,
@@ -127,7 +129,7 @@ export class AgentsSubtree implements AgentsHandle {
               restart: spec.restart ?? 'permanent',
               shutdownMs: (spec.shutdownMs ?? 5_000) + 1_000,
               // Its changes name it: `agent:<id>` in events, history and the audit log.
-              start: () => startAgent(spec, actingAs(this.fs, `agent:${spec.id}`), this.scopeKey),
+              start: () => startAgent(spec, actingAs(this.fs, `agent:${spec.id}`), this.scopeKey, this.transactions),
             },
           ],
         });

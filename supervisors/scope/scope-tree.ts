@@ -1,3 +1,5 @@
+import { Transactions } from '../../src/transactions/transactions.js';
+import type { TransactionLimits } from '../../src/transactions/types.js';
 import { join } from 'node:path';
 import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { FileSystemServer } from '../../src/fs/file-system-server.js';
@@ -52,6 +54,8 @@ export interface ScopeOptions {
   tail?: TailOption;
   /** Webhooks (docs/webhooks.md): subscriptions, the outbox under `<root>/.scopefs/`, delivery limits and the URL allow-list. */
   webhooks?: WebhookOptions;
+  /** Limits of the scope's transactions (docs/transactions.md): open at once, bytes each, idle time. */
+  transactions?: TransactionLimits;
 }
 
 /** The running pieces of one scope that its handle needs. */
@@ -68,6 +72,8 @@ export interface ScopeTree {
   /** Tailed records and the tail's status (docs/tail.md). */
   records: ScopeRecords;
   tail: ScopeTailHandle;
+  /** The scope's transactions: on the stable fs, so they outlive restarts of the filesystem server. */
+  transactions: Transactions;
   /** Settles once the tree has exited and its history, audit log and locks are closed. */
   closed: Promise<void>;
 }
@@ -135,7 +141,8 @@ export async function startScopeTree(
   const startTail = tailing.start;
   if (startTail) children.push({ id: 'tail', shutdownMs: 10_000, start: async () => (await startTail()).actor });
   // Each agent in its own cell: one that exceeds its intensity stops alone (agents.ts).
-  const agents = new AgentsSubtree(options.agents ?? [], fs, options.scopeKey, name, options.intensity);
+  const transactions = new Transactions(fs, options.transactions);
+  const agents = new AgentsSubtree(options.agents ?? [], fs, transactions, options.scopeKey, name, options.intensity);
   children.push(agents.childSpec());
   let supervisor: Supervisor;
   try {
@@ -151,13 +158,14 @@ export async function startScopeTree(
   let sideTablesClosed!: () => void;
   const closed = new Promise<void>((resolve) => (sideTablesClosed = resolve));
   supervisor.onExit(() => {
+    transactions.abortAll('the scope stopped');
     fs.close();
     sharedState?.close();
     // History, the audit log (its last shipment) and locks close after the tree: stop() waits for them.
     const closes = [history.close(), audit?.close(), storeLocks?.close(), recordTables.close(), webhooks?.close()];
     void Promise.all(closes.map((closing) => closing?.catch(() => undefined))).then(sideTablesClosed);
   });
-  return { supervisor, fs, agents, sync: () => syncWorker, audit, webhooks, records: tailing.records, tail: tailing.tail, closed };
+  return { supervisor, fs, agents, sync: () => syncWorker, audit, webhooks, records: tailing.records, tail: tailing.tail, transactions, closed };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Transactions } from '../../src/transactions/transactions.js';
 import { EventEmitter } from 'eventemitter3';
 import { ScopeFsError, isScopeFsError } from '../../src/errors.js';
 import * as syncClient from '../../src/sync/sync-client.js';
@@ -20,6 +21,8 @@ export interface RunningScope extends ScopeHandle {
   readonly supervisor: Supervisor;
   /** The agents' status and their `agent_stopped` events (agents.ts). */
   readonly agents: AgentsHandle;
+  readonly transactions: Transactions;
+  transaction: NonNullable<ScopeHandle['transaction']>;
 }
 
 const running = new Map<string, Promise<RunningScope>>();
@@ -143,6 +146,8 @@ function createHandle(
     supervisor: tree.supervisor,
     sync: options.sync ? createSyncHandle(tree, events) : undefined,
     agents: tree.agents,
+    transactions: tree.transactions,
+    transaction: (fn, transactionOptions) => tree.transactions.run(fn, transactionOptions),
     tree: () => tree.supervisor.children().map((node) => tree.agents.flatten(node)),
     stop: () => {
       stopping ??= terminate().finally(() => running.delete(key));

@@ -1,0 +1,162 @@
+/**
+ * A transaction's private state: the scope's file list as of the start
+ * (metadata only), the transaction's own writes and deletes (in memory, never
+ * journaled: a transaction that dies leaves nothing to discard), and the
+ * start versions of the paths it touched, fetched when first needed.
+ *
+ * A start version is the live one while the file has not changed since the
+ * start; after a change outside, it comes from the history (by checksum). When
+ * the history no longer has it, the transaction cannot keep its snapshot:
+ * ESTALE, and the caller retries the transaction.
+ */
+import { sha256 } from '../content.js';
+import { ScopeFsError, fsErrors, isScopeFsError } from '../errors.js';
+import { dirname, isUnder } from '../paths.js';
+import type { EntryMeta, FileSystem } from '../types.js';
+import type { Version } from './commit-plan.js';
+
+type Written = { kind: 'put'; content: Uint8Array; hash: string; meta: EntryMeta } | { kind: 'delete' };
+
+/** How many history versions of a path are searched for its start version. */
+const HISTORY_DEPTH = 200;
+
+export class TxWorkspace {
+  private readonly snapshot: Map<string, EntryMeta>;
+  private readonly written = new Map<string, Written>();
+  private readonly starts = new Map<string, Promise<Version | null>>();
+  private revision: number;
+  private heldBytes = 0;
+
+  constructor(
+    readonly live: FileSystem,
+    entries: readonly EntryMeta[],
+    private readonly maxBytes: number,
+  ) {
+    this.snapshot = new Map(entries.map((meta) => [meta.path, meta]));
+    this.revision = entries.reduce((max, meta) => Math.max(max, meta.revision), 0);
+  }
+
+  static async begin(live: FileSystem, maxBytes: number): Promise<TxWorkspace> {
+    return new TxWorkspace(live, await live.listEntries('/'), maxBytes);
+  }
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Paths written or deleted, in the order first changed. */
+  changedPaths(): string[] {
+    return [...this.written.keys()];
+  }
+
+  /** The transaction's version of a changed path (null: deleted). */
+  ours(path: string): Version | null {
+    const written = this.written.get(path);
+    if (!written || written.kind === 'delete') return null;
+    return { content: written.content, hash: written.hash };
+  }
+
+  /** What the transaction sees at `path`; undefined when absent. */
+  meta(path: string): EntryMeta | undefined {
+    const written = this.written.get(path);
+    if (written) return written.kind === 'put' ? written.meta : undefined;
+    return this.snapshot.get(path);
+  }
+
+  /** The files the transaction sees under a normalised prefix, sorted by path. */
+  list(prefix: string): EntryMeta[] {
+    const found = new Map<string, EntryMeta>();
+    for (const [path, meta] of this.snapshot) if (isUnder(path, prefix)) found.set(path, meta);
+    for (const [path, written] of this.written) {
+      if (!isUnder(path, prefix)) continue;
+      if (written.kind === 'put') found.set(path, written.meta);
+      else found.delete(path);
+    }
+    return [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** The content the transaction sees at an existing path. */
+  async content(path: string): Promise<Uint8Array> {
+    const written = this.written.get(path);
+    if (written?.kind === 'put') return written.content;
+    const start = await this.start(path);
+    if (!start) throw fsErrors.notFound(path);
+    return start.content;
+  }
+
+  put(path: string, content: Uint8Array, mimeType: string): EntryMeta {
+    const previous = this.written.get(path);
+    const bytes = this.heldBytes - (previous?.kind === 'put' ? previous.content.byteLength : 0) + content.byteLength;
+    if (bytes > this.maxBytes) {
+      throw new ScopeFsError('EFBIG', `the transaction would hold ${bytes} bytes of written files, over its limit of ${this.maxBytes}; commit smaller transactions`, { path });
+    }
+    this.assertPlaceable(path);
+    const existing = this.meta(path);
+    const now = Date.now();
+    const hash = sha256(content);
+    const meta: EntryMeta = {
+      path,
+      size: content.byteLength,
+      createdAt: existing?.createdAt ?? now,
+      modifiedAt: now,
+      mimeType,
+      checksum: hash,
+      revision: ++this.revision,
+      loaded: true,
+      dirty: true,
+      memoryOnly: existing?.memoryOnly ?? false,
+    };
+    void this.start(path).catch(() => undefined); // the merge base, fetched while the live file is likely still the start one
+    this.written.set(path, { kind: 'put', content, hash, meta });
+    this.heldBytes = bytes;
+    return meta;
+  }
+
+  remove(path: string): void {
+    const previous = this.written.get(path);
+    if (previous?.kind === 'put') this.heldBytes -= previous.content.byteLength;
+    if (this.snapshot.has(path)) {
+      void this.start(path).catch(() => undefined);
+      this.written.set(path, { kind: 'delete' });
+    } else {
+      this.written.delete(path); // created and deleted inside the transaction: nothing to commit
+    }
+  }
+
+  /** The version at `path` when the transaction began (null: absent then). */
+  start(path: string): Promise<Version | null> {
+    let start = this.starts.get(path);
+    if (!start) {
+      start = this.fetchStart(path);
+      this.starts.set(path, start);
+    }
+    return start;
+  }
+
+  private async fetchStart(path: string): Promise<Version | null> {
+    const meta = this.snapshot.get(path);
+    if (!meta) return null;
+    try {
+      const entry = await this.live.readEntry(path, { encoding: 'bytes' });
+      if (entry.meta.revision === meta.revision) return { content: entry.content, hash: entry.meta.checksum ?? sha256(entry.content) };
+    } catch (err) {
+      if (!isScopeFsError(err, 'ENOENT')) throw err;
+    }
+    // At this point the file changed outside since the start: its start version can only come from the history.
+    const version = meta.checksum === undefined ? undefined : (await this.live.history(path, { limit: HISTORY_DEPTH })).find((v) => v.hash === meta.checksum);
+    if (!version) {
+      throw new ScopeFsError('ESTALE', `${JSON.stringify(path)} changed outside the transaction since it began, and its version from then is not in the history; abort and run the transaction again`, { path });
+    }
+    const content = (await this.live.readFile(path, { encoding: 'bytes', revision: version.revision })) as Uint8Array;
+    return { content, hash: meta.checksum! };
+  }
+
+  /** EINVAL/EEXIST unless a file may be at `path` in the transaction's tree. */
+  private assertPlaceable(path: string): void {
+    if (this.meta(path)) return;
+    for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) {
+      if (this.meta(dir)) throw fsErrors.invalid(`cannot create ${JSON.stringify(path)}: ${JSON.stringify(dir)} is a file`, path);
+    }
+    if (this.list(`${path}/`).length > 0) throw new ScopeFsError('EEXIST', `${JSON.stringify(path)} is a directory`, { path });
+  }
+}
