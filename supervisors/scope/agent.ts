@@ -57,13 +57,11 @@ class AgentRunner implements ActorCallbacks<never, never> {
   private running: Promise<unknown> | undefined;
   private locks: OwnedLocks | undefined;
 
-  private runs = 0;
-
   constructor(
     private readonly spec: AgentSpec,
     private readonly fs: FileSystem,
     private readonly scopeKey: ScopeKey,
-    private readonly transactions: Transactions | undefined,
+    private readonly isolation: RunIsolation | undefined,
   ) {}
 
   launch(): void {
@@ -86,10 +84,10 @@ class AgentRunner implements ActorCallbacks<never, never> {
   private async runOnce(): Promise<unknown> {
     const context = (fs: FileSystem) => ({ fs, signal: this.abort.signal, scopeKey: this.scopeKey, agentId: this.spec.id, locks: this.locks });
     if (this.spec.isolation !== 'transaction') return this.spec.run(context(this.fs));
-    if (!this.transactions) throw new Error(`agent ${this.spec.id} asks for transaction isolation, which needs a scope (startScope)`);
-    const name = `agent:${this.spec.id}:run-${++this.runs}`;
+    if (!this.isolation) throw new Error(`agent ${this.spec.id} asks for transaction isolation, which needs a scope (startScope)`);
+    const name = `agent:${this.spec.id}:run-${this.isolation.run}`;
     const options = { name, actor: `agent:${this.spec.id}`, signal: this.abort.signal, onConflict: this.spec.onConflict ?? 'fail' } as const;
-    const result = await this.transactions.run((fs) => this.spec.run(context(fs)), options);
+    const result = await this.isolation.transactions.run((fs) => this.spec.run(context(fs)), options);
     // A run whose work could not be committed did not do its job: it crashes, and its restart type decides.
     if (!result.committed) {
       throw new ScopeFsError('ECONFLICT', `agent ${this.spec.id}: the run's changes conflict with changes made meanwhile (${result.conflicts.map((c) => c.path).join(', ')}); nothing was committed`);
@@ -111,8 +109,14 @@ class AgentRunner implements ActorCallbacks<never, never> {
   }
 }
 
-export async function startAgent(spec: AgentSpec, fs: FileSystem, scopeKey: ScopeKey, transactions?: Transactions): Promise<Actor<never, never>> {
-  const runner = new AgentRunner(spec, fs, scopeKey, transactions);
+/** What a run with isolation `transaction` needs: the scope's transactions, and which run of the agent this is (1, 2, ...). */
+export interface RunIsolation {
+  transactions: Transactions;
+  run: number;
+}
+
+export async function startAgent(spec: AgentSpec, fs: FileSystem, scopeKey: ScopeKey, isolation?: RunIsolation): Promise<Actor<never, never>> {
+  const runner = new AgentRunner(spec, fs, scopeKey, isolation);
   runner.actor = new Actor<never, never>(runner, { name: `agent:${spec.id}` });
   await runner.actor.start();
   runner.launch();

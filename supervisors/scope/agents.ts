@@ -59,6 +59,8 @@ interface Cell {
   /** The agent's last exit, kept for agents whose cell forgot them (temporary ones). */
   lastExit: ExitReason | undefined;
   stopped: AgentStoppedEvent | undefined;
+  /** Runs started so far, across restarts: names each run's transaction. */
+  runs: number;
 }
 
 export class AgentsSubtree implements AgentsHandle {
@@ -73,7 +75,7 @@ export class AgentsSubtree implements AgentsHandle {
     private readonly name: string,
     private readonly intensity: IntensityLimit | undefined,
   ) {
-    this.cells = specs.map((spec) => ({ spec, supervisor: undefined, lastExit: undefined, stopped: undefined }));
+    this.cells = specs.map((spec) => ({ spec, supervisor: undefined, lastExit: undefined, stopped: undefined, runs: 0 }));
   }
 
   /** The scope tree's `agents` child. Restarted with the rest (rest_for_one), it skips agents stopped for good. */
@@ -129,7 +131,7 @@ export class AgentsSubtree implements AgentsHandle {
               restart: spec.restart ?? 'permanent',
               shutdownMs: (spec.shutdownMs ?? 5_000) + 1_000,
               // Its changes name it: `agent:<id>` in events, history and the audit log.
-              start: () => startAgent(spec, actingAs(this.fs, `agent:${spec.id}`), this.scopeKey, this.transactions),
+              start: () => startAgent(spec, actingAs(this.fs, `agent:${spec.id}`), this.scopeKey, { transactions: this.transactions, run: ++cell.runs }),
             },
           ],
         });
