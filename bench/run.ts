@@ -15,6 +15,7 @@ import { run as fairness } from './fairness.js';
 import { run as startup } from './import.js';
 import { runHistoryBench as history } from './history.js';
 import { runHistoryOverheadBench as historyOverhead } from './history-overhead.js';
+import { runTransactionsBench as transactions } from './transactions.js';
 import { run as audit } from './audit.js';
 import { run as locks } from './locks.js';
 import { runSearchBench as search } from './search.js';
@@ -40,6 +41,7 @@ const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['import', startup],
   ['history', history],
   ['history-overhead', historyOverhead],
+  ['transactions', transactions],
   ['audit', audit],
   ['locks', locks],
   ['search', search],

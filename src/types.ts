@@ -144,6 +144,11 @@ export interface CheckpointOptions {
   message?: string;
   /** Only files under this prefix (default the whole scope). */
   prefix?: string;
+  /**
+   * Flush pending writes to persistence first (default true), so the checkpoint matches the files on disk.
+   * The manifest is taken from memory either way; a transaction's commit records its checkpoint without one.
+   */
+  flush?: boolean;
 }
 
 export interface RestoreCheckpointOptions {

@@ -103,7 +103,7 @@ export class ScopeHistory implements FileHistoryApi {
     const prefix = normalizePrefix(options.prefix);
     const at = Date.now();
     const checkpointName = name ?? `checkpoint-${new Date(at).toISOString()}`;
-    await this.host.flushAll();
+    if (options.flush !== false) await this.host.flushAll();
     const files: Array<CheckpointFile & { content: Uint8Array }> = [];
     for (const meta of await this.host.listEntries(prefix)) {
       const entry = await readIfPresent(this.host, meta.path);

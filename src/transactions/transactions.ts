@@ -188,7 +188,7 @@ export class Transaction {
    */
   private async recordCheckpoint(): Promise<string | undefined> {
     const name = this.options.name === undefined ? this.name : `${this.name}-${this.id}`;
-    return this.live.checkpoint(name, { message: `transaction ${this.name}` }).then(
+    return this.live.checkpoint(name, { message: `transaction ${this.name}`, flush: false }).then(
       (checkpoint) => checkpoint.name,
       () => undefined,
     );

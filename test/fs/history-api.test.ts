@@ -191,6 +191,25 @@ describe('checkpoints', () => {
   });
 });
 
+describe('checkpoint flush option', () => {
+  it('flushes pending writes first by default; with flush false it records the manifest from memory and leaves them pending', async () => {
+    const driver = new MemoryDriver();
+    const fs = await servers.start({ durability: 'debounced', debounceMs: 60_000, configs: [{ base: '/', default: true, driver }], history: { store: openMemoryHistory(), scope: 'test' } });
+    await fs.writeFile('/a.md', 'one'); // a new file persists at once
+    await fs.writeFile('/a.md', 'two'); // an update waits for its debounce
+    const quick = await fs.checkpoint('quick', { flush: false });
+    expect((await fs.stats()).dirty).toBe(1);
+    expect(Buffer.from(driver.peek('/a.md')!).toString()).toBe('one');
+    await fs.checkpoint('flushed');
+    expect((await fs.stats()).dirty).toBe(0);
+    expect(Buffer.from(driver.peek('/a.md')!).toString()).toBe('two');
+    // Both manifests name the content in memory at the time.
+    await fs.writeFile('/a.md', 'three');
+    await fs.restoreCheckpoint(quick.name);
+    expect(await fs.readFile('/a.md')).toBe('two');
+  });
+});
+
 describe('retention', () => {
   it('prunes beyond the limits as it records, but keeps what a checkpoint references', async () => {
     const history = openMemoryHistory();
