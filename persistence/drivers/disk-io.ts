@@ -5,7 +5,7 @@
  * change it guards must be as small as the OS allows.
  */
 import { constants, lstatSync, renameSync, type BigIntStats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ScopeFsError, fsErrors } from '../../src/errors.js';
 import type { VersionCondition, VersionTag, VersionedFile } from './types.js';
 
@@ -22,6 +22,24 @@ const READ_ATTEMPTS = 5;
 /** A version tag from lstat/fstat: inode, size and mtime in nanoseconds. */
 export function versionOf(stats: BigIntStats): VersionTag {
   return `${stats.ino}:${stats.size}:${stats.mtimeNs}`;
+}
+
+/**
+ * Stamps a file scopefs just wrote with a modification time a little before
+ * the one the kernel gave it (its change time stays the kernel's). Kernels
+ * before Linux 6.13 (and other systems) stamp files from a clock that ticks
+ * every few milliseconds, so another program rewriting the file in place to
+ * the same size within the same tick would leave inode, size and mtime, the
+ * version tag, unchanged: its edit would go unseen and be replaced later.
+ * Any later write is stamped at or after the kernel's time, so it now always
+ * differs. A whole-second time means a filesystem that keeps seconds only:
+ * it is set back by one second.
+ */
+export async function stampOwnWrite(handle: FileHandle): Promise<void> {
+  const { atimeNs, mtimeNs } = await handle.stat({ bigint: true });
+  const back = mtimeNs % 1_000_000_000n === 0n ? 1_000_000_000n : 1_000n;
+  // utimes takes seconds as a double (sub-microsecond precision): whole microseconds, rounded down.
+  await handle.utimes(Number(atimeNs / 1_000n) / 1e6, Number((mtimeNs - back) / 1_000n) / 1e6);
 }
 
 /** The version at `at` now (lstat, synchronous); null when absent. */

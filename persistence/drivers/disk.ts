@@ -37,6 +37,7 @@ import {
   hasCode,
   ignoreCode,
   readNoFollow,
+  stampOwnWrite,
   versionOf,
   type Located,
 } from './disk-io.js';
@@ -266,6 +267,7 @@ export class DiskDriver implements VersionedDriver {
       const handle = await openTemp(root, temp);
       try {
         await handle.writeFile(content);
+        await stampOwnWrite(handle);
         if (this.fsync) await handle.sync();
         version = versionOf(await handle.stat({ bigint: true }));
       } finally {
