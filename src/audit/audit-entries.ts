@@ -66,7 +66,7 @@ function withSource(event: ChangeEvent, draft: AuditDraft): AuditDraft {
 }
 
 /** Operations that change files: any typed failure of theirs is a refusal. */
-const MUTATIONS = new Set(['write', 'append', 'edit', 'delete', 'move', 'restore', 'restore_checkpoint', 'lock', 'unlock']);
+const MUTATIONS = new Set(['write', 'append', 'edit', 'delete', 'move', 'batch', 'restore', 'restore_checkpoint', 'lock', 'unlock']);
 
 /**
  * The entry of a refused request, or undefined when `err` is no refusal: a
