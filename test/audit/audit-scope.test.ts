@@ -43,6 +43,18 @@ describe('scope.audit', () => {
     expect(pulled.map((e) => [e.actor, e.operation, e.source])).toEqual([['sync', 'create', 'A']]);
   }, 30_000);
 
+  it('records a refused batch once, naming its paths, and an applied one as its changes', async () => {
+    const root = await tempDir();
+    const scope = await startScope({ scopeKey: `audit-batch-${root}`, root });
+    await scope.fs.applyBatch([{ path: '/a.md', content: 'a' }, { path: '/b.md', content: 'b' }], { actor: 'alice' });
+    await scope.fs.applyBatch([{ path: '/c.md', content: 'c' }, { path: '/missing.md', delete: true }], { actor: 'alice' }).catch(() => undefined);
+    expect((await scope.audit!()).map((e) => [e.actor, e.operation, e.paths.join(' '), e.result, e.code])).toEqual([
+      ['alice', 'batch', '/c.md /missing.md', 'refused', 'ENOENT'],
+      ['alice', 'create', '/b.md', 'ok', undefined],
+      ['alice', 'create', '/a.md', 'ok', undefined],
+    ]);
+  });
+
   it('applies retention at start, and can be turned off', async () => {
     const root = await tempDir();
     const first = await startScope({ scopeKey: `audit-ret-${root}`, root });
