@@ -9,7 +9,7 @@ import type { CheckedChange } from '../stores/store-input.js';
 import type { LeaseState, PushOutcome, SincePage, StoreRow } from '../stores/types.js';
 
 /** The schema version this build needs: the highest file in persistence/sql/migrations. */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** The NOTIFY channel scopefs_push sends `{"app": ..., "head": ...}` on. */
 export const NOTIFY_CHANNEL = 'scopefs';
@@ -45,6 +45,7 @@ export interface ChangeJson {
   base_revision: number;
   content: string | null;
   hash: string | null;
+  batch?: string;
 }
 
 export function changeToJson(change: CheckedChange): ChangeJson {
@@ -54,6 +55,7 @@ export function changeToJson(change: CheckedChange): ChangeJson {
     base_revision: change.baseRevision,
     content: change.content === null ? null : Buffer.from(change.content).toString('base64'),
     hash: change.hash,
+    ...(change.batch === undefined ? {} : { batch: change.batch }),
   };
 }
 
@@ -70,6 +72,7 @@ export function rowFromJson(json: unknown): StoreRow {
     content: row.content === null ? null : Buffer.from(row.content, 'base64'),
     updatedAt: Number(row.updated_at),
     updatedBy: row.updated_by,
+    ...(typeof row.batch === 'string' ? { batch: row.batch } : {}),
   };
 }
 

@@ -11,17 +11,18 @@ import type { StoreRow } from '../stores/types.js';
 import { ensureSchema } from './sqlite-schema.js';
 
 /** A row as SQLite returns it: `deleted` as 0/1, snake_case times. */
-type RawRow = Omit<StoreRow, 'deleted' | 'content' | 'updatedAt' | 'updatedBy'> & {
+type RawRow = Omit<StoreRow, 'deleted' | 'content' | 'updatedAt' | 'updatedBy' | 'batch'> & {
   deleted: number;
   content: Buffer | null;
   updated_at: number;
   updated_by: string;
+  batch: string | null;
 };
 
 /** A row to write: `deleted` follows from `content` being null. */
 export type RowWrite = Omit<StoreRow, 'deleted'>;
 
-const COLUMNS = 'app, owner, path, revision, hash, size, deleted, content, updated_at, updated_by';
+const COLUMNS = 'app, owner, path, revision, hash, size, deleted, content, updated_at, updated_by, batch';
 const BY_IDENTITY = 'WHERE app = ? AND owner = ? AND path = ?';
 
 const SQL = {
@@ -32,11 +33,11 @@ const SQL = {
   revision: `SELECT revision FROM scopefs_files ${BY_IDENTITY}`,
   row: `SELECT ${COLUMNS} FROM scopefs_files ${BY_IDENTITY}`,
   upsert: `INSERT INTO scopefs_files (${COLUMNS})
-           VALUES (@app, @owner, @path, @revision, @hash, @size, @deleted, @content, @updatedAt, @updatedBy)
+           VALUES (@app, @owner, @path, @revision, @hash, @size, @deleted, @content, @updatedAt, @updatedBy, @batch)
            ON CONFLICT (app, owner, path) DO UPDATE SET
              revision = excluded.revision, hash = excluded.hash, size = excluded.size,
              deleted = excluded.deleted, content = excluded.content,
-             updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by, batch = excluded.batch`,
   // Owners arrive as one JSON array so a single prepared statement serves any number of them.
   feed: `SELECT ${COLUMNS} FROM scopefs_files
          WHERE app = ? AND revision > ? AND owner IN (SELECT value FROM json_each(?))
@@ -140,6 +141,7 @@ export class SqliteConnection {
       content: row.content && asBuffer(row.content),
       updatedAt: row.updatedAt,
       updatedBy: row.updatedBy,
+      batch: row.batch ?? null,
     });
   }
 
@@ -185,5 +187,6 @@ function toStoreRow(raw: RawRow): StoreRow {
     content: raw.deleted === 1 ? null : raw.content,
     updatedAt: raw.updated_at,
     updatedBy: raw.updated_by,
+    ...(raw.batch === null ? {} : { batch: raw.batch }),
   };
 }

@@ -238,6 +238,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       );
       CREATE INDEX IF NOT EXISTS scopefs_webhook_outbox_due ON scopefs_webhook_outbox (state, next_at);`,
   },
+  {
+    version: 8,
+    sql: `
+      -- The batch a row was pushed in (PushChange.batch): readers apply a batch's rows together.
+      ALTER TABLE scopefs_files ADD COLUMN batch TEXT;`,
+  },
 ];
 
 /** The version this build writes: the newest migration's. */

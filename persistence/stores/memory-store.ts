@@ -10,7 +10,7 @@
 import { ScopeFsError } from '../../src/errors.js';
 import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { HintListeners } from './store-hints.js';
-import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
+import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, refusedBatches, urlRest, type CheckedChange } from './store-input.js';
 import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
 
 export type MemoryStoreOp = 'push' | 'since' | 'get' | 'head' | 'lease';
@@ -139,7 +139,8 @@ export class MemoryStore implements SyncStore {
     await this.enter('push');
     const data = this.appData(app);
     const headBefore = data.head;
-    const outcomes = checked.map((change) => this.apply(data, app, instanceId, change));
+    const refused = refusedBatches(checked, (change) => data.current(change.owner, change.path)?.revision ?? 0);
+    const outcomes = checked.map((change) => this.apply(data, app, instanceId, change, refused));
     if (data.head !== headBefore) this.hints.emit(app, { head: data.head });
     return outcomes;
   }
@@ -195,10 +196,10 @@ export class MemoryStore implements SyncStore {
     return answer;
   }
 
-  private apply(data: AppData, app: string, instanceId: string, change: CheckedChange): PushOutcome {
+  private apply(data: AppData, app: string, instanceId: string, change: CheckedChange, refused: ReadonlySet<string>): PushOutcome {
     const { owner, path } = change;
     const current = data.current(owner, path);
-    if ((current?.revision ?? 0) !== change.baseRevision) {
+    if ((current?.revision ?? 0) !== change.baseRevision || (change.batch !== undefined && refused.has(change.batch))) {
       return { owner, path, status: 'conflict', current: current ? copyRow(current) : null };
     }
     const revision = data.head + 1;
@@ -213,6 +214,7 @@ export class MemoryStore implements SyncStore {
       content: change.content && copyBytes(change.content),
       updatedAt: Date.now(),
       updatedBy: instanceId,
+      ...(change.batch === undefined ? {} : { batch: change.batch }),
     });
     return { owner, path, status: 'ok', revision };
   }

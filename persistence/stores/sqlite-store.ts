@@ -29,7 +29,7 @@ import { SqliteConnection } from '../sql/sqlite-connection.js';
 import { decideAcquire, decideRelease, decideRenew, type LeaseDecision, type LeaseRecord } from './lease-rules.js';
 import { isBrokenFile, isBusy } from './sqlite-errors.js';
 import { DEFAULT_SQLITE_POLL_MS, acquireChangePoller, closeQuietly, runningChangePoller, type SqliteChangePoller } from './sqlite-poller.js';
-import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, urlRest, type CheckedChange } from './store-input.js';
+import { checkIdentity, checkLeaseArgs, checkName, checkPushArgs, checkRevision, checkSinceArgs, refusedBatches, urlRest, type CheckedChange } from './store-input.js';
 import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRow, SyncStore } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -271,9 +271,10 @@ function applyChanges(
   const startHead = db.head(app);
   let head = startHead;
   const updatedAt = Date.now();
+  const refused = refusedBatches(changes, (change) => db.revision(app, change.owner, change.path));
   const outcomes = changes.map((change): PushOutcome => {
     const { owner, path } = change;
-    if (db.revision(app, owner, path) !== change.baseRevision) {
+    if (db.revision(app, owner, path) !== change.baseRevision || (change.batch !== undefined && refused.has(change.batch))) {
       return { owner, path, status: 'conflict', current: db.row(app, owner, path) };
     }
     head += 1;

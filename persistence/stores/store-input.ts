@@ -17,6 +17,7 @@ export interface CheckedChange {
   content: Uint8Array | null;
   hash: string | null;
   size: number;
+  batch?: string;
 }
 
 const invalid = (message: string, path?: string) => new ScopeFsError('EINVAL', message, { path });
@@ -73,19 +74,45 @@ export function checkPushArgs(app: unknown, instanceId: unknown, changes: unknow
   return changes.map((change: PushChange) => checkChange(change));
 }
 
+/** Longest batch id a store keeps. */
+const MAX_BATCH_ID = 200;
+
 function checkChange(change: PushChange): CheckedChange {
   if (typeof change !== 'object' || change === null) throw invalid('store push change must be an object');
   checkName('owner', change.owner);
   checkName('path', change.path);
   checkRevision(`base revision of ${JSON.stringify(change.path)}`, change.baseRevision);
+  const batch = checkBatch(change.batch);
   const { content } = change;
   if (content === null) {
-    return { owner: change.owner, path: change.path, baseRevision: change.baseRevision, content: null, hash: null, size: 0 };
+    return { owner: change.owner, path: change.path, baseRevision: change.baseRevision, content: null, hash: null, size: 0, ...batch };
   }
   if (!(content instanceof Uint8Array)) {
     throw invalid(`store push content of ${JSON.stringify(change.path)} must be a Uint8Array or null`, change.path);
   }
   // Stores trust a given hash (the engine computed it already) and fill in a missing one.
   const hash = change.hash ?? sha256(content);
-  return { owner: change.owner, path: change.path, baseRevision: change.baseRevision, content, hash, size: content.byteLength };
+  return { owner: change.owner, path: change.path, baseRevision: change.baseRevision, content, hash, size: content.byteLength, ...batch };
+}
+
+function checkBatch(batch: unknown): { batch?: string } {
+  if (batch === undefined) return {};
+  if (typeof batch !== 'string' || batch.length === 0 || batch.length > MAX_BATCH_ID || batch.includes('\u0000')) {
+    throw invalid(`a store push batch id must be a non-empty string of at most ${MAX_BATCH_ID} characters without NUL, got ${JSON.stringify(batch)}`);
+  }
+  return { batch };
+}
+
+/**
+ * The batches of a push that commit nothing: those in which a change's base
+ * is not the current revision (`revisionOf`, read before anything of the
+ * push is applied). The memory and SQLite stores use it; the SQL stores
+ * decide the same in scopefs_push.
+ */
+export function refusedBatches(changes: readonly CheckedChange[], revisionOf: (change: CheckedChange) => number): Set<string> {
+  const refused = new Set<string>();
+  for (const change of changes) {
+    if (change.batch !== undefined && !refused.has(change.batch) && revisionOf(change) !== change.baseRevision) refused.add(change.batch);
+  }
+  return refused;
 }

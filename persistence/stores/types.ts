@@ -31,6 +31,11 @@ export interface StoreRow {
   updatedAt: number;
   /** Instance id of the writer. */
   updatedBy: string;
+  /**
+   * The batch the row was pushed in (PushChange.batch), present only then:
+   * a reader applies the rows of one batch together, so it never shows part of one.
+   */
+  batch?: string;
 }
 
 export interface PushChange {
@@ -41,6 +46,12 @@ export interface PushChange {
   /** Null deletes (writes a tombstone). */
   content: Uint8Array | null;
   hash: string | null;
+  /**
+   * Changes of one push with the same batch id commit all or none: when one
+   * of them loses its compare-and-swap, every one of them is refused (each
+   * outcome a conflict carrying its current row). Their rows carry the id.
+   */
+  batch?: string;
 }
 
 export type PushOutcome =
@@ -109,7 +120,8 @@ export interface SyncStore extends StoreLeases {
   /**
    * Compare-and-swap push of many changes in one transaction. Each change is
    * applied only if the current revision of its row equals its baseRevision
-   * (0 = no row); otherwise its outcome carries the current row.
+   * (0 = no row), and, for a change with a batch id, only if every change of
+   * its batch is; otherwise its outcome carries the current row.
    */
   push(app: string, instanceId: string, changes: readonly PushChange[]): Promise<PushOutcome[]>;
   /** Subscribes to change hints for an app. Returns an unsubscribe function. */

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/content.js';
 import { SHARED_OWNER, type SyncStore } from '../../persistence/stores/types.js';
+import { describeBatchContract } from './store-contract-batches.js';
 import { describeLeaseContract } from './store-contract-leases.js';
 import { INSTANCE, bytes, change, expectEinval, freshApp, readAll, revisionOf, text, withDeadline } from './store-contract-helpers.js';
 
@@ -393,6 +394,7 @@ export function describeStoreContract(
       });
     });
 
+    describeBatchContract(() => store);
     describeLeaseContract(() => store);
   });
 }
