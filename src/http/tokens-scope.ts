@@ -31,8 +31,9 @@ import type {
   WriteOptions,
 } from '../types.js';
 import type { FileLocks } from '../coordination/locks.js';
+import type { Transaction, Transactions } from '../transactions/transactions.js';
 import { eventForGrant } from './tokens-events.js';
-import { assertGrant, checkGrant, type Grant, type GrantOperation } from './tokens-grant.js';
+import { assertGrant, checkGrant, describeGrant, grantAllowsAnywhere, type Grant, type GrantOperation } from './tokens-grant.js';
 
 /** Who is calling: the actor recorded on its changes, and its grant (none: everything, as the owner). */
 export interface Principal {
@@ -58,6 +59,7 @@ export function scopeForPrincipal<S extends ScopeHandle>(scope: S, principal: Pr
     fs,
     sync: scope.sync && grantedSync(scope.sync, grant),
     locks: scope.locks && grantedLocks(scope.locks, grant),
+    transactions: scope.transactions && grantedTransactions(scope.transactions, { actor: principal.actor, grant }),
     tree: () => scope.tree(),
     stop: () => Promise.reject(ownerOnly(grant, 'stopping the scope')),
   };
@@ -263,6 +265,59 @@ function grantedLocks(locks: FileLocks, grant: Grant): FileLocks {
       return locks.withLock(path, fn, options);
     },
   };
+}
+
+/**
+ * Transactions as a limited grant may use them: beginning one needs write
+ * somewhere, and it runs as the caller's actor; the caller sees, uses and
+ * hears only its own; a transaction's fs enforces the grant like the scope's
+ * (its paths are judged the same way, inside or outside). Anything else
+ * Transactions offers (aborting them all) is the owner's.
+ */
+function grantedTransactions(transactions: Transactions, principal: Principal & { grant: Grant }): Transactions {
+  const { actor, grant } = principal;
+  const views = new WeakMap<Transaction, Transaction>();
+  const view = (transaction: Transaction): Transaction => {
+    let seen = views.get(transaction);
+    if (!seen) {
+      const fs = new PrincipalFileSystem(transaction.fs, principal);
+      seen = new Proxy(transaction, {
+        get(target, property) {
+          if (property === 'fs') return fs;
+          const value = Reflect.get(target, property, target) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      views.set(transaction, seen);
+    }
+    return seen;
+  };
+  const mayBegin = () => {
+    if (!grantAllowsAnywhere(grant, 'write')) {
+      throw new ScopeFsError('EACCES', `${grant.holder} may not begin a transaction: its grant may write nowhere (${describeGrant(grant)}). Ask the owner for a token that may write.`);
+    }
+  };
+  const granted: Partial<Transactions> = {
+    begin: async (options = {}) => {
+      mayBegin();
+      return view(await transactions.begin({ ...options, actor }));
+    },
+    run: async (fn, options = {}) => {
+      mayBegin();
+      return transactions.run((fs) => fn(new PrincipalFileSystem(fs, principal)), { ...options, actor });
+    },
+    get: (id) => {
+      const transaction = transactions.get(id);
+      return transaction && transaction.info().actor === actor ? view(transaction) : undefined;
+    },
+    list: () => transactions.list().filter((info) => info.actor === actor),
+    subscribe: (listener) => transactions.subscribe((event) => (event.actor === actor ? listener(event) : undefined)),
+    abortAll: () => {
+      throw ownerOnly(grant, 'aborting every transaction');
+    },
+  };
+  // Only what is listed above: a capability added to Transactions later stays closed to a limited caller.
+  return new Proxy(transactions, { get: (_target, property) => granted[property as keyof Transactions] });
 }
 
 /** Sync as a limited grant sees it: only its paths, and no operator controls. */

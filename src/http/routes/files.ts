@@ -1,30 +1,37 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fsErrors, isScopeFsError } from '../../errors.js';
 import { normalizePath, normalizePrefix } from '../../paths.js';
+import type { Transactions } from '../../transactions/transactions.js';
 import type { EntryMeta, FileSystem } from '../../types.js';
 import { readBody, readJsonObject } from '../body.js';
 import { HttpError, sendEmpty, sendJson } from '../responses.js';
 import type { RequestContext, Route } from '../router.js';
+import { requestFs } from './transactions.js';
 
 export interface FileRouteDeps {
   fs: FileSystem;
+  /** The caller's transactions: a request with `X-Scopefs-Transaction: <id>` acts inside that one (transactions.ts). */
+  transactions?: Transactions;
   maxBodyBytes: number;
   maxJsonBytes: number;
 }
 
 const FILES = '/v1/files';
 
-/** Files over HTTP: list, read (ETag = revision), write (If-Match = compare-and-swap), delete, move, flush. */
+/**
+ * Files over HTTP: list, read (ETag = revision), write (If-Match = compare-and-swap), delete, move, flush;
+ * inside a transaction when the request names one.
+ */
 export function fileRoutes(deps: FileRouteDeps): Route[] {
-  const { fs } = deps;
+  const fsOf = ({ req }: RequestContext) => requestFs(deps.fs, deps.transactions, req.headers);
   return [
-    { method: 'GET', path: FILES, handler: (ctx) => list(fs, ctx) },
-    { method: 'GET', path: FILES, prefix: true, handler: (ctx) => read(fs, ctx) },
-    { method: 'HEAD', path: FILES, prefix: true, handler: (ctx) => head(fs, ctx) },
-    { method: 'PUT', path: FILES, prefix: true, handler: (ctx) => write(deps, ctx) },
-    { method: 'DELETE', path: FILES, prefix: true, handler: (ctx) => remove(fs, ctx) },
-    { method: 'POST', path: '/v1/move', handler: (ctx) => move(deps, ctx) },
-    { method: 'POST', path: '/v1/flush', handler: async ({ res }) => sendJson(res, 200, await fs.flushAll()) },
+    { method: 'GET', path: FILES, handler: (ctx) => list(fsOf(ctx), ctx) },
+    { method: 'GET', path: FILES, prefix: true, handler: (ctx) => read(fsOf(ctx), ctx) },
+    { method: 'HEAD', path: FILES, prefix: true, handler: (ctx) => head(fsOf(ctx), ctx) },
+    { method: 'PUT', path: FILES, prefix: true, handler: (ctx) => write(fsOf(ctx), deps, ctx) },
+    { method: 'DELETE', path: FILES, prefix: true, handler: (ctx) => remove(fsOf(ctx), ctx) },
+    { method: 'POST', path: '/v1/move', handler: (ctx) => move(fsOf(ctx), deps, ctx) },
+    { method: 'POST', path: '/v1/flush', handler: async (ctx) => sendJson(ctx.res, 200, await fsOf(ctx).flushAll()) },
   ];
 }
 
@@ -48,11 +55,11 @@ async function head(fs: FileSystem, { res, rest }: RequestContext): Promise<void
   sendEmpty(res, 200, { ...metaHeaders(meta), 'content-length': String(meta.size) });
 }
 
-async function write(deps: FileRouteDeps, { req, res, rest }: RequestContext): Promise<void> {
+async function write(fs: FileSystem, deps: FileRouteDeps, { req, res, rest }: RequestContext): Promise<void> {
   const path = filePath(rest);
-  const ifRevision = await expectedRevision(deps.fs, path, req.headers);
+  const ifRevision = await expectedRevision(fs, path, req.headers);
   const body = await readBody(req, deps.maxBodyBytes);
-  const meta = await deps.fs.writeFile(path, body, { ifRevision, lockToken: lockTokenOf(req.headers) }).catch((err: unknown) => {
+  const meta = await fs.writeFile(path, body, { ifRevision, lockToken: lockTokenOf(req.headers) }).catch((err: unknown) => {
     throw ifRevision === 0 && isScopeFsError(err, 'ESTALE') ? alreadyExists(path) : err;
   });
   sendJson(res, 200, meta, { etag: etagOf(meta.revision) });
@@ -69,9 +76,9 @@ async function remove(fs: FileSystem, { req, res, rest }: RequestContext): Promi
   sendEmpty(res, 204);
 }
 
-async function move(deps: FileRouteDeps, { req, res }: RequestContext): Promise<void> {
+async function move(fs: FileSystem, deps: FileRouteDeps, { req, res }: RequestContext): Promise<void> {
   const { from, to } = await readJsonObject(req, deps.maxJsonBytes);
-  sendJson(res, 200, await deps.fs.moveFile(from as string, to as string, { lockToken: lockTokenOf(req.headers) }));
+  sendJson(res, 200, await fs.moveFile(from as string, to as string, { lockToken: lockTokenOf(req.headers) }));
 }
 
 /** `X-Scopefs-Lock: <token>`: the lock this write, delete or move holds (routes/locks.ts). */

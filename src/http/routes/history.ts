@@ -6,33 +6,37 @@
  * `GET /v1/files/<path>?revision=N` (files.ts).
  */
 import { normalizePath, normalizePrefix } from '../../paths.js';
+import type { Transactions } from '../../transactions/transactions.js';
 import type { FileSystem } from '../../types.js';
 import { readJsonObject } from '../body.js';
 import { HttpError, sendEmpty, sendJson } from '../responses.js';
 import type { RequestContext, Route } from '../router.js';
 import { etagOf, expectedRevision, filePath } from './files.js';
+import { requestFs } from './transactions.js';
 
 export interface HistoryRouteDeps {
   fs: FileSystem;
+  /** With `X-Scopefs-Transaction: <id>`: reads of history are the same inside; restores and checkpoints are refused there. */
+  transactions?: Transactions;
   maxJsonBytes: number;
 }
 
 const CHECKPOINTS = '/v1/checkpoints';
 
 export function historyRoutes(deps: HistoryRouteDeps): Route[] {
-  const { fs } = deps;
+  const fsOf = ({ req }: RequestContext) => requestFs(deps.fs, deps.transactions, req.headers);
   return [
-    { method: 'GET', path: '/v1/history', prefix: true, handler: (ctx) => versions(fs, ctx) },
-    { method: 'POST', path: '/v1/restore', handler: (ctx) => restore(deps, ctx) },
-    { method: 'GET', path: '/v1/deleted', handler: async ({ res, query }) => {
-      const prefix = normalizePrefix(query.get('prefix') ?? '/');
-      sendJson(res, 200, { prefix, deleted: await fs.listDeleted(prefix) });
+    { method: 'GET', path: '/v1/history', prefix: true, handler: (ctx) => versions(fsOf(ctx), ctx) },
+    { method: 'POST', path: '/v1/restore', handler: (ctx) => restore(fsOf(ctx), deps, ctx) },
+    { method: 'GET', path: '/v1/deleted', handler: async (ctx) => {
+      const prefix = normalizePrefix(ctx.query.get('prefix') ?? '/');
+      sendJson(ctx.res, 200, { prefix, deleted: await fsOf(ctx).listDeleted(prefix) });
     } },
-    { method: 'GET', path: CHECKPOINTS, handler: async ({ res }) => sendJson(res, 200, { checkpoints: await fs.listCheckpoints() }) },
-    { method: 'POST', path: CHECKPOINTS, handler: (ctx) => createCheckpoint(deps, ctx) },
-    { method: 'POST', path: CHECKPOINTS, prefix: true, handler: (ctx) => restoreCheckpoint(deps, ctx) },
-    { method: 'GET', path: CHECKPOINTS, prefix: true, handler: (ctx) => diffCheckpoint(fs, ctx) },
-    { method: 'DELETE', path: CHECKPOINTS, prefix: true, handler: (ctx) => deleteCheckpoint(fs, ctx) },
+    { method: 'GET', path: CHECKPOINTS, handler: async (ctx) => sendJson(ctx.res, 200, { checkpoints: await fsOf(ctx).listCheckpoints() }) },
+    { method: 'POST', path: CHECKPOINTS, handler: (ctx) => createCheckpoint(fsOf(ctx), deps, ctx) },
+    { method: 'POST', path: CHECKPOINTS, prefix: true, handler: (ctx) => restoreCheckpoint(fsOf(ctx), deps, ctx) },
+    { method: 'GET', path: CHECKPOINTS, prefix: true, handler: (ctx) => diffCheckpoint(fsOf(ctx), ctx) },
+    { method: 'DELETE', path: CHECKPOINTS, prefix: true, handler: (ctx) => deleteCheckpoint(fsOf(ctx), ctx) },
   ];
 }
 
@@ -42,32 +46,32 @@ async function versions(fs: FileSystem, { res, rest, query }: RequestContext): P
   sendJson(res, 200, { path, versions: await fs.history(path, limit === null ? {} : { limit: positiveInteger(limit, 'limit') }) });
 }
 
-async function restore(deps: HistoryRouteDeps, { req, res }: RequestContext): Promise<void> {
+async function restore(fs: FileSystem, deps: HistoryRouteDeps, { req, res }: RequestContext): Promise<void> {
   const body = await readJsonObject(req, deps.maxJsonBytes);
   if (typeof body.path !== 'string') throw new HttpError(400, 'EINVAL', 'POST /v1/restore needs {"path": "/a.md", "revision": N}; list revisions with GET /v1/history/<path>');
   const revision = integerField(body.revision, 'revision');
   // The body's ifRevision, or If-Match / If-None-Match: * as for a write.
-  const ifRevision = body.ifRevision === undefined ? await expectedRevision(deps.fs, normalizePath(body.path), req.headers) : integerField(body.ifRevision, 'ifRevision');
-  const meta = await deps.fs.restore(body.path, revision, ifRevision === undefined ? {} : { ifRevision });
+  const ifRevision = body.ifRevision === undefined ? await expectedRevision(fs, normalizePath(body.path), req.headers) : integerField(body.ifRevision, 'ifRevision');
+  const meta = await fs.restore(body.path, revision, ifRevision === undefined ? {} : { ifRevision });
   sendJson(res, 200, meta, { etag: etagOf(meta.revision) });
 }
 
-async function createCheckpoint(deps: HistoryRouteDeps, { req, res }: RequestContext): Promise<void> {
+async function createCheckpoint(fs: FileSystem, deps: HistoryRouteDeps, { req, res }: RequestContext): Promise<void> {
   const body = await readJsonObject(req, deps.maxJsonBytes);
   const name = optionalString(body.name, 'name');
   const message = optionalString(body.message, 'message');
   const prefix = optionalString(body.prefix, 'prefix');
-  const info = await deps.fs.checkpoint(name, { ...(message === undefined ? {} : { message }), ...(prefix === undefined ? {} : { prefix }) });
+  const info = await fs.checkpoint(name, { ...(message === undefined ? {} : { message }), ...(prefix === undefined ? {} : { prefix }) });
   sendJson(res, 201, info);
 }
 
 /** `POST /v1/checkpoints/<name>/restore` with `{ prefix?, dryRun? }`. */
-async function restoreCheckpoint(deps: HistoryRouteDeps, { req, res, rest }: RequestContext): Promise<void> {
+async function restoreCheckpoint(fs: FileSystem, deps: HistoryRouteDeps, { req, res, rest }: RequestContext): Promise<void> {
   const name = checkpointName(rest, '/restore');
   const body = await readJsonObject(req, deps.maxJsonBytes);
   const prefix = optionalString(body.prefix, 'prefix');
   if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') throw new HttpError(400, 'EINVAL', '"dryRun" must be true or false');
-  const result = await deps.fs.restoreCheckpoint(name, { ...(prefix === undefined ? {} : { prefix }), dryRun: body.dryRun === true });
+  const result = await fs.restoreCheckpoint(name, { ...(prefix === undefined ? {} : { prefix }), dryRun: body.dryRun === true });
   sendJson(res, 200, result);
 }
 

@@ -1,10 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { readJson } from '../body.js';
 import type { RequestContext, Route } from '../router.js';
 
 export interface McpRouteDeps {
-  createServer: () => McpServer;
+  /** A server for one request (its `X-Scopefs-Transaction` header, if any, puts its file tools inside that transaction). */
+  createServer: (req: IncomingMessage) => McpServer;
   maxBodyBytes: number;
 }
 
@@ -20,7 +22,7 @@ export function mcpRoutes(deps: McpRouteDeps): Route[] {
 
 async function handle(deps: McpRouteDeps, { req, res }: RequestContext): Promise<void> {
   const body = await readJson(req, deps.maxBodyBytes);
-  const server = deps.createServer();
+  const server = deps.createServer(req);
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
     void transport.close();

@@ -11,6 +11,7 @@ import { historyRoutes } from './history.js';
 import { mcpRoutes } from './mcp.js';
 import { syncRoutes } from './sync.js';
 import { tailRoutes } from './tail.js';
+import { requestFs, transactionRoutes } from './transactions.js';
 import { webhookRoutes } from './webhooks.js';
 
 export interface RouteTableDeps {
@@ -29,15 +30,19 @@ export interface RouteTableDeps {
 export function scopeRoutes(deps: RouteTableDeps): Route[] {
   const { scope, principal, hub, view, maxBodyBytes, maxJsonBytes, version } = deps;
   return [
-    ...fileRoutes({ fs: scope.fs, maxBodyBytes, maxJsonBytes }),
-    ...historyRoutes({ fs: scope.fs, maxJsonBytes }),
+    ...fileRoutes({ fs: scope.fs, transactions: scope.transactions, maxBodyBytes, maxJsonBytes }),
+    ...historyRoutes({ fs: scope.fs, transactions: scope.transactions, maxJsonBytes }),
     ...syncRoutes({ scope, maxJsonBytes }),
-    ...mcpRoutes({ createServer: () => createMcpServer(scope, { version, grant: principal.grant }), maxBodyBytes }),
+    ...mcpRoutes({
+      createServer: (req) => createMcpServer({ ...scope, fs: requestFs(scope.fs, scope.transactions, req.headers) }, { version, grant: principal.grant }),
+      maxBodyBytes,
+    }),
     { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res, view) },
     readyRoute(scope),
     ...auditRoutes(scope),
     ...lockRoutes({ scope, actor: principal.actor, maxJsonBytes }),
     ...tailRoutes({ scope, maxJsonBytes }),
     ...webhookRoutes({ scope, maxJsonBytes }),
+    ...transactionRoutes({ scope, actor: principal.actor, maxJsonBytes }),
   ];
 }
