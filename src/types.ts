@@ -35,6 +35,12 @@ export interface EntryMeta {
 export interface ChangeAuthor {
   source?: string;
   actor?: string;
+  /**
+   * The batch the change was part of (applyBatch with two or more items, a
+   * transaction's commit, a checkpoint restore): its changes were applied in
+   * one step, and sync pushes them as one all-or-none batch.
+   */
+  batch?: string;
 }
 
 export type FsEvent =

@@ -5,6 +5,9 @@
  * replays all of it or none of it, and no reader ever sees part of it. A
  * checkpoint restore and a transaction commit are batches.
  *
+ * Its events carry one batch id (ChangeAuthor.batch), by which sync pushes
+ * the batch as one all-or-none store batch.
+ *
  * A path may appear once per batch. New files are checked for placement
  * against the state the whole batch leaves behind, so a batch may delete
  * the file `/a` and create `/a/b`, but not create both.
@@ -12,7 +15,7 @@
 import { ScopeFsError, fsErrors } from '../errors.js';
 import { dirname, normalizePath } from '../paths.js';
 import type { BatchItem, BatchResult, ChangeOptions } from '../types.js';
-import { newChange, type Change, type FsCore, type FsView } from './change.js';
+import { markBatch, newChange, type Change, type FsCore, type FsView } from './change.js';
 import { toMeta } from './entries.js';
 import { contentOf, planContent, planDelete } from './mutations.js';
 
@@ -73,6 +76,7 @@ function planBatch(core: FsCore, planned: Planned, options: ChangeOptions): Chan
   ];
   const subject = parts[0]?.subject ?? '/';
   const change = newChange(subject, options, core.durability);
+  if (parts.length > 1) markBatch(change);
   for (const part of parts) {
     change.journal.push(...part.journal);
     change.entries.push(...part.entries);

@@ -14,7 +14,7 @@
 import { fsErrors } from '../errors.js';
 import { normalizePath, normalizePrefix } from '../paths.js';
 import type { ChangeOptions, MoveResult } from '../types.js';
-import { newChange, type Change, type FsCore, type FsView } from './change.js';
+import { markBatch, newChange, type Change, type FsCore, type FsView } from './change.js';
 import { putOp, type Entry } from './entries.js';
 
 type Pair = [from: string, to: string];
@@ -78,6 +78,7 @@ function planMove(view: FsView, pairs: Pair[], entries: Entry[], options: Change
   }
   const change = newChange(pairs[0]![1], options, view.durability);
   change.failure = 'move';
+  if (pairs.length > 1) markBatch(change);
   const immediate = view.durability === 'immediate';
   for (const [i, [source, target]] of pairs.entries()) {
     const entry = entries[i]!;

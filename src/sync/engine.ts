@@ -1,11 +1,12 @@
 import PQueue from 'p-queue';
 import type { StoreRow, SyncStore } from '../../persistence/stores/types.js';
 import { errorMessage, isScopeFsError } from '../errors.js';
-import type { FileSystem } from '../types.js';
+import type { BatchItem, FileSystem } from '../types.js';
 import { ConflictBook } from './conflict-book.js';
 import { FailureLog } from './failure-log.js';
 import { readLocalFile, type LocalFile } from './local-side.js';
-import { PathActions, type PushItem } from './path-actions.js';
+import { pushChunks } from './push-chunks.js';
+import { PathActions, type ActionOutcome, type BatchedChange, type PushItem } from './path-actions.js';
 import { reconcile, type ReconcileAction, type ReconcileCase } from './reconcile.js';
 import { checkDeletionSafety } from './safety-gate.js';
 import type { PathRecord, SyncStateDb } from './state-db.js';
@@ -81,6 +82,8 @@ export class SyncEngine {
   private remoteNews = true;
   private passesSinceGc = 0;
   private readonly actions: PathActions;
+  /** Paths a local batch changed that are not pushed yet (push-chunks.ts). */
+  private readonly batchOf = new Map<string, string>();
 
   constructor(private readonly options: SyncEngineOptions) {
     this.failures = options.failures ?? new FailureLog();
@@ -131,8 +134,12 @@ export class SyncEngine {
     this.remoteNews = true;
   }
 
-  markDirty(paths: Iterable<string>): void {
-    for (const path of paths) this.dirty.add(path);
+  /** Local changes to reconcile; `batch`: they were one batch, to be pushed all or none. */
+  markDirty(paths: Iterable<string>, batch?: string): void {
+    for (const path of paths) {
+      this.dirty.add(path);
+      if (batch !== undefined) this.batchOf.set(path, batch);
+    }
   }
 
   get hasDirty(): boolean {
@@ -301,21 +308,57 @@ export class SyncEngine {
     const pulled: string[] = [];
     this.pending = new Set();
     const progress = this.passProgress(plan);
+    const settle = (path: string, outcome: ActionOutcome): void => {
+      if (outcome.push) pushes.push(outcome.push);
+      if (outcome.pulled) pulled.push(path);
+      if (outcome.retry) this.dirty.add(path);
+      if (!outcome.push) this.failures.clear(path);
+      if (!outcome.push && !outcome.retry) this.batchOf.delete(path);
+    };
+    const batches = new Map<string, BatchedChange[]>();
     for (const item of plan) {
       try {
-        const outcome = await this.actions.run(item, fetched.get(item.path));
-        if (outcome.push) pushes.push(outcome.push);
-        if (outcome.pulled) pulled.push(item.path);
-        if (outcome.retry) this.dirty.add(item.path);
-        if (!outcome.push) this.failures.clear(item.path);
+        const prepared = await this.actions.prepare(item, fetched.get(item.path));
+        if ('batched' in prepared) {
+          const members = batches.get(prepared.batched.batch);
+          if (members) members.push(prepared.batched);
+          else batches.set(prepared.batched.batch, [prepared.batched]);
+        } else {
+          settle(item.path, prepared);
+        }
       } catch (err) {
         this.handlePathError(item.path, err);
       }
       progress(item);
     }
+    for (const members of batches.values()) await this.applyBatched(members, settle);
     this.options.state.commit();
     if (pulled.length > 0) this.emitSynced('pull', pulled);
     await this.pushAll(pushes);
+  }
+
+  /**
+   * The local changes to the rows of one store batch, applied in one
+   * applyBatch: no reader of this instance sees part of the batch. When the
+   * batch fails (a local edit moved a file: ESTALE), none of it is applied
+   * and each path is decided again.
+   */
+  private async applyBatched(members: BatchedChange[], settle: (path: string, outcome: ActionOutcome) => void): Promise<void> {
+    const finish = (member: BatchedChange, outcome: () => ActionOutcome | Promise<ActionOutcome>) =>
+      Promise.resolve()
+        .then(outcome)
+        .then((result) => settle(member.path, result), (err: unknown) => this.handlePathError(member.path, err));
+    if (members.length === 1) return finish(members[0]!, () => members[0]!.carryOut());
+    const items: BatchItem[] = members.map(({ path, local }) =>
+      local.kind === 'write' ? { path, content: local.content, ifRevision: local.ifRevision } : { path, delete: true, ifRevision: local.ifRevision },
+    );
+    try {
+      await this.options.fs.applyBatch(items, { origin: 'sync', source: members[0]!.local.source });
+    } catch (err) {
+      for (const member of members) this.handlePathError(member.path, err);
+      return;
+    }
+    for (const member of members) await finish(member, () => member.finish());
   }
 
   /**
@@ -341,8 +384,7 @@ export class SyncEngine {
   }
 
   private async pushAll(items: PushItem[]): Promise<void> {
-    for (let i = 0; i < items.length; i += PUSH_BATCH) {
-      const batch = items.slice(i, i + PUSH_BATCH);
+    for (const batch of pushChunks(items, (path) => this.batchOf.get(path), PUSH_BATCH)) {
       for (const item of batch) this.pending.add(item.path);
       const { store, app, instanceId } = this.options;
       // Committed before the store sees the batch: a kill after the store's
@@ -355,6 +397,7 @@ export class SyncEngine {
       for (const path of pushed.accepted) {
         this.pending.delete(path);
         this.failures.clear(path);
+        this.batchOf.delete(path);
       }
       // A lost compare-and-swap race: the current row is recorded; reconcile again next pass.
       for (const path of pushed.lost) this.dirty.add(path);

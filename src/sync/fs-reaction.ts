@@ -27,6 +27,8 @@ export interface FsReaction {
   wake: string[];
   /** Synced paths that changed locally: reconcile them soon. */
   changed: string[];
+  /** The batch the change was part of: its paths are pushed together, all or none. */
+  batch?: string;
   /** The failure log took a note of the event (a disk conflict or alert): rewrite the status files. */
   statusChanged: boolean;
 }
@@ -51,6 +53,7 @@ export function reactionTo(event: FsEvent, view: FsEventView): FsReaction | null
     configChanged: paths.includes(SYNC_CONFIG_PATH),
     wake: paths,
     changed: paths.filter((path) => view.syncs(path)),
+    ...(event.type !== 'disk_conflict' && event.type !== 'disk_alert' && event.batch !== undefined ? { batch: event.batch } : {}),
     statusChanged: event.type === 'disk_conflict' || event.type === 'disk_alert',
   };
 }

@@ -8,8 +8,8 @@ import { readLocalContent } from './local-side.js';
 import type { PathRecord, SyncStateDb } from './state-db.js';
 import { describeRule } from './strategies.js';
 import type { HeldPaths } from './strategies-held.js';
-import { agreement, inputsFor, planSyncPath, type Agreement, type PathFacts, type Resolution, type SyncPlan } from './sync-plan.js';
-import type { SyncEvent } from './types.js';
+import { agreement, inputsFor, planSyncPath, type Agreement, type LocalChange, type PathFacts, type Resolution, type SyncPlan } from './sync-plan.js';
+import type { ConflictRecord, SyncEvent } from './types.js';
 
 export interface PushItem {
   path: string;
@@ -24,6 +24,23 @@ export interface ActionOutcome {
   pulled?: boolean;
   /** State moved under us; decide this path again in the next pass. */
   retry?: boolean;
+}
+
+/** A local change to a version the store holds in a batch, waiting to be applied with the rest of its batch. */
+export interface BatchedChange {
+  /** The store batch (StoreRow.batch). */
+  batch: string;
+  path: string;
+  local: LocalChange;
+  /** After the change was applied (with its batch): records the agreement, emits, returns the outcome. */
+  finish(): ActionOutcome;
+  /** Applies the change alone, then finishes. */
+  carryOut(): Promise<ActionOutcome>;
+}
+
+interface BeforeLocal {
+  resolvedCopy: string | undefined;
+  opened: ConflictRecord | undefined;
 }
 
 export interface PathActionsDeps {
@@ -52,8 +69,34 @@ export class PathActions {
   constructor(private readonly deps: PathActionsDeps) {}
 
   async run(item: PlannedPath, row: StoreRow | undefined): Promise<ActionOutcome> {
-    const plan = planSyncPath(await this.gather(item, row));
-    return this.carryOut(item, plan);
+    return this.prepare(item, row).then((prepared) => ('batched' in prepared ? prepared.batched.carryOut() : prepared));
+  }
+
+  /**
+   * Plans the path and carries the plan out, except when it changes the local
+   * file to a version the store holds as part of a batch: then everything
+   * before the local change is done, and the local change is handed back
+   * (`batched`) for the engine to apply with the rest of its batch in one
+   * applyBatch, after which `finish` does the rest.
+   */
+  async prepare(item: PlannedPath, row: StoreRow | undefined): Promise<ActionOutcome | { batched: BatchedChange }> {
+    const facts = await this.gather(item, row);
+    const plan = planSyncPath(facts);
+    const batch = plan.local && !plan.held ? facts.remote?.batch : undefined;
+    if (batch === undefined) return this.carryOut(item, plan);
+    const before = await this.beforeLocal(item, plan);
+    return {
+      batched: {
+        batch,
+        path: item.path,
+        local: plan.local!,
+        finish: () => this.afterLocal(item, plan, before),
+        carryOut: async () => {
+          await this.changeLocal(item.path, plan.local!);
+          return this.afterLocal(item, plan, before);
+        },
+      },
+    };
   }
 
   /** Reads what the path's action needs to be planned: the local content, the store's current row, the base content. */
@@ -84,17 +127,33 @@ export class PathActions {
 
   /** Carries out a plan in the order SyncPlan documents. */
   private async carryOut(item: PlannedPath, plan: SyncPlan): Promise<ActionOutcome> {
-    const { fs, conflicts, emit, now } = this.deps;
+    if (plan.held) {
+      if (plan.observed) this.noteRemote(item.record, plan.observed.row);
+      return this.hold(item.path, plan.held);
+    }
+    const before = await this.beforeLocal(item, plan);
+    if (plan.local) await this.changeLocal(item.path, plan.local);
+    return this.afterLocal(item, plan, before);
+  }
+
+  /** What comes before the local change: the remote side noted, the discarded side kept, the conflict recorded. */
+  private async beforeLocal(item: PlannedPath, plan: SyncPlan): Promise<BeforeLocal> {
     if (plan.observed) this.noteRemote(item.record, plan.observed.row);
-    if (plan.held) return this.hold(item.path, plan.held);
     // The discarded side is on disk before anything replaces it.
     const resolvedCopy = plan.resolution && (await this.keepDiscarded(item.path, plan.resolution));
-    const opened = plan.conflict && (await conflicts.record({ path: item.path, ...plan.conflict, at: now() }));
-    if (plan.local?.kind === 'write') {
-      await fs.writeFile(item.path, plan.local.content, { origin: 'sync', ifRevision: plan.local.ifRevision, source: plan.local.source });
-    } else if (plan.local?.kind === 'delete') {
-      await fs.deleteFile(item.path, { origin: 'sync', ifRevision: plan.local.ifRevision, source: plan.local.source });
-    }
+    const opened = plan.conflict && (await this.deps.conflicts.record({ path: item.path, ...plan.conflict, at: this.deps.now() }));
+    return { resolvedCopy, opened };
+  }
+
+  private async changeLocal(path: string, local: LocalChange): Promise<void> {
+    const { fs } = this.deps;
+    if (local.kind === 'write') await fs.writeFile(path, local.content, { origin: 'sync', ifRevision: local.ifRevision, source: local.source });
+    else await fs.deleteFile(path, { origin: 'sync', ifRevision: local.ifRevision, source: local.source });
+  }
+
+  /** What comes after the local change: the agreement recorded, the events, the outcome. */
+  private afterLocal(item: PlannedPath, plan: SyncPlan, { resolvedCopy, opened }: BeforeLocal): ActionOutcome {
+    const { emit } = this.deps;
     if (plan.agree) this.applyAgreement(item.record, plan.agree);
     if (opened) emit({ type: 'conflict', conflict: opened });
     if (plan.resolution && resolvedCopy !== undefined) emit(strategyApplied(item.path, plan.resolution, resolvedCopy));

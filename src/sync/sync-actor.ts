@@ -353,7 +353,7 @@ export class SyncWorker implements ActorCallbacks<SyncCall, SyncCast> {
     if (reaction.configChanged) await this.reloadConfig();
     for (const path of reaction.wake) engine.failures.wake(path);
     if (reaction.changed.length > 0) {
-      engine.markDirty(reaction.changed);
+      engine.markDirty(reaction.changed, reaction.batch);
       this.schedulePass();
     }
     if (reaction.statusChanged) await this.writeStatus();
