@@ -59,6 +59,8 @@ export function sessionTransactions(fs: FileSystem, transactions: Transactions):
   const sessionFs = new Proxy(fs, {
     get(live, property) {
       if (property === 'subscribe') return live.subscribe.bind(live);
+      // Only the filesystem's methods are redirected (nothing else, not even `then`, appears where there was none).
+      if (typeof Reflect.get(live, property, live) !== 'function') return Reflect.get(live, property, live) as unknown;
       return (...args: unknown[]) => {
         try {
           const inside = target();
