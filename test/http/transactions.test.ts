@@ -100,6 +100,12 @@ describe('transactions over HTTP', () => {
     const tx = await begin();
     await put('/b/keep.md', 'v2 outside\n');
     expect(await text('/b/keep.md', tx.id)).toBe('v1\n'); // the snapshot at the start
+    // ETags and If-Match are the revisions inside the transaction.
+    const inside = await call('/v1/files/b/keep.md', { tx: tx.id });
+    const etag = inside.headers.get('etag')!;
+    expect((await call('/v1/files/b/keep.md', { method: 'PUT', tx: tx.id, body: 'v2 inside\n', headers: { 'if-match': '"999"' } })).status).toBe(412);
+    expect((await call('/v1/files/b/keep.md', { method: 'PUT', tx: tx.id, body: 'v2 inside\n', headers: { 'if-match': etag } })).status).toBe(200);
+    expect((await call('/v1/files/b/keep.md', { method: 'HEAD', tx: tx.id })).headers.get('content-length')).toBe('10');
     expect((await call('/v1/files/b/keep.md', { method: 'DELETE', tx: tx.id })).status).toBe(204);
     await put('/b/new.md', 'x\n', tx.id);
     const moved = await call('/v1/move', { method: 'POST', tx: tx.id, headers: JSON_TYPE, body: JSON.stringify({ from: '/b/new.md', to: '/b/moved.md' }) });
