@@ -72,8 +72,10 @@ export function createTenantHandler(options: TenantHandlerOptions): TenantHandle
       revocations.saw(caller);
       if (rawPath === SCOPES_PATH || rawPath === `${SCOPES_PATH}/`) {
         if (req.method !== 'GET') throw new HttpError(405, 'EMETHOD', `${req.method} is not allowed here`, { allow: 'GET' });
-        const scopes = (await pool.listScopes()).filter((scope) => mayUseScope(caller, scope.key));
-        return sendJson(res, 200, { scopes });
+        const { limit, after } = listingPage(query);
+        const visible = (await pool.listScopes()).filter((scope) => mayUseScope(caller, scope.key) && (after === undefined || scope.key > after));
+        const scopes = visible.slice(0, limit);
+        return sendJson(res, 200, { scopes, ...(visible.length > limit ? { next: scopes.at(-1)!.key } : {}) });
       }
       const target = scopeTarget(rawPath);
       if (!mayUseScope(caller, target.key)) {
@@ -154,4 +156,17 @@ function watchCredentials(
     },
     close: () => clearInterval(timer),
   };
+}
+
+const DEFAULT_LISTING_LIMIT = 1000;
+const MAX_LISTING_LIMIT = 10_000;
+
+/** `GET /v1/scopes?limit=&after=`: at most `limit` scopes (by key), those after the key `after` (a page's `next`). */
+function listingPage(query: URLSearchParams): { limit: number; after: string | undefined } {
+  const given = query.get('limit');
+  const limit = given === null ? DEFAULT_LISTING_LIMIT : Number(given);
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LISTING_LIMIT) {
+    throw new HttpError(400, 'EINVAL', `limit must be an integer from 1 to ${MAX_LISTING_LIMIT}, got ${JSON.stringify(given)}`);
+  }
+  return { limit, after: query.get('after') ?? undefined };
 }

@@ -6,7 +6,7 @@
  * A use that arrives while its scope starts or stops waits for that, so it
  * only ever gets a whole, running scope.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ScopeFsError } from '../../src/errors.js';
@@ -100,6 +100,8 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
       const scope = await (await loadScopes()).startScopeUnder(this.dynamic, { ...this.options.scopeOptions?.(canonical), scopeKey: canonical, root });
       if (!this.announced.has(scope)) {
         this.announced.add(scope);
+        // Running, its size is the scope's own; a summary left would be stale after a crash.
+        await rm(sizeFile(root), { force: true });
         this.emit('scope_started', { key: canonical, scope });
       }
       return { scope, release };
@@ -134,7 +136,8 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
     for (const name of await readdir(this.options.dataDir).catch(() => [])) {
       const key = scopeKeyOfDirName(name);
       if (key === undefined || running.has(key)) continue;
-      listings.push({ key, state: 'stopped', ...(await diskSize(join(this.options.dataDir, name))) });
+      const root = join(this.options.dataDir, name);
+      listings.push({ key, state: 'stopped', ...((await sizeAtStop(root)) ?? (await diskSize(root))) });
     }
     return listings.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -156,9 +159,11 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
     try {
       await scope.fs.flushAll();
       const pushed = await this.pushed(scope);
+      const stats = await scope.fs.stats();
       await scope.stop();
       const remove = pushed && this.options.ephemeralDisk === true && scope.root !== undefined;
       if (remove) await rm(scope.root!, { recursive: true, force: true });
+      else if (scope.root !== undefined) await recordSizeAtStop(scope.root, { files: stats.total, bytes: stats.totalSize });
       this.emit('scope_stopped', { key, localCopyRemoved: remove });
     } finally {
       this.stoppingKeys.delete(key);
@@ -175,6 +180,26 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
     } catch {
       return false; // not pushed now: the local copy stays, and its sync state pushes it on the next start
     }
+  }
+}
+
+/**
+ * A stopped scope's size, written when it stops, so listing thousands of
+ * stopped scopes reads one small file each instead of walking their trees.
+ */
+const sizeFile = (root: string) => join(root, RESERVED_SEGMENT, 'stopped-size.json');
+
+async function recordSizeAtStop(root: string, size: { files: number; bytes: number }): Promise<void> {
+  // Best effort: without it, a listing walks the tree.
+  await writeFile(sizeFile(root), JSON.stringify(size)).catch(() => undefined);
+}
+
+async function sizeAtStop(root: string): Promise<{ files: number; bytes: number } | undefined> {
+  try {
+    const size = JSON.parse(await readFile(sizeFile(root), 'utf8')) as { files?: unknown; bytes?: unknown };
+    return Number.isSafeInteger(size.files) && Number.isSafeInteger(size.bytes) ? { files: size.files as number, bytes: size.bytes as number } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -79,6 +79,15 @@ describe('a multi-scope server', () => {
     expect(alice.scopes.map((s) => s.key)).toEqual(['user/alice']);
   });
 
+  it('pages the listing by key: limit, then after the previous page\'s next', async () => {
+    const first = (await (await as(TOKEN, '/v1/scopes?limit=1')).json()) as { scopes: Array<{ key: string }>; next?: string };
+    expect([first.scopes.map((s) => s.key), first.next]).toEqual([['user/alice'], 'user/alice']);
+    const second = (await (await as(TOKEN, `/v1/scopes?limit=1&after=${encodeURIComponent(first.next!)}`)).json()) as { scopes: Array<{ key: string }>; next?: string };
+    expect([second.scopes.map((s) => s.key), second.next]).toEqual([['user/bob'], undefined]);
+    const bad = await as(TOKEN, '/v1/scopes?limit=0');
+    expect([bad.status, ((await bad.json()) as { error: { code: string } }).error.code]).toEqual([400, 'EINVAL']);
+  });
+
   it('refuses a named token every route of another scope', async () => {
     expect((await as(aliceToken, '/v1/scopes/user%2Falice/v1/files/a.txt')).status).toBe(200);
     for (const [method, path] of [

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,24 @@ describe('ScopePool', () => {
       { key: 'b', state: 'idle', files: 1, bytes: 3 },
       { key: 'c', state: 'active', files: 0, bytes: 0 },
     ]);
+    lease.release();
+  });
+
+  it('lists a stopped scope by the size it recorded when it stopped, and one that never stopped cleanly by walking it', async () => {
+    const p = await pool(new MemoryStore(), { maxActive: 1 });
+    await p.withScope('a', (scope) => scope.fs.applyBatch([{ path: '/x.txt', content: 'xx' }, { path: '/d/y.txt', content: 'yyyy' }]).then(() => undefined));
+    const aDown = stopped(p, 'a');
+    const lease = await p.acquire('b');
+    await aDown;
+    const sizeFile = join(p.rootOf('a'), '.scopefs', 'stopped-size.json');
+    expect(JSON.parse(await readFile(sizeFile, 'utf8'))).toEqual({ files: 2, bytes: 6 });
+    // The listing reads the record, not the tree: a file dropped in by hand afterwards is not counted.
+    await writeFile(join(p.rootOf('a'), 'by-hand.txt'), 'zzz');
+    const listed = async () => (await p.listScopes()).find((scope) => scope.key === 'a');
+    expect(await listed()).toMatchObject({ state: 'stopped', files: 2, bytes: 6 });
+    // Without a record (a process killed while the scope ran), the tree is walked.
+    await rm(sizeFile);
+    expect(await listed()).toMatchObject({ state: 'stopped', files: 3, bytes: 9 });
     lease.release();
   });
 
