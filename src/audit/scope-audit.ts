@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { MemoryAuditLog } from '../../persistence/audit/memory-audit.js';
 import { ScopeFsError, errorMessage } from '../errors.js';
 import type { ScopeHandle } from '../types.js';
+import { transactionsViewedThrough } from '../transactions/viewed-through.js';
 import { auditedFileSystem } from './audit-fs.js';
 import { checkAuditQuery, checkRetention } from './audit-query.js';
 import { AuditShipper, type ShippableLog } from './audit-shipper.js';
@@ -110,6 +111,8 @@ export function auditedScope(callerScope: ScopeHandle, base: ScopeHandle, actor:
   return {
     ...callerScope,
     fs: auditedFileSystem(callerScope.fs, audit.recorder, actor),
+    // A refusal inside a transaction (a grant, a lock, a limit) is a refusal too.
+    transactions: callerScope.transactions && transactionsViewedThrough(callerScope.transactions, (fs) => auditedFileSystem(fs, audit.recorder, actor)),
     audit: owner
       ? (query) => audit.query(query)
       : () => Promise.reject(new ScopeFsError('EACCES', `${actor} may not read the audit log: it is the owner's. Use the owner token.`)),

@@ -31,7 +31,8 @@ import type {
   WriteOptions,
 } from '../types.js';
 import type { FileLocks } from '../coordination/locks.js';
-import type { Transaction, Transactions } from '../transactions/transactions.js';
+import type { Transactions } from '../transactions/transactions.js';
+import { transactionsViewedThrough } from '../transactions/viewed-through.js';
 import { eventForGrant } from './tokens-events.js';
 import { assertGrant, checkGrant, describeGrant, grantAllowsAnywhere, type Grant, type GrantOperation } from './tokens-grant.js';
 
@@ -276,22 +277,7 @@ function grantedLocks(locks: FileLocks, grant: Grant): FileLocks {
  */
 function grantedTransactions(transactions: Transactions, principal: Principal & { grant: Grant }): Transactions {
   const { actor, grant } = principal;
-  const views = new WeakMap<Transaction, Transaction>();
-  const view = (transaction: Transaction): Transaction => {
-    let seen = views.get(transaction);
-    if (!seen) {
-      const fs = new PrincipalFileSystem(transaction.fs, principal);
-      seen = new Proxy(transaction, {
-        get(target, property) {
-          if (property === 'fs') return fs;
-          const value = Reflect.get(target, property, target) as unknown;
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-      views.set(transaction, seen);
-    }
-    return seen;
-  };
+  const viewed = transactionsViewedThrough(transactions, (fs) => new PrincipalFileSystem(fs, principal));
   const mayBegin = () => {
     if (!grantAllowsAnywhere(grant, 'write')) {
       throw new ScopeFsError('EACCES', `${grant.holder} may not begin a transaction: its grant may write nowhere (${describeGrant(grant)}). Ask the owner for a token that may write.`);
@@ -300,15 +286,15 @@ function grantedTransactions(transactions: Transactions, principal: Principal & 
   const granted: Partial<Transactions> = {
     begin: async (options = {}) => {
       mayBegin();
-      return view(await transactions.begin({ ...options, actor }));
+      return viewed.begin({ ...options, actor });
     },
     run: async (fn, options = {}) => {
       mayBegin();
-      return transactions.run((fs) => fn(new PrincipalFileSystem(fs, principal)), { ...options, actor });
+      return viewed.run(fn, { ...options, actor });
     },
     get: (id) => {
-      const transaction = transactions.get(id);
-      return transaction && transaction.info().actor === actor ? view(transaction) : undefined;
+      const transaction = viewed.get(id);
+      return transaction && transaction.info().actor === actor ? transaction : undefined;
     },
     list: () => transactions.list().filter((info) => info.actor === actor),
     subscribe: (listener) => transactions.subscribe((event) => (event.actor === actor ? listener(event) : undefined)),

@@ -224,6 +224,9 @@ describe('transactions over HTTP', () => {
     const outside = await put('/docs/d.md', 'not allowed\n', tx.id, tokens.notes);
     expect(outside.status).toBe(403);
     expect(((await outside.json()) as { error: { message: string } }).error.message).toMatch(/outside its grant/);
+    // A refusal inside a transaction is in the audit log like one outside.
+    const refusals = (await scope.audit!({ actor: 'token:notes-bot' })).filter((e) => e.result === 'refused');
+    expect(refusals.map((e) => [e.operation, e.paths.join(' '), e.code])).toContainEqual(['write', '/docs/d.md', 'EACCES']);
     expect((await call('/v1/files/secret.md', { tx: tx.id, token: tokens.notes })).status).toBe(403);
 
     // Another caller neither sees nor uses it; the owner does.

@@ -14,6 +14,9 @@ export const TOOL_NAMES = [
   ...HISTORY_TOOL_NAMES,
 ].sort();
 
+/** The tools of a server that lives as long as its session (stdio): locks and a transaction released with it. */
+export const SESSION_TOOL_NAMES = ['begin_changes', 'commit_changes', 'discard_changes', 'lock_file', 'unlock_file'];
+
 export interface ToolReply {
   isError: boolean;
   texts: string[];
@@ -37,9 +40,9 @@ async function fails(client: Client, name: string, args: Record<string, unknown>
   expect(reply.texts.join(' ')).toMatch(message);
 }
 
-export async function exerciseAllTools(client: Client, options: { syncEnabled: boolean }): Promise<void> {
+export async function exerciseAllTools(client: Client, options: { syncEnabled: boolean; sessionTools?: boolean }): Promise<void> {
   const { tools } = await client.listTools();
-  expect(tools.map((tool) => tool.name).sort()).toEqual(TOOL_NAMES);
+  expect(tools.map((tool) => tool.name).sort()).toEqual(options.sessionTools ? [...TOOL_NAMES, ...SESSION_TOOL_NAMES].sort() : TOOL_NAMES);
   for (const tool of tools) expect(tool.inputSchema.type).toBe('object');
 
   expect((await ok(client, 'write_file', { path: '/notes/a.md', content: 'one\ntwo\nthree\n' }))[0]).toMatch(/^Wrote 14 bytes to \/notes\/a\.md/);

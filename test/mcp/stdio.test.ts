@@ -27,9 +27,14 @@ describe('scopefs mcp (stdio, no serve running)', () => {
     await client.connect(transport);
     expect(client.getServerVersion()?.name).toBe('scopefs');
 
-    await exerciseAllTools(client, { syncEnabled: false });
+    await exerciseAllTools(client, { syncEnabled: false, sessionTools: true });
+    // The stdio server lives as long as its session: a transaction of it, committed, is on disk.
+    expect((await call(client, 'begin_changes')).isError).toBe(false);
+    expect((await call(client, 'write_file', { path: '/in-tx.md', content: 'whole\n' })).isError).toBe(false);
+    expect((await call(client, 'commit_changes')).isError).toBe(false);
     expect((await call(client, 'write_file', { path: '/kept.md', content: 'kept\n' })).isError).toBe(false);
     await client.close();
     expect(await readFile(join(root, 'kept.md'), 'utf8')).toBe('kept\n');
+    expect(await readFile(join(root, 'in-tx.md'), 'utf8')).toBe('whole\n');
   }, 60_000);
 });

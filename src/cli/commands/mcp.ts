@@ -47,7 +47,9 @@ async function serveRoot(options: ScopeCliOptions, root: string, store: string |
   const sync = store === undefined ? undefined : { store, app: options.scope };
   const scope = await startScope({ scopeKey: options.scope, root, sync });
   try {
-    await Promise.race([serveStdio(createMcpServer(scope, { version: packageVersion() })), nextSignal()]);
+    // A stdio server lives as long as its session: it may hold the session's locks and its transaction.
+    const server = createMcpServer(scope, { version: packageVersion(), sessionLocks: true, sessionTransactions: true });
+    await Promise.race([serveStdio(server), nextSignal()]);
   } finally {
     await scope.stop();
   }
