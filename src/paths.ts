@@ -18,10 +18,24 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
  */
 export function normalizePath(input: unknown): string {
   if (typeof input !== 'string') throw fsErrors.invalidPath(input, 'a path must be a string');
+  const known = normalized.get(input);
+  if (known !== undefined) return known;
   if (input === '/') throw fsErrors.invalidPath(input, 'the root is a directory, not a file');
   if (input.endsWith('/')) throw fsErrors.invalidPath(input, 'a file path must not end with "/"');
-  return normalizeAbsolute(input);
+  const path = normalizeAbsolute(input);
+  if (normalized.size >= MAX_REMEMBERED) normalized.delete(normalized.keys().next().value!);
+  normalized.set(input, path);
+  return path;
 }
+
+/**
+ * Valid paths normalised lately, by their input: checking a path costs about
+ * a microsecond (NFC, segments), as much as a whole read from memory, and
+ * callers name the same few paths again and again. Only valid inputs are
+ * kept, the oldest dropped first.
+ */
+const normalized = new Map<string, string>();
+const MAX_REMEMBERED = 8192;
 
 /**
  * Validates a directory prefix (for listing and prefix moves) and returns it

@@ -38,7 +38,9 @@ export class TransactionFs implements FileSystem {
   readFile(path: string, options?: ReadOptions): Promise<Content>;
   async readFile(path: string, options?: ReadOptions): Promise<Content> {
     if (options?.revision !== undefined) return this.workspace.live.readFile(path, options); // an old version is history, the same for all
-    return (await this.readEntry(path, options)).content;
+    const target = this.open(path);
+    this.existing(target);
+    return decoded(await this.workspace.content(target), options);
   }
 
   readEntry(path: string, options?: { encoding?: 'utf8' }): Promise<FileEntry<string>>;
@@ -47,8 +49,7 @@ export class TransactionFs implements FileSystem {
   async readEntry(path: string, options?: ReadOptions): Promise<FileEntry> {
     const target = this.open(path);
     const meta = this.existing(target);
-    const content = await this.workspace.content(target);
-    return { meta, content: options?.encoding === 'bytes' ? content : Buffer.from(content).toString('utf8') };
+    return { meta, content: decoded(await this.workspace.content(target), options) };
   }
 
   async writeFile(path: string, content: Content, options: WriteOptions = {}): Promise<EntryMeta> {
@@ -186,4 +187,9 @@ function bytesOf(path: string, content: Content): Uint8Array {
 
 function refused(operation: string): Promise<never> {
   return Promise.reject(fsErrors.invalid(`${operation} acts on the whole scope and is not available inside a transaction; commit or abort the transaction first`));
+}
+
+/** The content as the read asked for it: the bytes as kept, or their text (decoded in place, not copied). */
+function decoded(content: Uint8Array, options: ReadOptions | undefined): Content {
+  return options?.encoding === 'bytes' ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
 }

@@ -24,6 +24,8 @@ export class TxWorkspace {
   private readonly snapshot: Map<string, EntryMeta>;
   private readonly written = new Map<string, Written>();
   private readonly starts = new Map<string, Promise<Version | null>>();
+  /** The start versions already read, for reads without a promise step. */
+  private readonly startsKnown = new Map<string, Version | null>();
   private revision: number;
   private heldBytes = 0;
 
@@ -76,12 +78,13 @@ export class TxWorkspace {
   }
 
   /** The content the transaction sees at an existing path. */
-  async content(path: string): Promise<Uint8Array> {
+  /** The content at `path` in the transaction: what it wrote, else the start version. A value once known (no promise step). */
+  content(path: string): Uint8Array | Promise<Uint8Array> {
     const written = this.written.get(path);
     if (written?.kind === 'put') return written.content;
-    const start = await this.start(path);
-    if (!start) throw fsErrors.notFound(path);
-    return start.content;
+    const known = this.startsKnown.get(path);
+    if (known !== undefined) return contentOrNotFound(known, path);
+    return this.start(path).then((start) => contentOrNotFound(start, path));
   }
 
   put(path: string, content: Uint8Array, mimeType: string): EntryMeta {
@@ -134,6 +137,12 @@ export class TxWorkspace {
   }
 
   private async fetchStart(path: string): Promise<Version | null> {
+    const version = await this.readStart(path);
+    this.startsKnown.set(path, version);
+    return version;
+  }
+
+  private async readStart(path: string): Promise<Version | null> {
     const meta = this.snapshot.get(path);
     if (!meta) return null;
     try {
@@ -159,4 +168,9 @@ export class TxWorkspace {
     }
     if (this.list(`${path}/`).length > 0) throw new ScopeFsError('EEXIST', `${JSON.stringify(path)} is a directory`, { path });
   }
+}
+
+function contentOrNotFound(start: Version | null, path: string): Uint8Array {
+  if (!start) throw fsErrors.notFound(path);
+  return start.content;
 }
