@@ -1,4 +1,5 @@
 import { RuntimeError, errorMessage, toError } from './errors.js';
+import { CallDeadlines } from './call-deadlines.js';
 import { nextTurn, overBudget } from './turn-budget.js';
 
 /**
@@ -63,7 +64,8 @@ interface Envelope {
   message: unknown;
   resolve?: (value: unknown) => void;
   reject?: (err: unknown) => void;
-  timer?: NodeJS.Timeout;
+  /** Watching the call's timeout (call-deadlines.ts): told when it settles. */
+  deadlines?: CallDeadlines<Envelope>;
   settled?: boolean;
 }
 
@@ -84,6 +86,9 @@ export class Actor<Call = unknown, Cast = Call> implements Process {
   readonly name: string;
   private readonly callbacks: ActorCallbacks<Call, Cast>;
   private readonly callTimeoutMs: number;
+  private readonly deadlines = new CallDeadlines<Envelope>((envelope, timeoutMs) =>
+    settle(envelope, () => envelope.reject!(new RuntimeError('ETIMEDOUT', `call to ${this.name} timed out after ${timeoutMs} ms`))),
+  );
   private readonly isExpectedError: (err: unknown) => boolean;
   private readonly mailbox: Envelope[] = [];
   private head = 0;
@@ -160,11 +165,8 @@ export class Actor<Call = unknown, Cast = Call> implements Process {
       const envelope: Envelope = { kind: 'call', message, resolve: resolve as (v: unknown) => void, reject };
       const timeoutMs = options.timeoutMs ?? this.callTimeoutMs;
       if (fitsTimer(timeoutMs)) {
-        envelope.timer = setTimeout(() => {
-          settle(envelope, () =>
-            reject(new RuntimeError('ETIMEDOUT', `call to ${this.name} timed out after ${timeoutMs} ms`)),
-          );
-        }, timeoutMs);
+        envelope.deadlines = this.deadlines;
+        this.deadlines.add(envelope, timeoutMs);
       }
       this.enqueue(envelope);
     });
@@ -356,7 +358,7 @@ function callSafely(listener: (reason: ExitReason) => void, reason: ExitReason):
 function settle(envelope: Envelope, action: () => void): void {
   if (envelope.settled) return;
   envelope.settled = true;
-  if (envelope.timer) clearTimeout(envelope.timer);
+  envelope.deadlines?.settled();
   action();
 }
 
