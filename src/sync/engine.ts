@@ -344,11 +344,14 @@ export class SyncEngine {
    * and each path is decided again.
    */
   private async applyBatched(members: BatchedChange[], settle: (path: string, outcome: ActionOutcome) => void): Promise<void> {
-    const finish = (member: BatchedChange, outcome: () => ActionOutcome | Promise<ActionOutcome>) =>
-      Promise.resolve()
-        .then(outcome)
-        .then((result) => settle(member.path, result), (err: unknown) => this.handlePathError(member.path, err));
-    if (members.length === 1) return finish(members[0]!, () => members[0]!.carryOut());
+    const settleEach = async (member: BatchedChange, outcome: () => ActionOutcome | Promise<ActionOutcome>): Promise<void> => {
+      try {
+        settle(member.path, await outcome());
+      } catch (err) {
+        this.handlePathError(member.path, err);
+      }
+    };
+    if (members.length === 1) return settleEach(members[0]!, members[0]!.carryOut);
     const items: BatchItem[] = members.map(({ path, local }) =>
       local.kind === 'write' ? { path, content: local.content, ifRevision: local.ifRevision } : { path, delete: true, ifRevision: local.ifRevision },
     );
@@ -358,7 +361,7 @@ export class SyncEngine {
       for (const member of members) this.handlePathError(member.path, err);
       return;
     }
-    for (const member of members) await finish(member, () => member.finish());
+    for (const member of members) await settleEach(member, member.finish);
   }
 
   /**

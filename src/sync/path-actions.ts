@@ -68,10 +68,6 @@ export interface PathActionsDeps {
 export class PathActions {
   constructor(private readonly deps: PathActionsDeps) {}
 
-  async run(item: PlannedPath, row: StoreRow | undefined): Promise<ActionOutcome> {
-    return this.prepare(item, row).then((prepared) => ('batched' in prepared ? prepared.batched.carryOut() : prepared));
-  }
-
   /**
    * Plans the path and carries the plan out, except when it changes the local
    * file to a version the store holds as part of a batch: then everything
