@@ -230,6 +230,12 @@ export type BatchItem =
   | { path: string; content: Content; mimeType?: string; ifRevision?: number }
   | { path: string; delete: true; ifRevision?: number };
 
+/** A file as a transaction starts from it: its metadata and, when it is in memory, the content of that version. */
+export interface SnapshotVersion {
+  meta: EntryMeta;
+  content?: Uint8Array;
+}
+
 export interface BatchResult {
   /** The metadata of every file written, in the order given. */
   written: EntryMeta[];

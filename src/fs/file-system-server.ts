@@ -38,6 +38,7 @@ import type {
   PersistenceConfig,
   PersistenceConfigInfo,
   ReadOptions,
+  SnapshotVersion,
   WriteOptions,
 } from '../types.js';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_FILE_BYTES, nonNegative } from './configs.js';
@@ -223,6 +224,16 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
 
   listEntries(prefix?: string): Promise<EntryMeta[]> {
     return this.call({ type: 'list_entries', prefix });
+  }
+
+  /**
+   * Every file's metadata and, for a file in memory, the content of that same
+   * version, in one step: what a transaction starts from. The contents are
+   * references, never copies (a write replaces an entry's content, it never
+   * changes it), so holding them costs no more than keeping those versions alive.
+   */
+  snapshotVersions(): Promise<SnapshotVersion[]> {
+    return this.call({ type: 'snapshot_versions' });
   }
 
   stat(path: string): Promise<EntryMeta> {
@@ -434,6 +445,8 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
         return core.under(normalizeListPrefix(message.prefix)).map((e) => e.path);
       case 'list_entries':
         return core.under(normalizeListPrefix(message.prefix)).map(toMeta);
+      case 'snapshot_versions':
+        return core.under('/').map((entry): SnapshotVersion => (entry.content ? { meta: toMeta(entry), content: entry.content } : { meta: toMeta(entry) }));
       case 'stats':
         return core.stats();
       case 'flush':

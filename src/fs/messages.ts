@@ -31,6 +31,8 @@ export type FsCall =
   | { type: 'stat'; path: string }
   | { type: 'list_files'; prefix: string | undefined }
   | { type: 'list_entries'; prefix: string | undefined }
+  /** Every file's metadata and, when in memory, its content, as of one step (a transaction's start). */
+  | { type: 'snapshot_versions' }
   | { type: 'stats' }
   | { type: 'flush' }
   | { type: 'reset' }

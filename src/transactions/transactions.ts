@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../errors.js';
-import type { FileSystem } from '../types.js';
+import type { FileSystem, SnapshotVersion } from '../types.js';
 import { planCommit, type CommitInput } from './commit-plan.js';
 import { TransactionFs } from './transaction-fs.js';
 import type { TransactionEvent, TransactionInfo, TransactionLimits, TransactionOptions, TransactionResult } from './types.js';
@@ -28,9 +28,15 @@ export class Transactions {
   private readonly open = new Map<string, Transaction>();
   private readonly listeners = new Set<TransactionListener>();
 
+  /**
+   * `snapshot`: the scope's files with the contents in memory, in one step
+   * (StableFileSystem.snapshotVersions); without it a transaction starts
+   * from the metadata alone and reads start versions when first needed.
+   */
   constructor(
     private readonly fs: FileSystem,
     limits: TransactionLimits = {},
+    private readonly snapshot?: () => Promise<SnapshotVersion[]>,
   ) {
     this.limits = { ...DEFAULTS, ...definedOnly(limits) };
   }
@@ -42,7 +48,7 @@ export class Transactions {
     }
     if (options.signal?.aborted) throw aborted('its signal fired before it began');
     const id = randomBytes(6).toString('hex');
-    const workspace = await TxWorkspace.begin(this.fs, this.limits.maxBytes);
+    const workspace = await TxWorkspace.begin(this.fs, this.limits.maxBytes, this.snapshot);
     const transaction = new Transaction(id, options, workspace, this.fs, {
       idleMs: options.idle ? this.limits.idleMs : undefined,
       finished: (event) => {

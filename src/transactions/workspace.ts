@@ -4,15 +4,17 @@
  * journaled: a transaction that dies leaves nothing to discard), and the
  * start versions of the paths it touched, fetched when first needed.
  *
- * A start version is the live one while the file has not changed since the
- * start; after a change outside, it comes from the history (by checksum). When
- * the history no longer has it, the transaction cannot keep its snapshot:
- * ESTALE, and the caller retries the transaction.
+ * A file in memory at the start keeps its start version from then (a
+ * reference to that content). For one only on disk, the start version is the
+ * live one while the file has not changed since the start; after a change
+ * outside, it comes from the history (by checksum). When the history no
+ * longer has it (a burst coalesced it away, retention pruned it), the
+ * transaction cannot keep its snapshot: ESTALE, and the caller retries.
  */
 import { sha256 } from '../content.js';
 import { ScopeFsError, fsErrors, isScopeFsError } from '../errors.js';
 import { dirname, isUnder } from '../paths.js';
-import type { EntryMeta, FileSystem } from '../types.js';
+import type { EntryMeta, FileSystem, SnapshotVersion } from '../types.js';
 import type { Version } from './commit-plan.js';
 
 type Written = { kind: 'put'; content: Uint8Array; hash: string; meta: EntryMeta } | { kind: 'delete' };
@@ -31,15 +33,21 @@ export class TxWorkspace {
 
   constructor(
     readonly live: FileSystem,
-    entries: readonly EntryMeta[],
+    versions: readonly SnapshotVersion[],
     private readonly maxBytes: number,
   ) {
-    this.snapshot = new Map(entries.map((meta) => [meta.path, meta]));
-    this.revision = entries.reduce((max, meta) => Math.max(max, meta.revision), 0);
+    this.snapshot = new Map(versions.map(({ meta }) => [meta.path, meta]));
+    this.revision = versions.reduce((max, { meta }) => Math.max(max, meta.revision), 0);
+    // Contents in memory at the start are the start versions already: no history needed for them later.
+    for (const { meta, content } of versions) {
+      if (content) this.startsKnown.set(meta.path, { content, hash: meta.checksum ?? sha256(content) });
+    }
   }
 
-  static async begin(live: FileSystem, maxBytes: number): Promise<TxWorkspace> {
-    return new TxWorkspace(live, await live.listEntries('/'), maxBytes);
+  /** From `snapshot` (metadata and contents in memory, one step) when given, else from the metadata. */
+  static async begin(live: FileSystem, maxBytes: number, snapshot?: () => Promise<SnapshotVersion[]>): Promise<TxWorkspace> {
+    const versions = snapshot ? await snapshot() : (await live.listEntries('/')).map((meta) => ({ meta }));
+    return new TxWorkspace(live, versions, maxBytes);
   }
 
   get bytes(): number {
@@ -128,6 +136,8 @@ export class TxWorkspace {
 
   /** The version at `path` when the transaction began (null: absent then). */
   start(path: string): Promise<Version | null> {
+    const known = this.startsKnown.get(path);
+    if (known !== undefined) return Promise.resolve(known);
     let start = this.starts.get(path);
     if (!start) {
       start = this.fetchStart(path);

@@ -141,7 +141,7 @@ export async function startScopeTree(
   const startTail = tailing.start;
   if (startTail) children.push({ id: 'tail', shutdownMs: 10_000, start: async () => (await startTail()).actor });
   // Each agent in its own cell: one that exceeds its intensity stops alone (agents.ts).
-  const transactions = new Transactions(fs, options.transactions);
+  const transactions = new Transactions(fs, options.transactions, () => fs.snapshotVersions());
   const agents = new AgentsSubtree(options.agents ?? [], fs, transactions, options.scopeKey, name, options.intensity);
   children.push(agents.childSpec());
   let supervisor: Supervisor;

@@ -1,7 +1,7 @@
 import { ScopeFsError } from '../../src/errors.js';
 import { LockTable, withLock, type FileLocks, type LockGrant, type LockOptions } from '../../src/coordination/locks.js';
 import type { StoreBackedLocks } from '../../src/coordination/store-backed-locks.js';
-import type { FileSystem, FsListener } from '../../src/types.js';
+import type { FileSystem, FsListener, SnapshotVersion } from '../../src/types.js';
 
 const RESTART_WAIT_MS = 10_000;
 
@@ -97,6 +97,11 @@ export class StableFileSystem implements FileSystem, FileLocks {
   moveFile: FileSystem['moveFile'] = async (...args) => (await this.fenced(args[2])).moveFile(...args);
   listFiles: FileSystem['listFiles'] = async (...args) => (await this.current()).listFiles(...args);
   listEntries: FileSystem['listEntries'] = async (...args) => (await this.current()).listEntries(...args);
+  /** FileSystemServer.snapshotVersions: where a transaction starts from. */
+  snapshotVersions = async (): Promise<SnapshotVersion[]> => {
+    const server = (await this.current()) as FileSystem & { snapshotVersions?: () => Promise<SnapshotVersion[]> };
+    return server.snapshotVersions ? server.snapshotVersions() : (await server.listEntries('/')).map((meta) => ({ meta }));
+  };
   stat: FileSystem['stat'] = async (...args) => (await this.current()).stat(...args);
   stats: FileSystem['stats'] = async () => (await this.current()).stats();
   flushAll: FileSystem['flushAll'] = async () => (await this.current()).flushAll();

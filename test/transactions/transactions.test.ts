@@ -102,6 +102,20 @@ describe('scope.transaction', () => {
     expect(await s.fs.readFile('/data.bin', { encoding: 'bytes' })).toEqual(new Uint8Array([7]));
   });
 
+  it('keeps the start version of a file in memory even when the history lost it, and still merges', async () => {
+    // History keeps one version per path: the start version of /notes.md is gone from it once changed outside.
+    const s = await scope({ historyRetention: { maxVersionsPerPath: 1 } });
+    await s.fs.writeFile('/notes.md', 'one\ntwo\nthree\nfour\nfive\n');
+    const tx = await s.transactions.begin({ checkpoint: false });
+    await s.fs.editFile('/notes.md', 'three', 'THREE');
+    await s.fs.editFile('/notes.md', 'five', 'FIVE');
+    expect((await s.fs.history('/notes.md')).length).toBe(1); // the recorder caught up: the start version is pruned
+    await tx.fs.editFile('/notes.md', 'one', 'ONE');
+    expect(await tx.fs.readFile('/notes.md')).toBe('ONE\ntwo\nthree\nfour\nfive\n');
+    expect(await tx.commit()).toMatchObject({ committed: true, changes: [{ path: '/notes.md', merged: true }] });
+    expect(await s.fs.readFile('/notes.md')).toBe('ONE\ntwo\nTHREE\nfour\nFIVE\n');
+  });
+
   it('with onConflict copy commits what merged and keeps the conflicting version as a copy', async () => {
     const s = await scope();
     await s.fs.writeFile('/memory.md', 'likes: tea\n');
