@@ -39,7 +39,7 @@ afterEach(async () => {
 describe('a busy caller does not starve the process', () => {
   for (const loop of ['write', 'read'] as const) {
     it(`a tight ${loop}File loop leaves timers, another scope and HTTP their turns`, async () => {
-      const { report, statusMs } = await runBusyProcess(loop);
+      const { report, statusMs } = await runWithCpu(loop);
       const loopMs = Number(BigInt(report.loopEndNs) - BigInt(report.loopStartNs)) / 1e6;
       const figures = {
         calls: report.calls,
@@ -56,7 +56,7 @@ describe('a busy caller does not starve the process', () => {
       expect(figures.quietWriteP99Ms).toBeLessThan(50);
       expect(figures.statusP99Ms).toBeLessThan(50);
       expect(figures.loopDelayP99Ms).toBeLessThan(50);
-    }, 60_000);
+    }, 180_000);
   }
 });
 
@@ -110,6 +110,28 @@ describe('a child process acknowledging each write on a pipe', () => {
     expect(figures.rssGrowthAfterMiB).toBeLessThan(64);
   }, 60_000);
 });
+
+/**
+ * Fairness inside the process can only be judged when the machine lets the
+ * process run: on a shared machine another job may take the cores (a run in
+ * CI once got 40% of one, and every figure suffered alike: the interval's
+ * share follows the process's share of a core). A run whose
+ * process got less than MIN_CPU_SHARE of a core is done again, up to
+ * CPU_ATTEMPTS times; then the best-served run is judged anyway.
+ */
+const MIN_CPU_SHARE = 0.85;
+const CPU_ATTEMPTS = 3;
+
+async function runWithCpu(loop: BusyProcessConfig['loop']): Promise<{ report: BusyProcessReport; statusMs: number[] }> {
+  let best: { report: BusyProcessReport; statusMs: number[] } | undefined;
+  for (let attempt = 1; attempt <= CPU_ATTEMPTS; attempt++) {
+    const run = await runBusyProcess(loop);
+    if (run.report.cpuShare >= MIN_CPU_SHARE) return run;
+    console.log(`fairness (${loop} loop): the process got ${(run.report.cpuShare * 100).toFixed(0)}% of a core in run ${attempt}; running again`);
+    if (!best || run.report.cpuShare > best.report.cpuShare) best = run;
+  }
+  return best!;
+}
 
 /** Runs the busy process; meanwhile asks its HTTP server for its status, one request at a time. */
 async function runBusyProcess(loop: BusyProcessConfig['loop']): Promise<{ report: BusyProcessReport; statusMs: number[] }> {
