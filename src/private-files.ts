@@ -18,24 +18,47 @@ export const SQLITE_SIDECARS = ['-wal', '-shm', '-journal'] as const;
 
 /** Creates `dir` (parents with the usual mode) as 0700, or tightens it when it exists. */
 export function makePrivateDir(dir: string): void {
-  mkdirSync(dirname(dir), { recursive: true });
+  // Tried first (one call when the parent is there); created with the mode, it has nothing to tighten.
+  const made = (): boolean => {
+    try {
+      mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  };
+  let created: boolean;
   try {
-    mkdirSync(dir, { mode: PRIVATE_DIR_MODE });
+    created = made();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(dir), { recursive: true });
+    created = made();
   }
-  tighten(dir, PRIVATE_DIR_MODE);
+  if (!created) tighten(dir, PRIVATE_DIR_MODE);
 }
 
 /** makePrivateDir without blocking the event loop (a scope's start path). */
 export async function makePrivateDirAsync(dir: string): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
+  const made = async (): Promise<boolean> => {
+    try {
+      await mkdir(dir, { mode: PRIVATE_DIR_MODE });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+  };
+  let created: boolean;
   try {
-    await mkdir(dir, { mode: PRIVATE_DIR_MODE });
-    return; // created with the mode: nothing to tighten
+    created = await made();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dirname(dir), { recursive: true });
+    created = await made();
   }
+  if (created) return; // created with the mode: nothing to tighten
   try {
     if (((await stat(dir)).mode & 0o077) !== 0) await chmod(dir, PRIVATE_DIR_MODE);
   } catch (err) {

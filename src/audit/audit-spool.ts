@@ -1,6 +1,7 @@
 /**
  * The local audit log: append-only JSONL segments under `.scopefs/audit/`
- * (`000001.jsonl`, `000002.jsonl`, ...; the highest is open). An append is
+ * (`000001.jsonl`, `000002.jsonl`, ...; the highest is open, from the first
+ * append on: a scope that records nothing creates no files). An append is
  * one synchronous `writeSync` on an fd opened for appending, as the journal's
  * is: once it returns, the entry survives a killed process, so an entry
  * written in the same turn as a journal record is as durable as that record.
@@ -11,9 +12,10 @@
  * log cuts it off, so the next append starts on a line of its own.
  */
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsErrors, errorMessage } from '../errors.js';
-import { checkAuditQuery, prunedCount, selectNewest } from './audit-query.js';
+import { checkAuditQuery, checkRetention, prunedCount, selectNewest } from './audit-query.js';
 import type { AuditEntry, AuditLog, AuditQuery, AuditRetention } from './types.js';
 
 export interface AuditSpoolOptions {
@@ -31,9 +33,8 @@ const DEFAULT_SEGMENT_BYTES = 4 * 1024 * 1024;
 const SEGMENT = /^(\d{6})\.jsonl$/;
 
 export class AuditSpool implements AuditLog {
-  private fd: number;
-  private segment: number;
-  private bytes: number;
+  /** The open segment: opened by the first append (or prune), so a scope that records nothing creates no files. */
+  private open: { fd: number; segment: number; bytes: number } | undefined;
   private readonly segmentBytes: number;
   private closed = false;
 
@@ -42,22 +43,40 @@ export class AuditSpool implements AuditLog {
     options: AuditSpoolOptions = {},
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.segment = segmentsIn(dir).at(-1) ?? 1;
-    const path = this.segmentPath(this.segment);
-    this.bytes = cutTornLine(path);
-    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  /** The highest segment, opened for appending after its torn last line (if any) is cut off. */
+  private opened(): { fd: number; segment: number; bytes: number } {
+    if (this.open) return this.open;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const segment = segmentsIn(this.dir).at(-1) ?? 1;
+    const path = this.segmentPath(segment);
+    const bytes = cutTornLine(path);
+    this.open = { fd: openSync(path, 'a', 0o600), segment, bytes };
+    return this.open;
+  }
+
+  /** Whether there is anything to read: never when nothing was appended and the directory is missing (asked without blocking). */
+  private async anything(): Promise<boolean> {
+    if (this.open) return true;
+    try {
+      return (await readdir(this.dir)).some((name) => SEGMENT.test(name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   /** Appends one entry durably (survives a killed process once this returns). */
   appendSync(entry: AuditEntry): void {
     if (this.closed) throw fsErrors.invalid('the audit log is closed (its scope stopped)');
+    const open = this.opened();
     // Encoded once: the length and the write use the same bytes (a short write, rare on a regular file, goes on byte-exact).
     const bytes = Buffer.from(`${JSON.stringify(entry)}\n`);
     let written = 0;
-    while (written < bytes.byteLength) written += writeSync(this.fd, bytes, written);
-    this.bytes += bytes.byteLength;
-    if (this.bytes >= this.segmentBytes) this.rotate();
+    while (written < bytes.byteLength) written += writeSync(open.fd, bytes, written);
+    open.bytes += bytes.byteLength;
+    if (open.bytes >= this.segmentBytes) this.rotate(open);
   }
 
   async append(entries: readonly AuditEntry[]): Promise<void> {
@@ -71,6 +90,10 @@ export class AuditSpool implements AuditLog {
   }
 
   async prune(retention: AuditRetention): Promise<number> {
+    checkRetention(retention);
+    if (!(await this.anything()) || this.closed) return 0;
+    // From here on synchronous, as appends are: no entry is appended between reading a segment and rewriting it.
+    const open = this.opened();
     const segments = segmentsIn(this.dir);
     const perSegment = segments.map((n) => readSegment(this.segmentPath(n)));
     let drop = prunedCount(perSegment.flat(), retention);
@@ -78,8 +101,8 @@ export class AuditSpool implements AuditLog {
     for (let i = 0; i < segments.length && drop > 0; i++) {
       const entries = perSegment[i]!;
       const n = segments[i]!;
-      if (n === this.segment) {
-        this.rewriteOpen(entries.slice(drop));
+      if (n === open.segment) {
+        this.rewriteOpen(open, entries.slice(drop));
         drop = 0;
       } else if (drop >= entries.length) {
         unlinkSync(this.segmentPath(n));
@@ -99,6 +122,7 @@ export class AuditSpool implements AuditLog {
    */
   async readFrom(position: SpoolPosition | undefined): Promise<Array<{ segment: number; entry: AuditEntry }>> {
     const out: Array<{ segment: number; entry: AuditEntry }> = [];
+    if (!(await this.anything())) return out;
     for (const n of segmentsIn(this.dir)) {
       if (position && n < position.segment) continue;
       let entries = readSegment(this.segmentPath(n));
@@ -113,28 +137,29 @@ export class AuditSpool implements AuditLog {
 
   /** Every entry, oldest first. */
   async all(): Promise<AuditEntry[]> {
+    if (!(await this.anything())) return [];
     return segmentsIn(this.dir).flatMap((n) => readSegment(this.segmentPath(n)));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
+    if (this.open) closeSync(this.open.fd);
   }
 
-  private rotate(): void {
-    closeSync(this.fd);
-    this.segment += 1;
-    this.fd = openSync(this.segmentPath(this.segment), 'a', 0o600);
-    this.bytes = 0;
+  private rotate(open: { fd: number; segment: number; bytes: number }): void {
+    closeSync(open.fd);
+    open.segment += 1;
+    open.fd = openSync(this.segmentPath(open.segment), 'a', 0o600);
+    open.bytes = 0;
   }
 
-  private rewriteOpen(kept: AuditEntry[]): void {
-    closeSync(this.fd);
-    const path = this.segmentPath(this.segment);
+  private rewriteOpen(open: { fd: number; segment: number; bytes: number }, kept: AuditEntry[]): void {
+    closeSync(open.fd);
+    const path = this.segmentPath(open.segment);
     writeAtomically(path, kept);
-    this.fd = openSync(path, 'a', 0o600);
-    this.bytes = statSync(path).size;
+    open.fd = openSync(path, 'a', 0o600);
+    open.bytes = statSync(path).size;
   }
 
   private segmentPath(n: number): string {

@@ -3,7 +3,8 @@
  * an fd opened for appending: once one returns, the record is in the kernel's
  * page cache and survives the process being killed (SIGKILL, OOM, crash).
  * Surviving a power cut needs `fsyncEachRecord`; without it, fsync happens
- * on every rewrite and on close.
+ * on every rewrite and on close. A new journal without records is created
+ * without fsyncs; its directory is synced with the first fsync of the file.
  *
  * Synchronous I/O is deliberate: an append is a few microseconds, it keeps a
  * record and the in-memory change it describes in one uninterrupted step, and
@@ -45,13 +46,20 @@ export class Journal {
   private checkedAt = Number.NEGATIVE_INFINITY;
   private checkedThisTurn = false;
   private length: number;
+  /**
+   * The file was created without syncing its directory (a new, empty
+   * journal): the directory is synced before the first record that must
+   * survive a power cut is acknowledged, and on close.
+   */
+  private entryUnsynced: boolean;
 
-  private constructor(path: string, fd: number, length: number, options: JournalOptions) {
+  private constructor(path: string, fd: number, length: number, options: JournalOptions, entryUnsynced = false) {
     this.path = path;
     this.fd = fd;
     this.inode = fstatSync(fd).ino;
     this.length = length;
     this.fsyncEachRecord = options.fsyncEachRecord ?? false;
+    this.entryUnsynced = entryUnsynced;
   }
 
   /** Reads a journal; a missing file is an empty journal. A torn tail is reported in `ignoredBytes`. */
@@ -67,6 +75,10 @@ export class Journal {
 
   /** Atomically replaces any journal at `path` with one holding `ops`, and opens it for appending. */
   static create(path: string, ops: readonly JournalOp[], options: JournalOptions = {}): Journal {
+    if (ops.length === 0) {
+      const fresh = createEmpty(path);
+      if (fresh !== undefined) return new Journal(path, fresh, JOURNAL_MAGIC.byteLength, options, true);
+    }
     mkdirSync(dirname(path), { recursive: true });
     const length = writeAtomically(path, ops);
     return new Journal(path, openSync(path, 'a'), length, options);
@@ -111,7 +123,7 @@ export class Journal {
     const { chunks, bytes } = encodeRecordChunks(ops);
     writeChunks(this.fd, chunks);
     this.length += bytes;
-    if (this.fsyncEachRecord) fsyncSync(this.fd);
+    if (this.fsyncEachRecord) this.sync();
   }
 
   /** Replaces the content with just `ops` (the changes not yet persisted), atomically. */
@@ -121,6 +133,7 @@ export class Journal {
     this.fd = openSync(this.path, 'a');
     this.inode = fstatSync(this.fd).ino;
     this.length = length;
+    this.entryUnsynced = false; // writeAtomically synced the directory
   }
 
   /** Drops every record: everything they described is persisted. */
@@ -132,8 +145,16 @@ export class Journal {
   }
 
   close(): void {
-    fsyncSync(this.fd);
+    this.sync();
     closeSync(this.fd);
+  }
+
+  /** The content on stable storage, and the file's directory entry when it is new. */
+  private sync(): void {
+    fsyncSync(this.fd);
+    if (!this.entryUnsynced) return;
+    syncDirectory(dirname(this.path));
+    this.entryUnsynced = false;
   }
 
   /** Closes and deletes the file (used when journaling is switched off). */
@@ -145,6 +166,44 @@ export class Journal {
 
 function rewritePath(path: string): string {
   return `${path}.rewrite`;
+}
+
+/**
+ * A new journal holding no records, where none is: created exclusively and
+ * the magic appended, with no fsync and no rename. It holds nothing to lose:
+ * a power cut can leave it missing, empty or with part of its magic, each
+ * read as an empty journal. Undefined when a file is there (it is replaced
+ * atomically instead).
+ */
+function createEmpty(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openExclusive(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return undefined;
+    if (code !== 'ENOENT') throw err;
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      fd = openExclusive(path);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw again;
+    }
+  }
+  try {
+    writeChunks(fd, [JOURNAL_MAGIC]);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw err;
+  }
+  return fd;
+}
+
+/** Opens a new file for appending; EEXIST when there is one. The journal holds file contents: owner only. */
+function openExclusive(path: string): number {
+  return openSync(path, 'ax', 0o600);
 }
 
 /** Writes magic + one record per op to a temp file, fsyncs, renames it over `path`. Returns the size. */

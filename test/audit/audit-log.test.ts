@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,28 @@ describe('AuditSpool', () => {
     again.close();
     expect(readFileSync(join(dir, segment!), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['t-1', 't-3']);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates nothing until the first append: a scope that records nothing has no audit files', async () => {
+    const parent = await tempDir();
+    const dir = join(parent, '.scopefs', 'audit');
+    const spool = new AuditSpool(dir);
+    expect(await spool.all()).toEqual([]);
+    expect(await spool.readFrom(undefined)).toEqual([]);
+    expect(await spool.prune({ maxEntries: 0 })).toBe(0);
+    await expect(spool.prune({ maxEntries: -1 })).rejects.toMatchObject({ code: 'EINVAL' });
+    expect(existsSync(dir)).toBe(false);
+    spool.appendSync(entry(1));
+    expect(readdirSync(dir)).toEqual(['000001.jsonl']);
+    expect((await spool.all()).map((e) => e.id)).toEqual(['t-1']);
+    spool.close();
+    // Reopened: the entries are found without an append, and the next append goes to the same segment.
+    const again = new AuditSpool(dir);
+    expect((await again.readFrom(undefined)).map((r) => r.entry.id)).toEqual(['t-1']);
+    again.appendSync(entry(2));
+    again.close();
+    expect(readdirSync(dir)).toEqual(['000001.jsonl']);
+    await rm(parent, { recursive: true, force: true });
   });
 
   it('refuses appends once closed (EINVAL)', async () => {

@@ -98,6 +98,43 @@ describe('Journal file', () => {
   });
 });
 
+describe('Journal file: a new empty journal', () => {
+  it('is created owner-only holding just the magic, appends after it, and truncates back to it', () => {
+    const path = join(dir.path, 'fresh', 'journal');
+    const journal = Journal.create(path, []);
+    expect(readFileSync(path)).toEqual(JOURNAL_MAGIC);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    journal.append([put('/a', 'one')]);
+    journal.truncate();
+    // Appending after a truncate writes at the end, not at the old offset (the fd appends).
+    journal.append([put('/b', 'two')]);
+    expect(Journal.read(path).records.map((r) => r[0]!.path)).toEqual(['/b']);
+    expect(statSync(path).size).toBe(journal.bytes);
+    journal.close();
+    expect(Journal.read(path).records.map((r) => r[0]!.path)).toEqual(['/b']);
+  });
+
+  it('replaces an existing journal atomically: its records are gone only once the new file is in place', () => {
+    const path = join(dir.path, 'journal');
+    Journal.create(path, [put('/old', 'x')]).close();
+    const journal = Journal.create(path, []);
+    expect(Journal.read(path).records).toEqual([]);
+    expect(existsSync(`${path}.rewrite`)).toBe(false);
+    journal.append([put('/new', 'y')]);
+    journal.close();
+    expect(Journal.read(path).records.map((r) => r[0]!.path)).toEqual(['/new']);
+  });
+
+  it('with fsyncEachRecord: records appended to a new journal read back after close', () => {
+    const path = join(dir.path, 'synced', 'journal');
+    const journal = Journal.create(path, [], { fsyncEachRecord: true });
+    journal.append([put('/a', 'one')]);
+    journal.append([put('/b', 'two')]);
+    journal.close();
+    expect(Journal.read(path).records.map((r) => r[0]!.path)).toEqual(['/a', '/b']);
+  });
+});
+
 describe('FileSystemServer: journal durability', () => {
   async function journaled(driver = new MemoryDriver(), extra = {}) {
     const journalPath = join(dir.path, 'journal');

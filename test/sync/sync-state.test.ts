@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,31 @@ describe('persisted sync state', () => {
     expect(after.instanceId).toBe(before.instanceId);
     expect(after.cursor).toBe(before.cursor);
     expect(await store.head('lab')).toBe(1); // nothing re-pushed
+  });
+
+  it('a new state file is an owner-only WAL database of the current schema, and keeps what is committed', () => {
+    const file = join(lab.dir, 'fresh', '.scopefs', 'sync-state.db');
+    const state = SyncStateDb.open(file);
+    const id = state.instanceId();
+    state.putPath({ path: '/a.md', owner: SHARED_OWNER, baseHash: 'h', baseRevision: 1, remoteHash: 'h', remoteRevision: 1 });
+    state.cursor = 7;
+    state.commit();
+    state.close();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(3);
+    db.close();
+    const again = SyncStateDb.open(file);
+    expect(again.instanceId()).toBe(id);
+    expect(again.cursor).toBe(7);
+    expect(again.allPaths().map((p) => p.path)).toEqual(['/a.md']);
+    again.close();
+    // A second new file gets an instance id of its own.
+    const other = SyncStateDb.open(join(lab.dir, 'other', '.scopefs', 'sync-state.db'));
+    expect(other.instanceId()).not.toBe(id);
+    other.close();
   });
 
   it('opens a state file of schema 1 and keeps its open conflicts', async () => {
