@@ -220,6 +220,7 @@ export class Transaction {
 
   private finish(event: TransactionEvent): void {
     this.state = 'done';
+    this.workspace.close();
     clearTimeout(this.idleTimer);
     this.options.signal?.removeEventListener('abort', this.onSignal);
     this.hooks.finished(event);

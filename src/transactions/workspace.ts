@@ -14,7 +14,7 @@
 import { sha256 } from '../content.js';
 import { ScopeFsError, fsErrors, isScopeFsError } from '../errors.js';
 import { dirname, isUnder } from '../paths.js';
-import type { EntryMeta, FileSystem, SnapshotVersion } from '../types.js';
+import type { EntryMeta, FileSystem, FsEvent, HistoryVersion, SnapshotVersion } from '../types.js';
 import type { Version } from './commit-plan.js';
 
 type Written = { kind: 'put'; content: Uint8Array; hash: string; meta: EntryMeta } | { kind: 'delete' };
@@ -28,6 +28,9 @@ export class TxWorkspace {
   private readonly starts = new Map<string, Promise<Version | null>>();
   /** The start versions already read, for reads without a promise step. */
   private readonly startsKnown = new Map<string, Version | null>();
+  /** For files whose start content is not held: the hash of their first change outside after the snapshot (null: a deletion). */
+  private readonly firstChangeOutside = new Map<string, string | null>();
+  private unsubscribe: () => void = () => undefined;
   private revision: number;
   private heldBytes = 0;
 
@@ -44,10 +47,48 @@ export class TxWorkspace {
     }
   }
 
-  /** From `snapshot` (metadata and contents in memory, one step) when given, else from the metadata. */
+  /**
+   * From `snapshot` (metadata and contents in memory, one step) when given,
+   * else from the metadata. It hears the scope's changes from before the
+   * snapshot on, so it knows the first change outside of each file whose
+   * content it does not hold (see firstChangeOutside).
+   */
   static async begin(live: FileSystem, maxBytes: number, snapshot?: () => Promise<SnapshotVersion[]>): Promise<TxWorkspace> {
-    const versions = snapshot ? await snapshot() : (await live.listEntries('/')).map((meta) => ({ meta }));
-    return new TxWorkspace(live, versions, maxBytes);
+    const early: FsEvent[] = [];
+    let workspace: TxWorkspace | undefined;
+    const unsubscribe = live.subscribe((event) => (workspace ? workspace.hear(event) : void early.push(event)));
+    try {
+      const versions = snapshot ? await snapshot() : (await live.listEntries('/')).map((meta) => ({ meta }));
+      workspace = new TxWorkspace(live, versions, maxBytes);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    workspace.unsubscribe = unsubscribe;
+    for (const event of early) workspace.hear(event);
+    return workspace;
+  }
+
+  /** Stops hearing the scope's changes (the transaction is over). */
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /**
+   * Notes the first change made outside after the snapshot to a file whose
+   * start content the transaction does not hold: its history version is the
+   * one right after the start version. A change counts when its revision is
+   * past the file's at the snapshot (events from before it come in too).
+   */
+  private hear(event: FsEvent): void {
+    const note = (path: string, revision: number, hash: string | null) => {
+      const meta = this.snapshot.get(path);
+      if (!meta || this.startsKnown.has(path) || this.firstChangeOutside.has(path) || revision <= meta.revision) return;
+      this.firstChangeOutside.set(path, hash);
+    };
+    if (event.type === 'file_updated') note(event.path, event.meta.revision, event.meta.checksum ?? null);
+    else if (event.type === 'file_deleted') note(event.path, event.revision, null);
+    else if (event.type === 'file_moved') note(event.from, event.meta.revision, null);
   }
 
   get bytes(): number {
@@ -162,12 +203,12 @@ export class TxWorkspace {
       if (!isScopeFsError(err, 'ENOENT')) throw err;
     }
     // At this point the file changed outside since the start: its start version can only come from the history.
-    const version = meta.checksum === undefined ? undefined : (await this.live.history(path, { limit: HISTORY_DEPTH })).find((v) => v.hash === meta.checksum);
+    const version = startInHistory(await this.live.history(path, { limit: HISTORY_DEPTH }), meta, this.firstChangeOutside.get(path));
     if (!version) {
       throw new ScopeFsError('ESTALE', `${JSON.stringify(path)} changed outside the transaction since it began, and its version from then is not in the history; abort and run the transaction again`, { path });
     }
     const content = (await this.live.readFile(path, { encoding: 'bytes', revision: version.revision })) as Uint8Array;
-    return { content, hash: meta.checksum! };
+    return { content, hash: version.hash! };
   }
 
   /** EINVAL/EEXIST unless a file may be at `path` in the transaction's tree. */
@@ -183,4 +224,21 @@ export class TxWorkspace {
 function contentOrNotFound(start: Version | null, path: string): Uint8Array {
   if (!start) throw fsErrors.notFound(path);
   return start.content;
+}
+
+/**
+ * The start version of a file among its history versions (newest first):
+ * the one with the checksum the snapshot knew; for a file whose content was
+ * not loaded then (no checksum), the version right before its first change
+ * outside, when that change appears exactly once in the list and the
+ * version before it has the snapshot's size. Undefined when it cannot be
+ * told for certain: the caller refuses (ESTALE) rather than guess a base.
+ */
+function startInHistory(versions: readonly HistoryVersion[], meta: EntryMeta, firstChange: string | null | undefined): HistoryVersion | undefined {
+  if (meta.checksum !== undefined) return versions.find((v) => v.hash === meta.checksum);
+  if (firstChange === undefined) return undefined;
+  const matches = versions.flatMap((v, i) => (v.hash === firstChange ? [i] : []));
+  if (matches.length !== 1) return undefined;
+  const before = versions[matches[0]! + 1];
+  return before && before.hash !== null && before.size === meta.size ? before : undefined;
 }

@@ -4,6 +4,9 @@
  * the events.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isScopeFsError } from '../../src/errors.js';
 import type { TransactionEvent } from '../../src/transactions/types.js';
@@ -114,6 +117,29 @@ describe('scope.transaction', () => {
     expect(await tx.fs.readFile('/notes.md')).toBe('ONE\ntwo\nthree\nfour\nfive\n');
     expect(await tx.commit()).toMatchObject({ committed: true, changes: [{ path: '/notes.md', merged: true }] });
     expect(await s.fs.readFile('/notes.md')).toBe('ONE\ntwo\nTHREE\nfour\nFIVE\n');
+  });
+
+  it('finds the start version of a file only on disk in the history once it changed outside', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'scopefs-tx-disk-'));
+    try {
+      const first = await startScope({ scopeKey: `tx-disk-${randomBytes(4).toString('hex')}`, root });
+      await first.fs.writeFile('/notes.md', 'one\ntwo\nthree\nfour\nfive\n');
+      await first.fs.writeFile('/data.bin', new Uint8Array([1, 2, 3]));
+      await first.stop();
+      // Started again: the files are on disk, not in memory, so the transaction holds only their metadata.
+      const s = await scope({ root });
+      expect((await s.fs.stat('/notes.md')).loaded).toBe(false);
+      const tx = await s.transactions.begin({ checkpoint: false });
+      await s.fs.editFile('/notes.md', 'five', 'FIVE');
+      await s.fs.writeFile('/data.bin', new Uint8Array([7]));
+      await tx.fs.editFile('/notes.md', 'one', 'ONE');
+      expect([...(await tx.fs.readFile('/data.bin', { encoding: 'bytes' }))]).toEqual([1, 2, 3]);
+      expect(await tx.commit()).toMatchObject({ committed: true, changes: [{ path: '/notes.md', merged: true }] });
+      expect(await s.fs.readFile('/notes.md')).toBe('ONE\ntwo\nthree\nfour\nFIVE\n');
+    } finally {
+      await Promise.all(scopes.splice(0).map((started) => started.stop()));
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('with onConflict copy commits what merged and keeps the conflicting version as a copy', async () => {
