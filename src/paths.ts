@@ -23,19 +23,23 @@ export function normalizePath(input: unknown): string {
   if (input === '/') throw fsErrors.invalidPath(input, 'the root is a directory, not a file');
   if (input.endsWith('/')) throw fsErrors.invalidPath(input, 'a file path must not end with "/"');
   const path = normalizeAbsolute(input);
-  if (normalized.size >= MAX_REMEMBERED) normalized.delete(normalized.keys().next().value!);
-  normalized.set(input, path);
+  if (input.length <= MAX_REMEMBERED_LENGTH) {
+    if (normalized.size >= MAX_REMEMBERED) normalized.delete(normalized.keys().next().value!);
+    normalized.set(input, path);
+  }
   return path;
 }
 
 /**
  * Valid paths normalised lately, by their input: checking a path costs about
  * a microsecond (NFC, segments), as much as a whole read from memory, and
- * callers name the same few paths again and again. Only valid inputs are
- * kept, the oldest dropped first.
+ * callers name the same few paths again and again. Only valid inputs of at
+ * most MAX_REMEMBERED_LENGTH characters are kept (a few MiB at most), the
+ * oldest dropped first.
  */
 const normalized = new Map<string, string>();
 const MAX_REMEMBERED = 8192;
+const MAX_REMEMBERED_LENGTH = 256;
 
 /**
  * Validates a directory prefix (for listing and prefix moves) and returns it
