@@ -20,11 +20,14 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for what real processes and a real browser do: vitest's 1 s default
+    // is shorter than a page's first render on this loaded 2-core machine (a CI failure).
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     projects: [
       {
         extends: true,
-        test: { name: 'parallel', include: ['test/**/*.test.ts'], exclude: [SERIAL], sequence: { groupOrder: 0 } },
+        test: { name: 'parallel', include: ['test/**/*.test.ts', 'dashboard/test/**/*.test.ts'], exclude: [SERIAL], sequence: { groupOrder: 0 } },
       },
       {
         extends: true,

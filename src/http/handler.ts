@@ -23,9 +23,10 @@ import {
   DEFAULT_REPLAY_EVENTS,
 } from './defaults.js';
 import { EventLog, sseFrame, type LoggedEvent } from './event-log.js';
+import { isDashboardPath, sendDashboard } from './dashboard.js';
 import { HEALTHZ_PATH, sendHealthy } from './health.js';
 import { checkSameOrigin } from './origin.js';
-import { HttpError, describeError, sendError } from './responses.js';
+import { HttpError, describeError, sendEmpty, sendError } from './responses.js';
 import { matchRoute, splitTarget, type Route } from './router.js';
 import { scopeRoutes } from './routes/table.js';
 import { subscribeScopeEvents } from './scope-events.js';
@@ -171,6 +172,11 @@ export function createScopeHandler(options: ScopeHandlerOptions): ScopeHandler {
       if (rawPath === undefined) throw new HttpError(404, 'ENOTFOUND', `no such endpoint: ${req.method} ${fullPath}`);
       if (rawPath === HEALTHZ_PATH && (req.method === 'GET' || req.method === 'HEAD')) return sendHealthy(res);
       if (options.listenHost !== undefined) checkHost(req, options.listenHost);
+      if (isDashboardPath(req.method, rawPath)) {
+        // The page loads its assets relative to itself, so a mounted handler's page needs the trailing slash.
+        if (fullPath === basePath && basePath !== '') return sendEmpty(res, 308, { location: `${basePath}/` });
+        return sendDashboard(req, res, rawPath);
+      }
       checkSameOrigin(req);
       const { routes } = callerOf(await authenticate(req));
       const match = matchRoute(routes, req.method ?? 'GET', rawPath);

@@ -16,6 +16,7 @@ import type { RunningScope } from '../../supervisors/scope/scopes.js';
 import { ScopeFsError } from '../errors.js';
 import { checkHost } from './auth.js';
 import { createScopeHandler, reportWhenDone, type RequestInfo, type ScopeHandler, type ScopeHandlerOptions } from './handler.js';
+import { isDashboardPath, sendDashboard } from './dashboard.js';
 import { HEALTHZ_PATH, sendHealthy } from './health.js';
 import { checkSameOrigin } from './origin.js';
 import { HttpError, describeError, sendError, sendJson } from './responses.js';
@@ -67,6 +68,7 @@ export function createTenantHandler(options: TenantHandlerOptions): TenantHandle
     try {
       if (rawPath === HEALTHZ_PATH && (req.method === 'GET' || req.method === 'HEAD')) return sendHealthy(res);
       if (options.listenHost !== undefined) checkHost(req, options.listenHost);
+      if (isDashboardPath(req.method, rawPath)) return sendDashboard(req, res, rawPath);
       checkSameOrigin(req);
       const caller = await authenticate(req);
       revocations.saw(caller);

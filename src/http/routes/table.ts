@@ -13,6 +13,7 @@ import { syncRoutes } from './sync.js';
 import { tailRoutes } from './tail.js';
 import { requestFs, transactionRoutes } from './transactions.js';
 import { webhookRoutes } from './webhooks.js';
+import { whoAmIRoutes } from './whoami.js';
 
 export interface RouteTableDeps {
   /** The scope as the caller may use it (scopeForPrincipal): its grant is enforced, its actor recorded. */
@@ -39,6 +40,7 @@ export function scopeRoutes(deps: RouteTableDeps): Route[] {
     }),
     { method: 'GET', path: '/v1/events', handler: ({ req, res }) => hub.accept(req, res, view) },
     readyRoute(scope),
+    ...whoAmIRoutes(principal),
     ...auditRoutes(scope),
     ...lockRoutes({ scope, actor: principal.actor, maxJsonBytes }),
     ...tailRoutes({ scope, maxJsonBytes }),
