@@ -291,11 +291,11 @@ export class DiskReplica {
     return true;
   }
 
-  /** A copy name no file has yet: two conflicts within one second get `disk`, `disk-2`, ... */
+  /** A copy name no file has yet: two conflicts within one second get `..._2-disk`, `..._3-disk`, ... */
   private freeCopyPath(path: string): string {
     const at = new Date();
-    for (let n = 1; ; n++) {
-      const copyPath = conflictCopyPath(path, at, n === 1 ? DISK_CONFLICT_LABEL : `${DISK_CONFLICT_LABEL}-${n}`);
+    for (let attempt = 1; ; attempt++) {
+      const copyPath = conflictCopyPath(path, at, DISK_CONFLICT_LABEL, attempt);
       if (!this.deps.core.entry(copyPath)) return copyPath;
     }
   }

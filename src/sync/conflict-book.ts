@@ -1,6 +1,7 @@
 import { isScopeFsError } from '../errors.js';
 import type { FileSystem } from '../types.js';
 import { conflictCopyPath } from './conflict-copy.js';
+import { writeFreshCopy } from './fresh-copy.js';
 import type { SyncStateDb } from './state-db.js';
 import { describeRule, type AppliedRule } from './strategies.js';
 import type { ConflictRecord } from './types.js';
@@ -71,8 +72,15 @@ export class ConflictBook {
    * refreshes the newest copy when the path is already in conflict).
    */
   async record(input: ConflictInput): Promise<ConflictRecord> {
-    const copyPath = this.newest(input.path)?.copyPath ?? conflictCopyPath(input.path, input.at, input.remoteInstance);
-    await this.fs.writeFile(copyPath, input.remote, { origin: 'sync', source: input.remoteInstance });
+    const newest = this.newest(input.path);
+    if (newest) {
+      await this.fs.writeFile(newest.copyPath, input.remote, { origin: 'sync', source: input.remoteInstance });
+      return this.adopt({ ...input, copyPath: newest.copyPath });
+    }
+    // A new copy never takes a name in use: the time in it has one-second resolution, and a path whose
+    // conflicted file moved away (leaving its copy) can conflict again within that second.
+    const nameFor = (attempt: number) => conflictCopyPath(input.path, input.at, input.remoteInstance, attempt);
+    const copyPath = await writeFreshCopy(this.fs, nameFor, input.remote, { origin: 'sync', source: input.remoteInstance }, (p) => this.open.has(p));
     return this.adopt({ ...input, copyPath });
   }
 

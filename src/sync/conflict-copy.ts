@@ -11,19 +11,21 @@ import { MAX_SEGMENT_BYTES, basename } from '../paths.js';
 
 const MARKER = '.sync-conflict-';
 const MAX_INSTANCE_CHARS = 32;
-const COPY_NAME = /^(.+)\.sync-conflict-\d{8}-\d{6}-[A-Za-z0-9_-]{1,32}((?:\.[^.]+)?)$/;
+const COPY_NAME = /^(.+)\.sync-conflict-\d{8}-\d{6}(?:_\d+)?-[A-Za-z0-9_-]{1,32}((?:\.[^.]+)?)$/;
 
 /**
  * `/dir/name.ext` -> `/dir/name.sync-conflict-20240131-235959-laptop.ext`
  * (UTC), `instanceId` naming whose content the copy holds. A file without an extension, or a dotfile like `.bashrc`, gets the
  * suffix at the end. The instance id is reduced to `[A-Za-z0-9_-]`, at most 32
- * characters. A stem too long for a path segment is shortened to fit, so
+ * characters. `attempt` > 1 adds `_<attempt>` to the time: callers look for
+ * a name no file has, since two conflicts of one path in one second (its
+ * first one moved away with the file) would otherwise share a copy. A stem too long for a path segment is shortened to fit, so
  * `conflictOriginal` of such a copy gives the shortened name: the engine's
  * conflict record is the authority on which file a copy belongs to.
  */
-export function conflictCopyPath(path: string, at: Date, instanceId: string): string {
+export function conflictCopyPath(path: string, at: Date, instanceId: string, attempt = 1): string {
   const { dir, stem, ext } = splitName(path);
-  const suffix = `${MARKER}${timestamp(at)}-${sanitizeInstance(instanceId)}${ext}`;
+  const suffix = `${MARKER}${timestamp(at)}${attemptTag(attempt)}-${sanitizeInstance(instanceId)}${ext}`;
   return `${dir}${fitStem(stem, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix))}${suffix}`;
 }
 
@@ -39,7 +41,7 @@ const RESOLVED_NAME = /^(.+)\.sync-resolved-\d{8}-\d{6}(?:_\d+)?-([A-Za-z0-9_-]{
  */
 export function resolvedCopyPath(path: string, at: Date, instanceId: string, attempt = 1): string {
   const { dir, stem, ext } = splitName(path);
-  const suffix = `${RESOLVED_MARKER}${timestamp(at)}${attempt > 1 ? `_${attempt}` : ''}-${sanitizeInstance(instanceId)}${ext}`;
+  const suffix = `${RESOLVED_MARKER}${timestamp(at)}${attemptTag(attempt)}-${sanitizeInstance(instanceId)}${ext}`;
   return `${dir}${fitStem(stem, MAX_SEGMENT_BYTES - Buffer.byteLength(suffix))}${suffix}`;
 }
 
@@ -73,6 +75,10 @@ function splitName(path: string): { dir: string; stem: string; ext: string } {
   const dot = name.lastIndexOf('.');
   const hasExt = dot > 0 && dot < name.length - 1;
   return hasExt ? { dir, stem: name.slice(0, dot), ext: name.slice(dot) } : { dir, stem: name, ext: '' };
+}
+
+function attemptTag(attempt: number): string {
+  return attempt > 1 ? `_${attempt}` : '';
 }
 
 function timestamp(at: Date): string {

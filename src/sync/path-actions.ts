@@ -4,6 +4,7 @@ import type { FileSystem } from '../types.js';
 import type { ConflictBook } from './conflict-book.js';
 import { resolvedCopyPath } from './conflict-copy.js';
 import type { PlannedPath } from './engine.js';
+import { writeFreshCopy } from './fresh-copy.js';
 import { readLocalContent } from './local-side.js';
 import type { PathRecord, SyncStateDb } from './state-db.js';
 import { describeRule } from './strategies.js';
@@ -170,15 +171,11 @@ export class PathActions {
   }
 
   /** Writes the side a rule discarded beside the file, under a name no other copy has; returns that name. */
-  private async keepDiscarded(path: string, resolution: Resolution): Promise<string> {
+  private keepDiscarded(path: string, resolution: Resolution): Promise<string> {
     const { fs, now } = this.deps;
     const at = now();
-    for (let attempt = 1; ; attempt++) {
-      const copyPath = resolvedCopyPath(path, at, resolution.discardedInstance, attempt);
-      if (await fs.fileExists(copyPath)) continue;
-      await fs.writeFile(copyPath, resolution.discarded, { origin: 'sync', source: resolution.discardedInstance });
-      return copyPath;
-    }
+    const nameFor = (attempt: number) => resolvedCopyPath(path, at, resolution.discardedInstance, attempt);
+    return writeFreshCopy(fs, nameFor, resolution.discarded, { origin: 'sync', source: resolution.discardedInstance });
   }
 
   /**

@@ -19,6 +19,14 @@ describe('conflictCopyPath', () => {
     expect(conflictCopyPath(path, at, 'laptop')).toBe(copy);
   });
 
+  it('numbers further attempts in the same second after the time, which isConflictCopy still recognises', () => {
+    const copy = conflictCopyPath('/dir/name.ext', at, 'laptop', 2);
+    expect(copy).toBe('/dir/name.sync-conflict-20240131-235958_2-laptop.ext');
+    expect(isConflictCopy(copy)).toBe(true);
+    expect(conflictOriginal(copy)).toBe('/dir/name.ext');
+    expect(conflictCopyPath('/dir/name.ext', at, 'laptop', 1)).toBe('/dir/name.sync-conflict-20240131-235958-laptop.ext');
+  });
+
   it('uses UTC whatever the local time zone', () => {
     expect(conflictCopyPath('/a.md', new Date(Date.UTC(2025, 6, 4, 5, 6, 7)), 'x')).toBe('/a.sync-conflict-20250704-050607-x.md');
   });
