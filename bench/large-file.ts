@@ -13,13 +13,14 @@
  *
  *   node --expose-gc --import tsx bench/large-file.ts [--mib 50] [--kills 3]
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DiskDriver } from '../persistence/drivers/disk.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
+import { sideDirOf } from '../src/fs/side-files.js';
 import { spawnPeer } from './fixtures/child.js';
 import { collectGarbage, fmt, goalRow, runIfMain, withTempDir, type BenchRow } from './lib.js';
 
@@ -74,6 +75,14 @@ function tickGaps(): { stop: () => number } {
   return { stop: () => (clearInterval(timer), longest) };
 }
 
+/** Bytes in the journal's content side files (large puts' contents live there until persisted). */
+async function sideFileBytes(journalPath: string): Promise<number> {
+  const dir = sideDirOf(journalPath);
+  const names = await readdir(dir).catch(() => []);
+  const sizes = await Promise.all(names.map(async (name) => (await stat(join(dir, name))).size));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
 interface WriteResult {
   plainMs: number;
   ackMs: number;
@@ -118,7 +127,7 @@ async function largeWrite(dir: string, bytes: number): Promise<WriteResult> {
     const longestGapMs = gaps.stop();
     const smallSlowestMs = await small.stop();
     const rssGrowth = process.memoryUsage().rss - rssBefore;
-    const journalAfter = (await stat(join(dir, 'root.journal'))).size;
+    const journalAfter = (await stat(join(dir, 'root.journal'))).size + (await sideFileBytes(join(dir, 'root.journal')));
     const onDisk = await readFile(join(dir, 'root', 'big.bin'));
     if (!onDisk.equals(content)) throw new Error('the large file on disk is not what was written');
     return { plainMs, ackMs, persistedMs, stallMs: delay.max / 1e6, longestGapMs, smallSlowestMs, rssGrowth, journalAfter };
@@ -181,7 +190,7 @@ export async function run(options: LargeFileOptions = DEFAULTS): Promise<BenchRo
       { bench, metric: 'longest gap between 1 ms interval ticks meanwhile', value: `${r.longestGapMs.toFixed(1)} ms` },
       { bench, metric: `slowest small write on a second server meanwhile`, value: `${r.smallSlowestMs.toFixed(1)} ms` },
       goalRow(bench, 'RSS growth / content size', r.rssGrowth / bytes, fmt.ratio(r.rssGrowth / bytes), { max: 2, text: '≤ 2×' }),
-      goalRow(bench, 'journal once persisted', r.journalAfter, fmt.mb(r.journalAfter), { max: bytes / 2, text: 'no second copy' }),
+      goalRow(bench, 'journal and its side files once persisted', r.journalAfter, fmt.mb(r.journalAfter), { max: bytes / 2, text: 'no second copy' }),
       goalRow(bench, `SIGKILL × ${options.kills}: acknowledged writes checked ${crash.checked}, lost`, crash.lost, String(crash.lost), {
         max: 0,
         text: '0 lost',

@@ -31,6 +31,10 @@ export interface NewContent {
   bytes: Uint8Array;
   /** The same content as a string, when the caller wrote a string. */
   text?: string;
+  /** sha256 of `bytes`, when already computed (large-content.ts hashes large writes in chunks). */
+  checksum?: string;
+  /** Its side file's sha256, when written there for the journal (side-files.ts). */
+  ref?: string;
 }
 
 /** A new entry for `path` with no content yet. */
@@ -55,7 +59,7 @@ export function setContent(entry: Entry, content: NewContent): void {
   entry.content = content.bytes;
   entry.text = content.text;
   entry.size = content.bytes.byteLength;
-  entry.checksum = sha256(content.bytes);
+  entry.checksum = content.checksum ?? sha256(content.bytes);
 }
 
 export function toMeta(entry: Entry): EntryMeta {

@@ -49,6 +49,7 @@ import { ScopeHistory } from './history-api.js';
 import { HistoryRecorder, type HistoryTarget } from './history-recorder.js';
 import { moveFile } from './moves.js';
 import { appendFile, deleteFile, editFile, writeFile } from './mutations.js';
+import { CallOrder, isLargeContent, ownLargeContent, type OwnedContent } from './large-content.js';
 import { applyBatch } from './batch.js';
 import type { RetryOptions } from './persist-scheduler.js';
 import { ServerCore } from './server-core.js';
@@ -89,6 +90,8 @@ export const READS_PER_BUDGET_CHECK = 32;
 export class FileSystemServer implements FileSystem, FileLocks, Process {
   private readonly core: ServerCore;
   private readonly actor: Actor<FsCall, FsCast>;
+  /** Call order across large writes prepared before the mailbox (large-content.ts). */
+  private readonly order = new CallOrder();
   private readonly slowCallTimeoutMs: number;
   private readonly trace: ((message: FsMessage) => void) | undefined;
   /** Fast-path reads since the turn budget was last checked. */
@@ -160,6 +163,15 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
   // ---- client API (FileSystem) --------------------------------------------
 
   writeFile(path: string, content: Content, options?: WriteOptions): Promise<EntryMeta> {
+    // A large byte array is copied and hashed in chunks first, not in one long actor step.
+    if (isLargeContent(content)) {
+      const enqueue = (owned: OwnedContent): Promise<EntryMeta> =>
+        this.call<EntryMeta>({ type: 'write', path, content: owned, options }, undefined, true).finally(() => owned.release());
+      const owned = ownLargeContent(content, this.core.sideFiles).catch((err: unknown) => {
+        throw fsErrors.io(path, err); // the side file could not be written (ENOSPC, EACCES): nothing was changed
+      });
+      return this.order.prepared(owned, enqueue);
+    }
     return this.call({ type: 'write', path, content, options });
   }
 
@@ -285,6 +297,16 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
     return this.call<{ done: Promise<void> }>({ type: 'check_disk', path }).then((answer) => answer.done);
   }
 
+  /**
+   * The version (inode, size, mtime) the server last wrote or read at `name`
+   * on disk, if any. Synchronous, outside the mailbox (the bases change only
+   * in synchronous steps): the disk watcher drops the echo of the server's
+   * own write by it without a message.
+   */
+  ownDiskVersion(name: string): string | undefined {
+    return this.core.ownDiskVersion(name);
+  }
+
   // ---- locks (src/coordination/locks.ts) ------------------------------------
   // The table is read by every planned change inside the mailbox; these calls change it directly (JavaScript
   // runs them between handlers), so a lock takes effect for every change planned after it returns.
@@ -406,8 +428,10 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
     return wait.then(() => content);
   }
 
-  private call<R>(message: FsCall, timeoutMs?: number): Promise<R> {
-    return this.actor.call<R>(message, timeoutMs === undefined ? {} : { timeoutMs });
+  private call<R>(message: FsCall, timeoutMs?: number, inTurn = false): Promise<R> {
+    const options = timeoutMs === undefined ? {} : { timeoutMs };
+    if (inTurn || !this.order.waiting) return this.actor.call<R>(message, options);
+    return this.order.call(() => this.actor.call<R>(message, options)); // behind large writes still being prepared
   }
 
   // ---- handlers ----------------------------------------------------------

@@ -25,12 +25,23 @@ interface DiskBaseField {
   diskBase?: string | null;
 }
 
+/**
+ * `ref`: the sha256 of a large put's content, held in a side file
+ * (side-files.ts) instead of the record; the record keeps only hash and size.
+ */
+interface RefField {
+  ref?: string;
+}
+
+/** Gives the content of a referenced put (replay reads and checks its side file); throws when it cannot. */
+export type ResolveRef = (sha256: string, bytes: number) => Uint8Array;
+
 export type JournalOp =
-  | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField)
+  | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField & RefField)
   | ({ op: 'delete'; path: string } & DiskBaseField);
 
 type HeaderOp =
-  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField)
+  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField & RefField)
   | ({ op: 'delete'; path: string } & DiskBaseField);
 
 export const JOURNAL_MAGIC = Buffer.from('SFSJRNL1', 'latin1');
@@ -55,9 +66,10 @@ export function encodeRecordChunks(ops: readonly JournalOp[]): { chunks: Uint8Ar
         ? { op: 'put', path: op.path, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, bytes: op.content.byteLength }
         : { op: 'delete', path: op.path };
     if (op.diskBase !== undefined) entry.diskBase = op.diskBase;
+    if (op.op === 'put' && op.ref !== undefined) (entry as RefField).ref = op.ref;
     return entry;
   });
-  const contents = ops.flatMap((op) => (op.op === 'put' ? [op.content] : []));
+  const contents = ops.flatMap((op) => (op.op === 'put' && op.ref === undefined ? [op.content] : []));
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const head = Buffer.allocUnsafe(FRAME_BYTES + LENGTH_BYTES + json.byteLength);
   head.writeUInt32LE(json.byteLength, FRAME_BYTES);
@@ -86,7 +98,7 @@ export interface DecodedJournal {
  * incomplete or fails its checksum; that tail is reported, not thrown.
  * Throws only when the data does not start with the journal magic.
  */
-export function decodeJournal(data: Uint8Array): DecodedJournal {
+export function decodeJournal(data: Uint8Array, resolveRef: ResolveRef = noSideFiles): DecodedJournal {
   const buffer = asBuffer(data);
   if (buffer.byteLength < JOURNAL_MAGIC.byteLength) {
     // Killed before the magic was complete: an empty journal.
@@ -101,7 +113,7 @@ export function decodeJournal(data: Uint8Array): DecodedJournal {
   const records: JournalOp[][] = [];
   let offset = JOURNAL_MAGIC.byteLength;
   for (;;) {
-    const record = readRecord(buffer, offset);
+    const record = readRecord(buffer, offset, resolveRef);
     if (!record) break;
     records.push(record.ops);
     offset = record.end;
@@ -109,7 +121,7 @@ export function decodeJournal(data: Uint8Array): DecodedJournal {
   return { records, validBytes: offset, ignoredBytes: buffer.byteLength - offset };
 }
 
-function readRecord(buffer: Buffer, offset: number): { ops: JournalOp[]; end: number } | undefined {
+function readRecord(buffer: Buffer, offset: number, resolveRef: ResolveRef): { ops: JournalOp[]; end: number } | undefined {
   if (buffer.byteLength - offset < FRAME_BYTES) return undefined;
   const length = buffer.readUInt32LE(offset);
   const checksum = buffer.readUInt32LE(offset + LENGTH_BYTES);
@@ -118,11 +130,11 @@ function readRecord(buffer: Buffer, offset: number): { ops: JournalOp[]; end: nu
   if (end > buffer.byteLength) return undefined;
   const payload = buffer.subarray(start, end);
   if (crc32(payload) !== checksum) return undefined;
-  const ops = parsePayload(payload);
+  const ops = parsePayload(payload, resolveRef);
   return ops ? { ops, end } : undefined;
 }
 
-function parsePayload(payload: Buffer): JournalOp[] | undefined {
+function parsePayload(payload: Buffer, resolveRef: ResolveRef): JournalOp[] | undefined {
   if (payload.byteLength < LENGTH_BYTES) return undefined;
   const headerEnd = LENGTH_BYTES + payload.readUInt32LE(0);
   if (headerEnd > payload.byteLength) return undefined;
@@ -141,6 +153,12 @@ function parsePayload(payload: Buffer): JournalOp[] | undefined {
       ops.push({ op: 'delete', path: op.path, ...diskBase });
       continue;
     }
+    if (op.ref !== undefined) {
+      // The record is intact (its crc32 matched), so a missing or damaged side file is an error, not a torn tail.
+      const content = resolveRef(op.ref, op.bytes);
+      ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, ...diskBase });
+      continue;
+    }
     const content = new Uint8Array(payload.subarray(cursor, cursor + op.bytes)); // a copy, detached from the file buffer
     cursor += op.bytes;
     ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, ...diskBase });
@@ -153,6 +171,7 @@ function isHeaderOp(value: unknown): value is HeaderOp {
   const op = value as Record<string, unknown>;
   if (typeof op.path !== 'string') return false;
   if (op.diskBase !== undefined && op.diskBase !== null && typeof op.diskBase !== 'string') return false;
+  if (op.ref !== undefined && !(typeof op.ref === 'string' && /^[0-9a-f]{64}$/.test(op.ref))) return false;
   if (op.op === 'delete') return true;
   return (
     op.op === 'put' &&
@@ -162,4 +181,8 @@ function isHeaderOp(value: unknown): value is HeaderOp {
     Number.isSafeInteger(op.bytes) &&
     (op.bytes as number) >= 0
   );
+}
+
+function noSideFiles(sha256: string): never {
+  throw new Error(`the journal references content ${sha256} in a side file, and none was given`);
 }

@@ -13,6 +13,7 @@ import type { DiskBases } from './disk-bases.js';
 import { Journal } from './journal.js';
 import type { JournalOp } from './journal-codec.js';
 import type { Persister } from './persister.js';
+import { SideFiles, readSideFile, sideDirOf } from './side-files.js';
 
 /** Below this size the journal is never rewritten, only truncated when everything is persisted. */
 const COMPACT_MIN_BYTES = 4 * 1024 * 1024;
@@ -31,12 +32,17 @@ export interface JournalKeeperOptions {
 export class JournalKeeper {
   private journal: Journal | undefined;
   private compactAtBytes = COMPACT_MIN_BYTES;
+  /** Where large puts' contents go instead of the records (side-files.ts); undefined without a journal path. */
+  readonly sideFiles: SideFiles | undefined;
 
-  constructor(private readonly options: JournalKeeperOptions) {}
+  constructor(private readonly options: JournalKeeperOptions) {
+    this.sideFiles = options.path ? new SideFiles(sideDirOf(options.path), options.fsyncEachRecord) : undefined;
+  }
 
   /** The records a previous run left (none without a journal path). */
   readRecords(): JournalOp[][] {
-    return this.options.path ? Journal.read(this.options.path).records : [];
+    const { path } = this.options;
+    return path ? Journal.read(path, (sha256, bytes) => readSideFile(sideDirOf(path), sha256, bytes)).records : [];
   }
 
   /**
@@ -48,6 +54,7 @@ export class JournalKeeper {
     const { path, durability } = this.options;
     if (!path || (durability !== 'journal' && !recovered)) return;
     this.journal = Journal.create(path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncEachRecord });
+    this.sideFiles?.prune(); // the fresh journal holds what is pending inline
   }
 
   /** Writes a journal record; when this returns, the change survives a killed process. EIO when it cannot. */
@@ -57,7 +64,7 @@ export class JournalKeeper {
     if (!this.journal || ops.length === 0) return;
     try {
       if (!this.journal.intact()) this.recreate();
-      this.journal.append(this.withDiskBases(ops));
+      this.journal.append(this.withDiskBases(this.withSideFiles(ops)));
     } catch (err) {
       throw fsErrors.io(path, err);
     }
@@ -71,10 +78,12 @@ export class JournalKeeper {
       if (!this.options.persister.hasPending) {
         if (this.options.durability === 'journal') journal.truncate();
         else this.drop(); // a recovery journal in a non-journal mode is done once everything is persisted
+        this.sideFiles?.prune();
       } else if (journal.bytes >= this.compactAtBytes) {
         journal.rewrite(this.pendingOps());
         // Rewrite again only once the journal has doubled: amortised O(1) per append.
         this.compactAtBytes = Math.max(COMPACT_MIN_BYTES, journal.bytes * 2);
+        this.sideFiles?.prune(); // the rewrite holds pending contents inline
       }
     } catch {
       // Shrinking is an optimisation: a failed truncate or rewrite leaves a valid, longer journal
@@ -91,6 +100,7 @@ export class JournalKeeper {
     else journal.truncate();
     journal.close();
     this.journal = undefined;
+    this.sideFiles?.prune();
   }
 
   /**
@@ -104,7 +114,14 @@ export class JournalKeeper {
     const old = this.journal!;
     old.abandon();
     this.journal = Journal.create(old.path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncEachRecord });
+    this.sideFiles?.prune();
     this.options.onRecreated(old.path);
+  }
+
+  /** A put whose side file is gone (pruned after its write gave up waiting) carries its content inline. */
+  private withSideFiles(ops: JournalOp[]): JournalOp[] {
+    for (const op of ops) if (op.op === 'put' && op.ref !== undefined && !this.sideFiles?.has(op.ref)) delete op.ref;
+    return ops;
   }
 
   /** What a fresh journal must hold, each change with the disk version it was made against. */
@@ -125,5 +142,6 @@ export class JournalKeeper {
   private drop(): void {
     this.journal?.remove();
     this.journal = undefined;
+    this.sideFiles?.prune();
   }
 }

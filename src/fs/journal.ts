@@ -26,7 +26,7 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { ScopeFsError, errorMessage } from '../errors.js';
-import { JOURNAL_MAGIC, decodeJournal, encodeRecordChunks, type DecodedJournal, type JournalOp } from './journal-codec.js';
+import { JOURNAL_MAGIC, decodeJournal, encodeRecordChunks, type DecodedJournal, type JournalOp, type ResolveRef } from './journal-codec.js';
 
 /** How often, at most, an append checks that the journal is still at its path. */
 const CHECK_INTERVAL_MS = 1;
@@ -63,12 +63,13 @@ export class Journal {
   }
 
   /** Reads a journal; a missing file is an empty journal. A torn tail is reported in `ignoredBytes`. */
-  static read(path: string): DecodedJournal {
+  static read(path: string, resolveRef?: ResolveRef): DecodedJournal {
     rmSync(rewritePath(path), { force: true }); // left by a process killed mid-rewrite; the original is intact
     if (!existsSync(path)) return { records: [], validBytes: 0, ignoredBytes: 0 };
     try {
-      return decodeJournal(readFileSync(path));
+      return decodeJournal(readFileSync(path), resolveRef);
     } catch (err) {
+      if (err instanceof ScopeFsError) throw err; // a side file missing or damaged: its own message
       throw new ScopeFsError('EINVAL', `cannot read journal ${JSON.stringify(path)}: ${errorMessage(err)}`, { cause: err });
     }
   }

@@ -11,10 +11,11 @@
 import type { BatchItem, ChangeOptions, Content, PersistenceConfig, WriteOptions } from '../types.js';
 import type { Entry } from './entries.js';
 import type { KnownFile } from './indexer.js';
+import type { OwnedContent } from './large-content.js';
 import type { LoadedFile } from './loads.js';
 
 export type FsCall =
-  | { type: 'write'; path: string; content: Content; options: WriteOptions | undefined }
+  | { type: 'write'; path: string; content: Content | OwnedContent; options: WriteOptions | undefined }
   | { type: 'append'; path: string; content: Content; options: ChangeOptions | undefined }
   | { type: 'edit'; path: string; oldStr: string; newStr: string; options: ChangeOptions | undefined }
   | { type: 'delete'; path: string; options: ChangeOptions | undefined }

@@ -11,9 +11,10 @@ import type { ChangeOptions, Content, EntryMeta, WriteOptions } from '../types.j
 import { newChange, type Change, type EntryUpdate, type EventIntent, type FsCore, type FsView, type PersistIntent } from './change.js';
 import { textOf, toMeta, type Entry, type NewContent } from './entries.js';
 import type { JournalOp } from './journal-codec.js';
+import { OwnedContent } from './large-content.js';
 import { mimeTypeFor } from './mime.js';
 
-export function writeFile(core: FsCore, path: string, content: Content, options: WriteOptions = {}): Promise<EntryMeta> | EntryMeta {
+export function writeFile(core: FsCore, path: string, content: Content | OwnedContent, options: WriteOptions = {}): Promise<EntryMeta> | EntryMeta {
   const target = normalizePath(path);
   return putContent(core, planContent(core, target, contentOf(target, content), options));
 }
@@ -81,6 +82,7 @@ export function planContent(view: FsView, path: string, incoming: NewContent, op
   const event: EventIntent = { type: 'file_updated', path, created: !existing };
   if (!location) return newChange(path, options, view.durability, [], [update], [], [event]);
   const op: JournalOp = { op: 'put', path, content: incoming.bytes, mimeType, createdAt, modifiedAt };
+  if (incoming.ref !== undefined) op.ref = incoming.ref; // the journal record references the side file
   // A new file persists at once, an update once its debounce window has passed; immediate durability waits
   // for either. A change that arrived by sync is written at once too: the debounce exists to coalesce a
   // local burst, and the journal already holds the change, so waiting only delays the other instances' disks.
@@ -106,7 +108,8 @@ export function planDelete(view: FsView, path: string, options: ChangeOptions): 
 }
 
 /** The bytes to store: strings are UTF-8 encoded; byte arrays are copied, so the caller may reuse theirs. */
-export function contentOf(path: string, content: Content): NewContent {
+export function contentOf(path: string, content: Content | OwnedContent): NewContent {
+  if (content instanceof OwnedContent) return content.content; // copied and hashed already, in chunks
   if (typeof content === 'string') {
     // A string with lone surrogates does not survive UTF-8; only cache it when it does.
     return { bytes: Buffer.from(content, 'utf8'), text: content.isWellFormed() ? content : undefined };

@@ -65,6 +65,12 @@ export type DiskCheck =
 
 /** Driver operations in flight at once (different locations only). */
 const PARALLEL_IO = 16;
+/**
+ * A disk check goes ahead of queued writes to other locations (it still runs
+ * after those of its own): an outside edit made while a pull's 10,000 writes
+ * are queued is looked at in milliseconds, not once they have all landed.
+ */
+const CHECK_PRIORITY = 1;
 
 export class Persister {
   private readonly queue = new PQueue({ concurrency: PARALLEL_IO });
@@ -167,6 +173,7 @@ export class Persister {
       },
       noop,
       noop,
+      CHECK_PRIORITY,
     );
     return done.then((error) => {
       if (error !== undefined) throw new Error(error);
@@ -254,11 +261,13 @@ export class Persister {
 
   /**
    * Queues a driver operation behind the earlier operations on the same
-   * location keys, and runs the bookkeeping for its outcome.
+   * location keys (a higher `priority` only overtakes other locations'), and
+   * runs the bookkeeping for its outcome.
    */
-  private run(keys: string[], operation: () => Promise<void>, onSuccess: () => void, onFailure: (err: unknown) => void): Outcome {
+  private run(keys: string[], operation: () => Promise<void>, onSuccess: () => void, onFailure: (err: unknown) => void, priority = 0): Outcome {
     const before = keys.map((key) => this.tails.get(key)).filter((tail) => tail !== undefined);
-    const started = before.length === 0 ? this.queue.add(operation) : Promise.all(before).then(() => this.queue.add(operation));
+    const add = () => this.queue.add(operation, { priority });
+    const started = before.length === 0 ? add() : Promise.all(before).then(add);
     const settled = started.then(noop, noop);
     for (const key of keys) this.tails.set(key, settled);
     this.inFlight.add(settled);

@@ -25,6 +25,7 @@ import { indexConfig, replayOps, type KnownFile, type ReplayDeps } from './index
 import { noteReplayed, noteReset } from './history-notes.js';
 import type { HistoryRecorder } from './history-recorder.js';
 import { JournalKeeper } from './journal-keeper.js';
+import type { SideFiles } from './side-files.js';
 import { Loads, type LoadedEntry, type LoadedFile } from './loads.js';
 import type { CastPort } from './messages.js';
 import { Persister } from './persister.js';
@@ -77,6 +78,11 @@ export class ServerCore implements FsCore {
   private readonly history: HistoryRecorder | undefined;
   /** The scope's locks (src/coordination/locks.ts); every planned local change is checked against them. */
   readonly locks: LockTable;
+
+  /** Where large writes put their content before the journal references it; journal mode only. */
+  get sideFiles(): SideFiles | undefined {
+    return this.durability === 'journal' ? this.journal.sideFiles : undefined;
+  }
 
   constructor(options: CoreOptions) {
     const { entries, bases, subscribers } = this;
@@ -354,6 +360,11 @@ export class ServerCore implements FsCore {
   /** Reconciles the file named `name` on disk with memory; resolves once the outcome is applied. */
   checkDisk(name: string): Promise<void> {
     return this.replica.checkName(name);
+  }
+
+  /** The version scopefs last wrote or read at `name` on disk (its disk base), if any: what the watcher drops echoes by. */
+  ownDiskVersion(name: string): string | undefined {
+    return this.bases.get(name).version ?? undefined;
   }
 
   // ---- configs -----------------------------------------------------------
