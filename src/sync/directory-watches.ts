@@ -24,6 +24,7 @@ export class DirectoryWatches {
   private pending = new Set<string>();
   private quietTimer: NodeJS.Timeout | undefined;
   private holdTimer: NodeJS.Timeout | undefined;
+  private lastChangeAt = 0;
   private closed = false;
 
   constructor(
@@ -102,9 +103,17 @@ export class DirectoryWatches {
   private changed(path: string): void {
     if (this.closed || this.ignored(path)) return;
     this.pending.add(path);
-    clearTimeout(this.quietTimer);
-    this.quietTimer = setTimeout(() => this.handOver(), this.timing.quietMs);
+    // One quiet timer per burst, not one per event: it is moved on only when it fires too early.
+    this.lastChangeAt = performance.now();
+    this.quietTimer ??= setTimeout(() => this.quietOver(), this.timing.quietMs);
     this.holdTimer ??= setTimeout(() => this.handOver(), this.timing.maxHoldMs);
+  }
+
+  /** Hands over once nothing changed for quietMs; a burst still going on sets the timer again for the rest. */
+  private quietOver(): void {
+    const still = this.timing.quietMs - (performance.now() - this.lastChangeAt);
+    if (still > 1) this.quietTimer = setTimeout(() => this.quietOver(), still);
+    else this.handOver();
   }
 
   private handOver(): void {

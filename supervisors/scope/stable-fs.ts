@@ -114,6 +114,10 @@ export class StableFileSystem implements FileSystem, FileLocks {
   editFile: FileSystem['editFile'] = async (...args) => (await this.fenced(args[3])).editFile(...args);
   appendFile: FileSystem['appendFile'] = async (...args) => (await this.fenced(args[2])).appendFile(...args);
   checkDisk: FileSystem['checkDisk'] = async (...args) => (await this.current()).checkDisk(...args);
+  /** FileSystemServer.ownDiskVersion of the server running now; undefined while it restarts. */
+  ownDiskVersion(name: string): string | undefined {
+    return (this.server as (FileSystem & { ownDiskVersion?: (name: string) => string | undefined }) | undefined)?.ownDiskVersion?.(name);
+  }
 
   // Locks live in the scope's table, not in the server: they answer even while the server restarts.
   // When syncing they live in the store, and the table mirrors them.
