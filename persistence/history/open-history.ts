@@ -27,9 +27,15 @@ export function localHistoryFile(root: string): string {
   return join(root, RESERVED_SEGMENT, 'history.db');
 }
 
-/** A store-less scope's history, under `<root>/.scopefs/history.db`; use scope LOCAL_HISTORY_SCOPE. */
+/**
+ * A store-less scope's history, under `<root>/.scopefs/history.db`; use scope
+ * LOCAL_HISTORY_SCOPE. One process writes it, and recording is asynchronous
+ * (a killed process may lose the versions still queued), so its commits are
+ * not fsynced one by one: they survive a killed process, and a power cut may
+ * take the last few back, as it may the journal's unsynced records.
+ */
 export function openLocalHistory(root: string): HistoryStore {
-  return new SqliteHistory({ file: localHistoryFile(root) });
+  return new SqliteHistory({ file: localHistoryFile(root), synchronous: 'NORMAL' });
 }
 
 /** A fresh in-memory history (tests, memory-only scopes). */

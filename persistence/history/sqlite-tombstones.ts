@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { openPrivateSqlite } from '../sql/private-sqlite.js';
 import { checkName, checkRevision } from '../stores/store-input.js';
+import { noteCursorBatched } from './cursor-batch.js';
 import { purgeBound, type PurgeResult, type TombstonePurger } from './tombstones.js';
 
 const SQL = {
@@ -34,7 +35,12 @@ export class SqliteTombstones implements TombstonePurger {
     checkName('app', app);
     checkName('instance', instance);
     checkRevision('cursor', cursor);
-    this.guard('note cursor', () => this.db.prepare(SQL.noteCursor).run(app, instance, cursor, now));
+    this.guard('note cursor', () => undefined); // a closed store fails here, before queueing
+    try {
+      await noteCursorBatched(this.file, this.db, SQL.noteCursor, { app, instance, cursor, now });
+    } catch (err) {
+      throw this.failure('note cursor', err);
+    }
   }
 
   async purgeTombstones(app: string, olderThanMs: number, now = Date.now()): Promise<PurgeResult> {

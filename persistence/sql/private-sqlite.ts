@@ -15,6 +15,7 @@
 import { resolve } from 'node:path';
 import { ScopeFsError, errorMessage, isScopeFsError } from '../../src/errors.js';
 import { SQLITE_SIDECARS, makePrivateFile, makeStateDirFor } from '../../src/private-files.js';
+import { isBusy } from '../stores/sqlite-errors.js';
 import { ensureSchema, type SchemaDatabase } from './sqlite-schema.js';
 
 export interface PrivateSqliteOptions {
@@ -87,16 +88,31 @@ function openConnection<D extends PrivateDatabase>(file: string, options: Privat
     makeStateDirFor(file);
     makePrivateFile(file, SQLITE_SIDECARS);
   }
-  const db = connect(file, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
-  try {
-    if (!inMemory) {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  const timeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 0; ; tries++) {
+    const db = connect(file, timeoutMs);
+    try {
+      if (!inMemory) {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      }
+      ensureSchema(db, file);
+      return db;
+    } catch (err) {
+      db.close();
+      // Two processes creating the file at once: switching a new file to WAL can be refused
+      // at once ("database is locked") instead of waiting in the busy handler. Try again.
+      if (isBusy(err) && Date.now() < deadline) {
+        waitSync(Math.min(2 ** tries, 50));
+        continue;
+      }
+      throw isScopeFsError(err) ? err : new ScopeFsError('EIO', `${options.label} ${file}: open failed: ${errorMessage(err)}`, { cause: err });
     }
-    ensureSchema(db, file);
-    return db;
-  } catch (err) {
-    db.close();
-    throw isScopeFsError(err) ? err : new ScopeFsError('EIO', `${options.label} ${file}: open failed: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/** Blocks for `ms`: opening is synchronous (as better-sqlite3's own busy wait is). */
+function waitSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

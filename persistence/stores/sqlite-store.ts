@@ -11,7 +11,7 @@
  * Hints: while someone watches, the process's one change poller for this file
  * (sqlite-poller.ts, shared by every store on it) polls `PRAGMA data_version`
  * (it changes when another connection commits, and costs no table access)
- * every `pollMs`, reads the watched apps' heads only when it changed, and
+ * every `pollMs` (up to 4× less often after a quiet second), reads the watched apps' heads only when it changed, and
  * hints this store's own pushes to every watcher in the process. Idle cost is
  * one statement per poll, whatever the file count and the number of stores.
  *
@@ -34,7 +34,7 @@ import type { LeaseState, PushChange, PushOutcome, SincePage, StoreHint, StoreRo
 
 export interface SqliteStoreOptions {
   path: string;
-  /** How often watchers poll for commits of other connections (default 25 ms). */
+  /** How often watchers poll for commits of other connections while any move (default 25 ms; quiet, up to 4× longer). */
   pollMs?: number;
   /** How long a call waits for another connection's write lock before failing with EIO (default 5 s). */
   busyTimeoutMs?: number;

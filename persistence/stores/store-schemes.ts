@@ -63,8 +63,26 @@ export async function storeFromUrl(
     const given = scheme === undefined ? 'a store URL without a scheme' : `unknown store scheme "${scheme}:"`;
     throw new ScopeFsError('EINVAL', `${given}; supported: ${supportedSchemes(extra?.keys())}`);
   }
-  const module: StoreModule = await STORE_SCHEMES[scheme]();
+  const module = await loadScheme(scheme);
   return module.storeFromUrl(url, options.env ?? process.env);
+}
+
+/**
+ * The scheme's module, imported once per process: a dynamic import() of a
+ * module already loaded still costs about a millisecond under a loader hook
+ * (tsx), and a process starting a thousand scopes asks five times a scope.
+ * A failed import is not kept, so the next call tries again.
+ */
+const loaded = new Map<StoreScheme, Promise<StoreModule>>();
+
+function loadScheme(scheme: StoreScheme): Promise<StoreModule> {
+  let module = loaded.get(scheme);
+  if (!module) {
+    module = STORE_SCHEMES[scheme]();
+    module.catch(() => loaded.delete(scheme));
+    loaded.set(scheme, module);
+  }
+  return module;
 }
 
 /** The schemes the table knows (plus `extra`), as `a:, b:, ...`, sorted. */

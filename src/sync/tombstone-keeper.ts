@@ -35,6 +35,7 @@ const MINUTE = 60_000;
 export class TombstoneKeeper {
   private lastNotedAt = -Infinity;
   private lastPurgedAt: number;
+  private reported = false;
 
   constructor(private readonly options: TombstoneKeeperOptions) {
     // The first purge waits a full interval: a starting instance has nothing to hurry.
@@ -53,6 +54,12 @@ export class TombstoneKeeper {
     const { app, instanceId } = this.options;
     const now = this.options.now();
     this.lastNotedAt = now; // a failure waits for the next interval too
+    // A first report at cursor 0 guards nothing: the app had no rows when this instance pulled, so
+    // no tombstone it could miss exists, and one made later stays too young to purge far longer
+    // than the interval to the next report. Skipped, it costs a fresh scope's start no synced write.
+    const first = !this.reported;
+    this.reported = true;
+    if (first && cursor === 0) return;
     try {
       await purger.noteCursor(app, instanceId, cursor, now);
       if (now - this.lastPurgedAt < (this.options.purgeEveryMs ?? 60 * MINUTE)) return;

@@ -85,7 +85,10 @@ describe('checkpoint cost', () => {
 const WRITER = fileURLToPath(new URL('./fixtures/history-writer.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs fixtures/history-writer.ts; resolves once it is ready, with a function that starts it and returns its revisions. */
+/**
+ * Runs fixtures/history-writer.ts; resolves once it is ready, with a function
+ * that starts it and returns its revisions (with `--hold`: then SIGKILLs it).
+ */
 async function startWriter(args: string[]): Promise<() => Promise<number[]>> {
   const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -104,7 +107,10 @@ async function startWriter(args: string[]): Promise<() => Promise<number[]>> {
   return async () => {
     child.stdin.end('go\n');
     const revisions = JSON.parse(await nextLine()) as number[];
-    await exited;
+    if (args.includes('--hold')) {
+      child.kill('SIGKILL');
+      await exited.catch(() => undefined); // killed: no exit code
+    } else await exited;
     return revisions;
   };
 }
@@ -121,6 +127,19 @@ describe('several processes on one history file', () => {
       expect(await reader.versions(scope, '/b-99.md')).toMatchObject([{ revision: b!.at(-1), instance: 'b' }]);
       const [next] = await reader.record(scope, [version('/c.md', 'after')]);
       expect(next?.revision).toBe(201);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
+  it('a local history, not fsynced per commit, keeps every recorded version through a SIGKILL of its writer', async () => {
+    const root = join(dir, 'killed-root');
+    const recorded = await (await startWriter([root, 'local', 'k', '50', '--local', '--hold']))();
+    expect(recorded).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const reader = openLocalHistory(root);
+    try {
+      expect(await reader.versions('local', '/k-49.md')).toMatchObject([{ revision: 50, instance: 'k' }]);
+      expect(await reader.versions('local', '/k-0.md')).toMatchObject([{ revision: 1 }]);
     } finally {
       await reader.close();
     }

@@ -67,3 +67,29 @@ describe.each(stores)('tombstone purging: %s store', (_name, makeStore) => {
     }
   });
 });
+
+describe('tombstone cursors on one SQLite file, reported together', () => {
+  it('writes the reports of many purgers made in one turn, each settling once committed, and fails those of a closed purger', async () => {
+    const store = new SqliteStore({ path: join(dir, `${freshApp()}.db`) });
+    await store.open();
+    const app = freshApp();
+    const [gone] = (await store.push(app, 'a', [change('/gone.md', 'x')])).map(revisionOf);
+    const tombstone = revisionOf((await store.push(app, 'a', [change('/gone.md', null, gone)]))[0]);
+    const purgers = Array.from({ length: 20 }, () => openStoreTombstones(store));
+    const closed = openStoreTombstones(store);
+    const now = Date.now() + 60_000;
+    try {
+      // Nineteen instances past the tombstone, one just before it: nothing may be purged.
+      const reports = purgers.map((purger, i) => purger.noteCursor(app, `i${i}`, i === 7 ? tombstone - 1 : tombstone, now));
+      await closed.close();
+      await expect(closed.noteCursor(app, 'closed', tombstone, now)).rejects.toMatchObject({ code: 'EIO' });
+      await Promise.all(reports);
+      expect((await purgers[0]!.purgeTombstones(app, 1_000, now)).purged).toBe(0);
+      await purgers[3]!.noteCursor(app, 'i7', tombstone, now);
+      expect((await purgers[0]!.purgeTombstones(app, 1_000, now)).purged).toBe(1);
+    } finally {
+      for (const purger of purgers) await purger.close();
+      await store.close();
+    }
+  });
+});

@@ -82,8 +82,8 @@ describe('the SQLite change poller is shared by the stores on one file', () => {
     await Promise.all([b.close(), writer.close()]);
   });
 
-  it('runs one interval and one statement per idle poll for fifty watching stores', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  it('runs one timer and one statement per idle poll for fifty watching stores', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const path = freshFile();
     const stores = await openStores(path, 50, 10);
     const timersBefore = vi.getTimerCount();
@@ -100,8 +100,46 @@ describe('the SQLite change poller is shared by the stores on one file', () => {
     expect(runningChangePoller(path, 10)).toBeUndefined();
   });
 
+  it('polls less often once quiet, at the full rate again after a local push, and hears other connections either way', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const path = freshFile();
+    const [store] = await openStores(path, 1, 10);
+    const hints = hintQueue();
+    await store!.watch('app', hints.listener);
+    const poller = runningChangePoller(path, 10)!;
+    const polls = (ms: number) => {
+      const before = poller.queryCount;
+      vi.advanceTimersByTime(ms);
+      return poller.queryCount - before;
+    };
+    expect(polls(400)).toBe(40);
+    polls(1_000); // quiet for a second: backing off
+    expect(poller.currentDelayMs).toBe(40);
+    expect(polls(400)).toBeLessThanOrEqual(11); // 40 at the full rate
+
+    // Another connection commits: heard within the longer delay, and the full rate is back.
+    const other = new SqliteStore({ path, pollMs: 10 });
+    await other.open();
+    try {
+      await other.push('app', 'b', [change('/x.md', 'x')]);
+      polls(40);
+      expect((await hints.next('the other connection\'s commit')).head).toBe(1);
+      expect(poller.currentDelayMs).toBe(10);
+      polls(1_500);
+      expect(poller.currentDelayMs).toBe(40);
+      // A push of this process wakes the poller at once.
+      await store!.push('app', 'a', [change('/y.md', 'y')]);
+      expect((await hints.next('the local push')).head).toBe(2);
+      expect(poller.currentDelayMs).toBe(10);
+      expect(polls(100)).toBeGreaterThanOrEqual(9);
+    } finally {
+      await other.close();
+      await store!.close();
+    }
+  });
+
   it('reads every head in one statement when many apps are watched, and hints only the apps that moved', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const path = freshFile();
     const [watcher] = (await openStores(path, 1, 10)) as [SqliteStore];
     // Another process's commit: only the poll sees it (a store of this process would hint at once).

@@ -266,7 +266,7 @@ describe('SqliteStore', () => {
   });
 
   it('polls with one statement while idle, whatever the number of files, and reads heads only after a commit', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const path = join(dir, 'idle.db');
     const store = new SqliteStore({ path, pollMs: 10 });
     const other = new SqliteStore({ path });

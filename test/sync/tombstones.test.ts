@@ -50,6 +50,19 @@ describe('TombstoneKeeper: an instance reports the cursor it applied', () => {
     expect(keeper.due(false)).toBe(true);
   });
 
+  it('skips a first report at cursor 0 (nothing to guard yet), and reports cursor 0 from then on', async () => {
+    let now = 0;
+    const purger = recordingPurger();
+    const keeper = new TombstoneKeeper({ purger: () => purger, app: 'app', instanceId: 'a', now: () => now, noteEveryMs: 100 });
+    await keeper.afterPass(0);
+    expect(purger.calls).toEqual([]);
+    expect(keeper.due(false)).toBe(false);
+    now += 100;
+    await keeper.afterPass(0);
+    await keeper.afterPass(4);
+    expect(purger.calls).toEqual(['note app a 0', 'note app a 4']);
+  });
+
   it('does nothing for a store without purging', async () => {
     const keeper = new TombstoneKeeper({ purger: () => null, app: 'app', instanceId: 'a', now: Date.now });
     await expect(keeper.afterPass(3)).resolves.toBeUndefined();
