@@ -30,15 +30,25 @@ export class LogLines {
     });
   }
 
-  /** The first record from now on (or already seen, with `seen: true`) that matches. */
-  next(match: (r: LogRecord) => boolean, options: { timeoutMs?: number; seen?: boolean } = {}): Promise<LogRecord> {
-    const earlier = options.seen ? this.records.find(match) : undefined;
+  /** How many records are in so far: `next(match, { since })` looks from there on. */
+  get mark(): number {
+    return this.records.length;
+  }
+
+  /**
+   * The first record from now on that matches; with `seen: true` also one
+   * already in, with `since` one that came in after that mark (a line the
+   * child wrote while the caller awaited a response is not missed).
+   */
+  next(match: (r: LogRecord) => boolean, options: { timeoutMs?: number; seen?: boolean; since?: number } = {}): Promise<LogRecord> {
+    const from = options.since ?? (options.seen ? 0 : this.records.length);
+    const earlier = this.records.slice(from).find(match);
     if (earlier) return Promise.resolve(earlier);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         const events = this.records.map((r) => r.event ?? r.msg).join(', ');
         reject(new Error(`no matching log line in time; seen: ${events}`));
-      }, options.timeoutMs ?? 30_000);
+      }, options.timeoutMs ?? 20_000); // shorter than a test's timeout, so this message is what fails it
       this.waiters.push({ match, resolve: (r) => (clearTimeout(timer), resolve(r)) });
     });
   }

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { SyncStore } from '../../../persistence/stores/types.js';
+import { SHARED_OWNER, type SyncStore } from '../../../persistence/stores/types.js';
 import type { SyncStatus } from '../../../src/sync/types.js';
 import type { OpenConfig } from '../fixtures/worker.js';
 import type { Mutation, MutationResult } from '../fixtures/mutations.js';
@@ -204,7 +204,8 @@ export class Cluster {
       if (Date.now() > deadline) {
         // The gaps close the message too: a CI log that keeps only its tail still shows what was missing.
         const why = gaps.join('; ');
-        throw new Error(`no quiescence within ${SETTLE_TIMEOUT_MS} ms: ${why}\n${await this.describeInstances()}\nstill missing: ${why}`);
+        const focus = await this.describePaths(gapPaths(gaps));
+        throw new Error(`no quiescence within ${SETTLE_TIMEOUT_MS} ms: ${why}\n${await this.describeInstances()}\n${focus}\nstill missing: ${why}`);
       }
       await delay(SETTLE_POLL_MS);
     }
@@ -254,6 +255,30 @@ export class Cluster {
     return parts.join('\n');
   }
 
+  /**
+   * For paths that did not converge: the store's row and, per instance, the
+   * file as it serves it and every traced event that names the path (the
+   * recent-events tail rarely reaches back to where a path went wrong).
+   */
+  async describePaths(paths: string[]): Promise<string> {
+    if (paths.length === 0 || !this.scope) return '';
+    const { view, app } = this.scope;
+    const lines: string[] = [];
+    for (const path of paths.slice(0, 4)) {
+      const row = await view.get(app, SHARED_OWNER, path).catch((err: Error) => err.message);
+      const summary = row && typeof row === 'object' ? { revision: row.revision, deleted: row.deleted, hash: row.hash?.slice(0, 8), updatedBy: row.updatedBy } : row;
+      lines.push(`path ${path}: store row ${JSON.stringify(summary)}`);
+      for (const [i, worker] of this.workers.entries()) {
+        if (!worker.alive) continue;
+        const facts = await answerWithin(this.call(i, 'fileFacts', { path }), DESCRIBE_TIMEOUT_MS).catch((err: Error) => err.message);
+        const trace = await answerWithin(this.call<string[]>(i, 'trace'), DESCRIBE_TIMEOUT_MS).catch(() => []);
+        const mentions = trace.filter((line) => line.includes(path)).slice(-30);
+        lines.push(`  ${name(i)} serves ${JSON.stringify(facts)}; events naming it:\n    ${mentions.join('\n    ')}`);
+      }
+    }
+    return lines.join('\n');
+  }
+
   /** SIGKILLs every process (a stuck run); the next `begin` replaces them. */
   async killAll(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.kill()));
@@ -276,6 +301,12 @@ export class Cluster {
     await this.call(i, 'open', { config });
     if (this.partitioned.has(i)) await this.call(i, 'fault', { fault: { mode: 'partition' } });
   }
+}
+
+/** The paths named by quiescence gaps ("c: /a.md differs from the store"). */
+function gapPaths(gaps: string[]): string[] {
+  const paths = gaps.map((gap) => /^\S+: (\/\S*) /.exec(gap)?.[1]).filter((p): p is string => p !== undefined);
+  return [...new Set(paths)];
 }
 
 export class NoAnswerError extends Error {

@@ -29,6 +29,14 @@ export interface DiskEditResult {
   /** CLOCK_MONOTONIC ns (as strings) between which the save took effect at the path. */
   from?: string;
   to?: string;
+  /**
+   * A rename save: when it checked that the target was still the file it
+   * read (CLOCK_MONOTONIC ns), and the tokens of what it saved. A scopefs
+   * write landing between that check and the rename is replaced by a save
+   * that never read it (POSIX has no compare-and-rename).
+   */
+  checkedAt?: string;
+  saved?: string[];
 }
 
 const now = (): string => process.hrtime.bigint().toString();
@@ -103,13 +111,15 @@ async function saveByRename(real: string, path: string, tokens: readonly string[
     const read = handle ? await handle.readFile() : null;
     const readIno = handle ? (await handle.stat({ bigint: true })).ino : undefined;
     const temp = join(dirname(real), `_tmp-disk-edit-${randomBytes(4).toString('hex')}`);
+    const content = withTokens(path, read, tokens);
     try {
-      await writeFile(temp, withTokens(path, read, tokens));
+      await writeFile(temp, content);
     } catch (err) {
       if (isChangedUnderUs(err)) return 'changed'; // the directory went away (a directory move)
       throw err;
     }
     // Check and rename back to back, synchronously: the window left is the one scopefs has too.
+    const checkedAt = now();
     if (lstatSync(real, { bigint: true, throwIfNoEntry: false })?.ino !== readIno) {
       await unlink(temp).catch(() => undefined);
       return 'changed';
@@ -122,7 +132,7 @@ async function saveByRename(real: string, path: string, tokens: readonly string[
       await unlink(temp).catch(() => undefined);
       return 'changed';
     }
-    return { applied: true, removed: [], from, to: now() };
+    return { applied: true, removed: [], from, to: now(), checkedAt, saved: tokensIn(content) };
   } finally {
     await handle?.close();
   }

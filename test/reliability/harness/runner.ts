@@ -20,6 +20,10 @@ export class ProgramRunner {
   diskEdits = 0;
   /** Disk edits replaced inside the compare-to-rename window (see diskEdit). */
   diskEditsOverwritten = 0;
+  /** Rename saves that replaced a scopefs write landing inside their own check-to-rename window. */
+  diskEditsClobbering = 0;
+  /** Each applied disk edit's times (CLOCK_MONOTONIC ns), for a report of lost data. */
+  readonly diskEditTimes: string[] = [];
   /** Steps finished so far (a stuck run reports where it stopped). */
   stepsDone = 0;
   private aborted = false;
@@ -111,12 +115,26 @@ export class ProgramRunner {
     const log = this.oracle.begin(`disk${++this.diskEdits} ${name(step.inst)} ${step.how} ${step.path} ${tokens.join(' ')}`.trim(), tokens);
     const result = await editOnDisk(this.cluster.rootOf(step.inst), step.path, step.how, tokens);
     if (!result.applied) return log.failed();
+    this.diskEditTimes.push(`disk${this.diskEdits} ${name(step.inst)} ${step.how} ${step.path}: checked ${result.checkedAt ?? '-'}, took effect ${result.from ?? '-'}..${result.to ?? '-'}, saved ${(result.saved ?? []).join(' ')}`);
     await this.cluster.call(step.inst, 'checkDisk', { path: step.path });
     if (await this.replacedInWindow(step, result, tokens)) {
       this.diskEditsOverwritten++;
       return log.unknown();
     }
-    log.acked(result.removed);
+    const clobbered = await this.clobberedInWindow(step, result);
+    if (clobbered.length > 0) this.diskEditsClobbering++;
+    log.acked([...result.removed, ...clobbered]);
+  }
+
+  /**
+   * The mirror of replacedInWindow: the tokens of a scopefs write of the path
+   * that landed between a rename save's check and its rename, which the save
+   * replaced without having read them. Another program's lost update, which
+   * no program on the disk can prevent; any other disappearance is a loss.
+   */
+  private async clobberedInWindow(step: Extract<Step, { type: 'diskEdit' }>, edit: DiskEditResult): Promise<string[]> {
+    if (edit.checkedAt === undefined || edit.to === undefined) return [];
+    return this.cluster.call<string[]>(step.inst, 'clobberedWithin', { path: step.path, from: edit.checkedAt, to: edit.to, saved: edit.saved ?? [] });
   }
 
   /**

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { SyncStore } from '../../../persistence/stores/types.js';
 import { NoAnswerError, answerWithin, type Cluster } from './cluster.js';
-import { describeProgram, programFor, strategyMixFor, type ProgramShape } from './model.js';
+import { describeProgram, name, programFor, strategyMixFor, type ProgramShape } from './model.js';
 import { Oracle } from './oracle.js';
 import { ProgramRunner } from './runner.js';
 import { rerunHint } from './settings.js';
@@ -35,6 +35,7 @@ export class Figures {
   operations = 0;
   diskEdits = 0;
   diskEditsOverwritten = 0;
+  diskEditsClobbering = 0;
   acknowledged = 0;
   unanswered = 0;
   tokensChecked = 0;
@@ -44,8 +45,8 @@ export class Figures {
   selfConflicts = 0;
 
   asRecord(cluster: Cluster): Record<string, number> {
-    const { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, resolvedCopies, lost, selfConflicts } = this;
-    return { seeds, operations, diskEdits, diskEditsOverwritten, acknowledged, unanswered, tokensChecked, conflictsResolved, resolvedCopies, lost, selfConflicts, ...cluster.counters };
+    const { seeds, operations, diskEdits, diskEditsOverwritten, diskEditsClobbering, acknowledged, unanswered, tokensChecked, conflictsResolved, resolvedCopies, lost, selfConflicts } = this;
+    return { seeds, operations, diskEdits, diskEditsOverwritten, diskEditsClobbering, acknowledged, unanswered, tokensChecked, conflictsResolved, resolvedCopies, lost, selfConflicts, ...cluster.counters };
   }
 }
 
@@ -62,6 +63,7 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
     await runner.run(program);
     const verdict = await verifyConvergence(cluster, oracle, context.store, app, conflictStrategies);
     problems.push(...verdict.problems);
+    if (verdict.problems.some((p) => p.startsWith('LOST'))) problems.push(...(await diskTimes(cluster, runner)));
     figures.conflictsResolved += verdict.conflictsResolved;
     figures.resolvedCopies += verdict.resolvedCopies;
   };
@@ -79,6 +81,7 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
     figures.operations += runner.operations;
     figures.diskEdits += runner.diskEdits;
     figures.diskEditsOverwritten += runner.diskEditsOverwritten;
+    figures.diskEditsClobbering += runner.diskEditsClobbering;
     await cluster.end();
   }
   const counts = oracle.counts();
@@ -99,4 +102,14 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
       ].join('\n'),
     );
   }
+}
+
+/** The disk edits' windows and every instance's own disk writes, on one clock: whether a save and a persist crossed. */
+async function diskTimes(cluster: Cluster, runner: ProgramRunner): Promise<string[]> {
+  const lines = [`disk edits (CLOCK_MONOTONIC ns):\n    ${runner.diskEditTimes.join('\n    ') || '(none)'}`];
+  for (let i = 0; i < cluster.size; i++) {
+    const writes = await cluster.call<string[]>(i, 'diskWrites').catch((err: Error) => [err.message]);
+    lines.push(`${name(i)} disk writes:\n    ${writes.slice(-60).join('\n    ') || '(none)'}`);
+  }
+  return lines;
 }

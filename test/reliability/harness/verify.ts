@@ -76,6 +76,7 @@ export async function verifyConvergence(
   }
   problems.push(...storeMismatches(await liveRows(store, app), after[0]!.synced));
   problems.push(...(await healthProblems(cluster)));
+  if (problems.some((p) => p.startsWith('LOST'))) problems.push(...(await recentEvents(cluster)));
   return { problems, conflictsResolved, resolvedCopies: after.reduce((n, files) => n + files.resolved.size, 0) };
 }
 
@@ -225,6 +226,15 @@ function storeMismatches(rows: Map<string, string>, files: Files): string[] {
   }
   for (const path of rows.keys()) if (!files.has(path)) problems.push(`${path} is live in the store but in no instance`);
   return problems;
+}
+
+/** Every instance's recent events, for a report of lost data (which instance replaced what, and when). */
+async function recentEvents(cluster: Cluster): Promise<string[]> {
+  const traces: string[] = [];
+  for (let i = 0; i < cluster.size; i++) {
+    traces.push(`${name(i)} recent events:\n    ${(await cluster.call<string[]>(i, 'trace')).join('\n    ')}`);
+  }
+  return traces;
 }
 
 async function healthProblems(cluster: Cluster): Promise<string[]> {
