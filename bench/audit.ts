@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { startScope } from '../supervisors/scope/scopes.js';
 import type { ScopeHandle } from '../src/types.js';
-import { fmt, goalRow, measurePipelined, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow, type Measurement } from './lib.js';
+import { median, fmt, goalRow, measurePipelined, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow, type Measurement } from './lib.js';
 
 const FILES = 100;
 const WRITES = 10_000;
@@ -24,11 +24,6 @@ async function measure(scope: ScopeHandle, kind: Kind): Promise<Measurement> {
   const pathOf = (i: number) => `/bench/file-${i % FILES}.md`;
   const write = (i: number) => scope.fs.writeFile(pathOf(i), contentFor(i), { actor: 'bench' });
   return kind === 'sequential' ? measureSequential(WRITES, write) : measurePipelined(WRITES, CONCURRENCY, write);
-}
-
-function medianOf(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1]!;
 }
 
 /** The best of the rounds (the least disturbed by the rest of the machine), for the absolute figures. */
@@ -50,14 +45,14 @@ export async function run(): Promise<BenchRow[]> {
           results.on.push(await measure(on, kind));
         }
         const [withAudit, without] = [best(results.on), best(results.off)];
-        const ratio = medianOf(results.off.map((off, i) => off.opsPerSec / results.on[i]!.opsPerSec));
+        const ratio = median(results.off.map((off, i) => off.opsPerSec / results.on[i]!.opsPerSec));
         rows.push(
           throughputRow('audit', `journaled writes, ${kind}, audit off`, without),
           throughputRow('audit', `journaled writes, ${kind}, audit on`, withAudit),
         );
         if (kind === 'sequential') {
           // The median write: on a shared machine, throughput carries other processes' pauses (see p99).
-          const p50 = medianOf(results.on.map((on, i) => on.p50Us! / results.off[i]!.p50Us!));
+          const p50 = median(results.on.map((on, i) => on.p50Us! / results.off[i]!.p50Us!));
           rows.push(goalRow('audit', 'median write latency, audit on / off (sequential)', p50, fmt.ratio(p50), { max: 1.2, text: '<= 1.20×' }));
           rows.push({ bench: 'audit', metric: 'time per write (throughput), audit on / off (sequential)', value: fmt.ratio(ratio) });
         } else {

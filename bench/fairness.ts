@@ -18,7 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DiskDriver } from '../persistence/drivers/disk.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
 import { TURN_BUDGET_MS, setTurnBudgetMs } from '../supervisors/runtime/turn-budget.js';
-import { fmt, goalRow, runIfMain, withTempDir, type BenchRow } from './lib.js';
+import { median, fmt, goalRow, runIfMain, withTempDir, type BenchRow } from './lib.js';
 
 const FILES = 100;
 const ROUNDS = 7;
@@ -163,11 +163,6 @@ function rowsOf(f: FairnessFigures): BenchRow[] {
     goalRow('fairness', `${what}: event-loop delay p99, median round (worst round; max)`, f.delayP99Ms, delay, { max: 20, text: '≤ 20 ms' }),
     { bench: 'fairness', metric: `${what}: without the budget, the longest turn`, value: fmt.ms(f.offLongestTurnMs) },
   ];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 await runIfMain(import.meta.url, run);

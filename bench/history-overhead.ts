@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DiskDriver } from '../persistence/drivers/disk.js';
 import { SqliteHistory } from '../persistence/history/sqlite-history.js';
 import { FileSystemServer, type FileSystemServerOptions } from '../src/fs/file-system-server.js';
-import { fmt, goalRow, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
+import { median, fmt, goalRow, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
 
 const FILES = 100;
 const WRITES = 20_000;
@@ -63,11 +63,6 @@ async function measurePair(dir: string, onFirst: boolean): Promise<{ off: WriteR
   } finally {
     await history.close();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function measureWrites(dir: string, history: FileSystemServerOptions['history']): Promise<WriteRun> {

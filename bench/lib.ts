@@ -74,6 +74,12 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[index]!;
 }
 
+/** The middle value (the upper one of an even count), for figures read over repeated rounds. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
 export const fmt = {
   ops: (m: Measurement) => `${Math.round(m.opsPerSec).toLocaleString('en-US')} ops/s`,
   latency: (m: Measurement) =>

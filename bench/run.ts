@@ -28,6 +28,7 @@ import { run as fsClose } from './fs-close.js';
 import { run as tail } from './tail.js';
 import { run as webhooks } from './webhooks.js';
 import { run as tenants } from './tenants.js';
+import { run as dashboard } from './dashboard.js';
 
 const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['read', read],
@@ -54,6 +55,7 @@ const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['tail', tail],
   ['webhooks', webhooks],
   ['tenants', () => tenants()],
+  ['dashboard', () => dashboard()],
 ];
 
 const rows: BenchRow[] = [];

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { startScope } from '../supervisors/scope/scopes.js';
-import { fmt, goalRow, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
+import { median, fmt, goalRow, measureSequential, runIfMain, throughputRow, withTempDir, type BenchRow } from './lib.js';
 
 const FILES = 100;
 const ROUNDS = 7;
@@ -80,11 +80,6 @@ export async function runTransactionsBench(): Promise<BenchRow[]> {
       await scope.stop();
     }
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 await runIfMain(import.meta.url, runTransactionsBench);
