@@ -1,7 +1,7 @@
 /**
- * One large write through the FileSystemServer (journal mode, DiskDriver, as
+ * Large writes through the FileSystemServer (journal mode, DiskDriver, as
  * in production) against `fs.promises.writeFile` of the same bytes, in one
- * run. While it happens a second server in the same process writes a small
+ * run, pair by pair (each scopefs write flushed before the next pair). While it happens a second server in the same process writes a small
  * file every few milliseconds, and `monitorEventLoopDelay` records the
  * longest stall of the event loop. Also: RSS growth over the content size,
  * and the journal's size once the file is persisted (it must not keep a
@@ -22,7 +22,7 @@ import { DiskDriver } from '../persistence/drivers/disk.js';
 import { FileSystemServer } from '../src/fs/file-system-server.js';
 import { sideDirOf } from '../src/fs/side-files.js';
 import { spawnPeer } from './fixtures/child.js';
-import { collectGarbage, fmt, goalRow, runIfMain, withTempDir, type BenchRow } from './lib.js';
+import { collectGarbage, fmt, goalRow, median, runIfMain, withTempDir, type BenchRow } from './lib.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/journal-writer.ts', import.meta.url));
 const SMALL_EVERY_MS = 2;
@@ -86,6 +86,7 @@ async function sideFileBytes(journalPath: string): Promise<number> {
 interface WriteResult {
   plainMs: number;
   ackMs: number;
+  ratio: number;
   persistedMs: number;
   stallMs: number;
   longestGapMs: number;
@@ -94,13 +95,13 @@ interface WriteResult {
   journalAfter: number;
 }
 
+/** Pairs of writes timed (plain, then scopefs): the ratio is the median of the pairs' own ratios. */
+const PAIRS = 5;
+
 async function largeWrite(dir: string, bytes: number): Promise<WriteResult> {
   const content = Buffer.alloc(bytes, 7);
   await mkdir(join(dir, 'plain'), { recursive: true });
   await writeFile(join(dir, 'plain', 'warm.bin'), content); // warm the page cache's allocation
-  let start = performance.now();
-  await writeFile(join(dir, 'plain', 'big.bin'), content);
-  const plainMs = performance.now() - start;
 
   const server = await journalServer(dir, 'root');
   const other = await journalServer(dir, 'other');
@@ -117,20 +118,38 @@ async function largeWrite(dir: string, bytes: number): Promise<WriteResult> {
     const small = smallWriter(other);
     await new Promise((resolve) => setTimeout(resolve, 50));
     delay.enable();
-    start = performance.now();
-    await server.writeFile('/big.bin', content);
-    const ackMs = performance.now() - start;
-    await server.flushAll();
-    const persistedMs = performance.now() - start;
+    const pairs: Array<{ plainMs: number; ackMs: number; persistedMs: number }> = [];
+    let rssGrowth = 0;
+    for (let pair = 0; pair < PAIRS; pair++) {
+      let start = performance.now();
+      await writeFile(join(dir, 'plain', 'big.bin'), content);
+      const plainMs = performance.now() - start;
+      start = performance.now();
+      await server.writeFile('/big.bin', content);
+      const ackMs = performance.now() - start;
+      await server.flushAll();
+      pairs.push({ plainMs, ackMs, persistedMs: performance.now() - start });
+      // One write's growth: later pairs replace the content, and what they free waits for a collection.
+      if (pair === 0) rssGrowth = process.memoryUsage().rss - rssBefore;
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
     delay.disable();
     const longestGapMs = gaps.stop();
     const smallSlowestMs = await small.stop();
-    const rssGrowth = process.memoryUsage().rss - rssBefore;
     const journalAfter = (await stat(join(dir, 'root.journal'))).size + (await sideFileBytes(join(dir, 'root.journal')));
     const onDisk = await readFile(join(dir, 'root', 'big.bin'));
     if (!onDisk.equals(content)) throw new Error('the large file on disk is not what was written');
-    return { plainMs, ackMs, persistedMs, stallMs: delay.max / 1e6, longestGapMs, smallSlowestMs, rssGrowth, journalAfter };
+    return {
+      plainMs: median(pairs.map((p) => p.plainMs)),
+      ackMs: median(pairs.map((p) => p.ackMs)),
+      ratio: median(pairs.map((p) => p.ackMs / p.plainMs)),
+      persistedMs: median(pairs.map((p) => p.persistedMs)),
+      stallMs: delay.max / 1e6,
+      longestGapMs,
+      smallSlowestMs,
+      rssGrowth,
+      journalAfter,
+    };
   } finally {
     await Promise.all([server.stop(), other.stop()]);
   }
@@ -180,16 +199,16 @@ export async function run(options: LargeFileOptions = DEFAULTS): Promise<BenchRo
     const crash = await crashCheck(dir, Math.min(bytes, 8 * 1024 * 1024), options.kills);
     const bench = 'large file';
     const size = `${options.mib} MiB`;
-    const ratio = r.ackMs / r.plainMs;
+    const { ratio } = r;
     return [
-      { bench, metric: `fs.promises.writeFile, ${size}`, value: fmt.ms(r.plainMs) },
-      { bench, metric: `scopefs writeFile, ${size}: acknowledged`, value: fmt.ms(r.ackMs) },
+      { bench, metric: `fs.promises.writeFile, ${size} (median of ${PAIRS})`, value: fmt.ms(r.plainMs) },
+      { bench, metric: `scopefs writeFile, ${size}: acknowledged (median of ${PAIRS})`, value: fmt.ms(r.ackMs) },
       { bench, metric: `scopefs writeFile, ${size}: persisted (flushAll)`, value: fmt.ms(r.persistedMs) },
-      goalRow(bench, 'acknowledged / fs.promises.writeFile', ratio, fmt.ratio(ratio), { max: 2, text: '≤ 2×' }),
+      goalRow(bench, 'acknowledged / fs.promises.writeFile (median of the pairs)', ratio, fmt.ratio(ratio), { max: 2, text: '≤ 2×' }),
       goalRow(bench, 'longest event-loop stall meanwhile', r.stallMs, `${r.stallMs.toFixed(1)} ms`, { max: 20, text: '≤ 20 ms' }),
       { bench, metric: 'longest gap between 1 ms interval ticks meanwhile', value: `${r.longestGapMs.toFixed(1)} ms` },
       { bench, metric: `slowest small write on a second server meanwhile`, value: `${r.smallSlowestMs.toFixed(1)} ms` },
-      goalRow(bench, 'RSS growth / content size', r.rssGrowth / bytes, fmt.ratio(r.rssGrowth / bytes), { max: 2, text: '≤ 2×' }),
+      goalRow(bench, 'RSS growth of one write / content size', r.rssGrowth / bytes, fmt.ratio(r.rssGrowth / bytes), { max: 2, text: '≤ 2×' }),
       goalRow(bench, 'journal and its side files once persisted', r.journalAfter, fmt.mb(r.journalAfter), { max: bytes / 2, text: 'no second copy' }),
       goalRow(bench, `SIGKILL × ${options.kills}: acknowledged writes checked ${crash.checked}, lost`, crash.lost, String(crash.lost), {
         max: 0,

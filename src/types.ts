@@ -15,7 +15,11 @@ export interface EntryMeta {
   createdAt: number;
   modifiedAt: number;
   mimeType: string;
-  /** sha256 of the content, lowercase hex. Undefined only for a not-yet-loaded persisted file. */
+  /**
+   * sha256 of the content, lowercase hex. Undefined for a not-yet-loaded
+   * persisted file, and for tens of milliseconds after a write of 4 MiB or
+   * more (hashed after its acknowledgement; a read of the content has it).
+   */
   checksum: string | undefined;
   /** Increases with every change of this path within this process's lifetime. */
   revision: number;

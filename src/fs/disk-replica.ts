@@ -17,6 +17,7 @@ import { isVersioned } from '../../persistence/drivers/types.js';
 import { newChange, type FsCore } from './change.js';
 import type { ConfigTable } from './configs.js';
 import type { DiskBases } from './disk-bases.js';
+import { checksumOf } from './entries.js';
 import { planDisk, type DiskPlan, type DiskSide, type MemorySide } from './disk-plan.js';
 import type { CastPort } from './messages.js';
 import { mimeTypeFor } from './mime.js';
@@ -189,7 +190,7 @@ export class DiskReplica {
   private async apply(path: string, disk: DiskSide | null): Promise<void> {
     const { core, bases } = this.deps;
     const entry = core.entry(path);
-    const memory: MemorySide | null = entry ? { hash: entry.content ? entry.checksum : undefined, content: entry.content } : null;
+    const memory: MemorySide | null = entry ? { hash: entry.content ? checksumOf(entry as typeof entry & { content: Uint8Array }) : undefined, content: entry.content } : null;
     const previous = bases.get(path);
     const plan = planDisk(path, memory, previous, disk);
     bases.set(path, plan.base);

@@ -20,7 +20,10 @@ export interface Entry {
   createdAt: number;
   modifiedAt: number;
   mimeType: string;
+  /** sha256 of `content`; undefined while not loaded, and while `hashing` is on its way. */
   checksum: string | undefined;
+  /** A large write's sha256, computed in chunks after the write was acknowledged (large-content.ts). */
+  hashing: Promise<string> | undefined;
   revision: number;
   /** Memory differs from the owning driver. Always false for memory-only and readonly paths. */
   dirty: boolean;
@@ -31,9 +34,9 @@ export interface NewContent {
   bytes: Uint8Array;
   /** The same content as a string, when the caller wrote a string. */
   text?: string;
-  /** sha256 of `bytes`, when already computed (large-content.ts hashes large writes in chunks). */
-  checksum?: string;
-  /** Its side file's sha256, when written there for the journal (side-files.ts). */
+  /** sha256 of `bytes`: known, or being computed in chunks after the write is acknowledged (large-content.ts). */
+  checksum?: string | Promise<string>;
+  /** Its side file's id, when written there for the journal (side-files.ts). */
   ref?: string;
 }
 
@@ -48,6 +51,7 @@ export function newEntry(path: string, createdAt: number, memoryOnly: boolean): 
     modifiedAt: createdAt,
     mimeType: '',
     checksum: undefined,
+    hashing: undefined,
     revision: 0,
     dirty: false,
     memoryOnly,
@@ -59,7 +63,37 @@ export function setContent(entry: Entry, content: NewContent): void {
   entry.content = content.bytes;
   entry.text = content.text;
   entry.size = content.bytes.byteLength;
-  entry.checksum = content.checksum ?? sha256(content.bytes);
+  const { checksum, bytes } = content;
+  if (typeof checksum !== 'object') {
+    entry.checksum = checksum ?? sha256(bytes);
+    entry.hashing = undefined;
+    return;
+  }
+  // The hash arrives after the acknowledgement; it is the entry's only while the entry still holds these bytes.
+  entry.checksum = undefined;
+  entry.hashing = checksum;
+  void checksum.then((sum) => {
+    if (entry.content !== bytes) return;
+    entry.checksum = sum;
+    entry.hashing = undefined;
+  });
+}
+
+/** A loaded entry's sha256, computed now when a large write's hash has not arrived yet. */
+export function checksumOf(entry: Entry & { content: Uint8Array }): string {
+  entry.checksum ??= sha256(entry.content);
+  return entry.checksum;
+}
+
+/** A loaded entry's sha256 for a caller that can wait: the large write's hash on its way, else the checksum. */
+export function checksumSoon(entry: Entry & { content: Uint8Array }): string | Promise<string> {
+  return entry.checksum ?? entry.hashing ?? checksumOf(entry);
+}
+
+/** The meta of a loaded entry as a read returns it: with its checksum, even right after a large write. */
+export function loadedMeta(entry: Entry & { content: Uint8Array }): EntryMeta {
+  checksumOf(entry);
+  return toMeta(entry);
 }
 
 export function toMeta(entry: Entry): EntryMeta {

@@ -42,7 +42,7 @@ import type {
   WriteOptions,
 } from '../types.js';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_FILE_BYTES, nonNegative } from './configs.js';
-import { textOf, toMeta, type Entry } from './entries.js';
+import { loadedMeta, textOf, toMeta, type Entry } from './entries.js';
 import type { LoadedEntry, LoadedFile } from './loads.js';
 import type { FsCall, FsCast, FsMessage } from './messages.js';
 import { ScopeHistory } from './history-api.js';
@@ -457,7 +457,7 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
         return readAnswer(core, message.path, message.bytes);
       case 'install_loaded': {
         const loaded = core.installLoaded(message.entry, message.loaded);
-        return message.withMeta ? { meta: toMeta(loaded), content: contentAs(loaded, message.bytes) } : contentAs(loaded, message.bytes);
+        return message.withMeta ? { meta: loadedMeta(loaded), content: contentAs(loaded, message.bytes) } : contentAs(loaded, message.bytes);
       }
       case 'read_entry':
         return entryAnswer(core, message.path, message.bytes);
@@ -470,7 +470,7 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
       case 'list_entries':
         return core.under(normalizeListPrefix(message.prefix)).map(toMeta);
       case 'snapshot_versions':
-        return core.under('/').map((entry): SnapshotVersion => (entry.content ? { meta: toMeta(entry), content: entry.content } : { meta: toMeta(entry) }));
+        return core.under('/').map((entry): SnapshotVersion => (entry.content ? { meta: loadedMeta(entry as LoadedEntry), content: entry.content } : { meta: toMeta(entry) }));
       case 'stats':
         return core.stats();
       case 'flush':
@@ -517,7 +517,7 @@ function entryAnswer(core: ServerCore, path: string, bytes: boolean): EntryAnswe
   const target = normalizePath(path);
   const entry = existing(core, target);
   const loaded = core.peekLoaded(target);
-  return loaded ? { meta: toMeta(loaded), content: contentAs(loaded, bytes) } : { entry, loading: core.startLoad(entry) };
+  return loaded ? { meta: loadedMeta(loaded), content: contentAs(loaded, bytes) } : { entry, loading: core.startLoad(entry) };
 }
 
 /** The content of a loaded file, or the entry and its lazy load (which the caller awaits outside the mailbox). */

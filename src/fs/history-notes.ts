@@ -9,7 +9,7 @@
 import { sha256 } from '../content.js';
 import type { Origin } from '../types.js';
 import type { Change } from './change.js';
-import type { Entry, EntryTable } from './entries.js';
+import { checksumSoon, type Entry, type EntryTable } from './entries.js';
 import type { HistoryRecorder } from './history-recorder.js';
 import type { JournalOp } from './journal-codec.js';
 
@@ -46,8 +46,9 @@ export function noteReplayed(recorder: HistoryRecorder, records: readonly Journa
 
 /** A version of a file that is in memory (a moved file whose content was never loaded has none to record). */
 function noteEntry(recorder: HistoryRecorder, entry: Entry | undefined, change: Pick<Change, 'origin' | 'actor' | 'source'>, at: number): void {
-  if (!entry?.content || entry.checksum === undefined) return;
-  recorder.note({ path: entry.path, content: entry.content, hash: entry.checksum, at, origin: change.origin, ...actorOf(change) });
+  if (!entry?.content) return;
+  const hash = checksumSoon(entry as Entry & { content: Uint8Array });
+  recorder.note({ path: entry.path, content: entry.content, hash, at, origin: change.origin, ...actorOf(change) });
 }
 
 function noteDeletion(recorder: HistoryRecorder, path: string, change: Pick<Change, 'origin' | 'actor' | 'source'>, at: number): void {

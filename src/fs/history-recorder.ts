@@ -19,6 +19,9 @@
 import { errorMessage } from '../errors.js';
 import type { HistoryStore, NewVersion, Retention } from '../../persistence/history/types.js';
 
+/** A version as noted: a large write's hash may still be on its way (entries.ts `hashing`); it is awaited before recording. */
+export type NotedVersion = Omit<NewVersion, 'hash'> & { hash: NewVersion['hash'] | Promise<string> };
+
 /** Where a scope's history goes. */
 export interface HistoryTarget {
   store: HistoryStore;
@@ -64,9 +67,9 @@ const CLOSE_WAIT_MS = 5_000;
 const RETRY_MAX_MS = 5_000;
 
 export class HistoryRecorder {
-  private pending: NewVersion[] = [];
+  private pending: NotedVersion[] = [];
   /** The last queued (not yet taken) version of each path, for coalescing. */
-  private readonly queued = new Map<string, NewVersion>();
+  private readonly queued = new Map<string, NotedVersion>();
   private running: Promise<void> | undefined;
   /** Ends the current gathering wait early (a reader is waiting). */
   private hurry: (() => void) | undefined;
@@ -94,7 +97,7 @@ export class HistoryRecorder {
   }
 
   /** Queues one version; it is recorded after the current turn. */
-  note(version: NewVersion): void {
+  note(version: NotedVersion): void {
     if (this.closed) return;
     if (this.target.instance !== undefined && version.instance === undefined) version.instance = this.target.instance;
     const older = this.pending.length > COALESCE_ABOVE ? this.queued.get(version.path) : undefined;
@@ -182,7 +185,7 @@ export class HistoryRecorder {
       const batch = this.take();
       try {
         await this.timed(async () => {
-          await this.target.store.record(this.target.scope, batch);
+          await this.target.store.record(this.target.scope, await withHashes(batch));
           left -= batch.length;
           this.retryMs = RETRY_MIN_MS;
           await this.pruneStep();
@@ -208,14 +211,20 @@ export class HistoryRecorder {
   }
 
   /** The next batch, out of the queue: a version being recorded is never coalesced into. */
-  private take(): NewVersion[] {
+  private take(): NotedVersion[] {
     const batch = this.pending.splice(0, MAX_BATCH);
     for (const version of batch) if (this.queued.get(version.path) === version) this.queued.delete(version.path);
     return batch;
   }
 }
 
+/** The batch with every hash known (a large write's arrives tens of milliseconds after its acknowledgement). */
+async function withHashes(batch: NotedVersion[]): Promise<NewVersion[]> {
+  for (const version of batch) if (version.hash instanceof Promise) version.hash = await version.hash;
+  return batch as NewVersion[];
+}
+
 /** Whether two versions of a path come from the same writer (so the older may give way to the newer). */
-function sameWriter(a: NewVersion, b: NewVersion): boolean {
+function sameWriter(a: NotedVersion, b: NotedVersion): boolean {
   return a.origin === b.origin && a.actor === b.actor && a.instance === b.instance;
 }

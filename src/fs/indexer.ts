@@ -69,6 +69,7 @@ export function unloadedEntry(path: string, file: KnownFile, revision: number): 
     modifiedAt,
     mimeType: file.mimeType ?? mimeTypeFor(path),
     checksum: undefined,
+    hashing: undefined,
     revision,
     dirty: false,
     memoryOnly: false,

@@ -26,15 +26,18 @@ interface DiskBaseField {
 }
 
 /**
- * `ref`: the sha256 of a large put's content, held in a side file
- * (side-files.ts) instead of the record; the record keeps only hash and size.
+ * `ref`: the id of the side file that holds a large put's content
+ * (side-files.ts) instead of the record; the record keeps only id and size.
  */
 interface RefField {
   ref?: string;
 }
 
 /** Gives the content of a referenced put (replay reads and checks its side file); throws when it cannot. */
-export type ResolveRef = (sha256: string, bytes: number) => Uint8Array;
+export type ResolveRef = (ref: string, bytes: number) => Uint8Array;
+
+/** What a `ref` may be: 32 hex digits, a file name and nothing else (a crafted record cannot name another path). */
+export const REF_PATTERN = /^[0-9a-f]{32}$/;
 
 export type JournalOp =
   | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField & RefField)
@@ -171,7 +174,7 @@ function isHeaderOp(value: unknown): value is HeaderOp {
   const op = value as Record<string, unknown>;
   if (typeof op.path !== 'string') return false;
   if (op.diskBase !== undefined && op.diskBase !== null && typeof op.diskBase !== 'string') return false;
-  if (op.ref !== undefined && !(typeof op.ref === 'string' && /^[0-9a-f]{64}$/.test(op.ref))) return false;
+  if (op.ref !== undefined && !(typeof op.ref === 'string' && REF_PATTERN.test(op.ref))) return false;
   if (op.op === 'delete') return true;
   return (
     op.op === 'put' &&
@@ -183,6 +186,6 @@ function isHeaderOp(value: unknown): value is HeaderOp {
   );
 }
 
-function noSideFiles(sha256: string): never {
-  throw new Error(`the journal references content ${sha256} in a side file, and none was given`);
+function noSideFiles(ref: string): never {
+  throw new Error(`the journal references content ${ref} in a side file, and none was given`);
 }

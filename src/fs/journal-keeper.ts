@@ -42,7 +42,7 @@ export class JournalKeeper {
   /** The records a previous run left (none without a journal path). */
   readRecords(): JournalOp[][] {
     const { path } = this.options;
-    return path ? Journal.read(path, (sha256, bytes) => readSideFile(sideDirOf(path), sha256, bytes)).records : [];
+    return path ? Journal.read(path, (ref, bytes) => readSideFile(sideDirOf(path), ref, bytes)).records : [];
   }
 
   /**

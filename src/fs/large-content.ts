@@ -1,28 +1,31 @@
 /**
  * Large contents are taken in before the actor step, off one long
- * synchronous block. The defensive copy and the sha256 of a 50 MiB write were
- * ~45 ms + ~40 ms of one uninterrupted step, stalling every other scope in the
- * process. Here both run per CHUNK_BYTES chunk, with a yield to the event loop
- * between chunks, and the result (the server's own copy and its checksum) is
- * handed to the mailbox, which stores it without copying or hashing again.
+ * synchronous block: the server's own copy is built per CHUNK_BYTES chunk,
+ * with a yield to the event loop between chunks, and handed to the mailbox,
+ * which stores it without copying again. In journal mode each chunk also goes
+ * to the write's side file (side-files.ts) while the next one is copied.
  *
- * The hash is computed over the copy, so the stored checksum always matches
- * the stored bytes. A caller that changes its array before the write's promise
- * settles may get a mix of old and new bytes stored (with a matching
- * checksum): the same rule as `fs.promises.writeFile`. Contents below
- * LARGE_CONTENT_BYTES are still copied synchronously on the call.
+ * The sha256 is not on the acknowledgement path: a 50 MiB hash alone takes
+ * longer than `fs.promises.writeFile` of the same bytes. It is computed in
+ * chunks right after the write is answered, over the server's copy, and
+ * reaches the entry as a promise (entries.ts `hashing`); reads that return
+ * the content, the persister and the history wait for it or compute it.
+ *
+ * A caller that changes its array before the write's promise settles may get
+ * a mix of old and new bytes stored: the rule of `fs.promises.writeFile`.
+ * Contents below LARGE_CONTENT_BYTES are still copied synchronously on the call.
  */
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { NewContent } from './entries.js';
 import type { SideFiles } from './side-files.js';
 
-/** From this size on a byte array is copied and hashed in chunks before the actor step. */
+/** From this size on a byte array is copied in chunks before the actor step. */
 export const LARGE_CONTENT_BYTES = 4 * 1024 * 1024;
-/** ~1 ms of copying plus hashing per chunk on this machine. */
+/** About a millisecond of copying (or hashing) per chunk on this machine. */
 const CHUNK_BYTES = 1024 * 1024;
 
-/** Bytes the server owns, with their sha256: only `ownLargeContent` makes one. */
+/** Bytes the server owns, with their sha256 on its way: only `ownLargeContent` makes one. */
 export class OwnedContent {
   private constructor(
     readonly content: Required<Pick<NewContent, 'bytes' | 'checksum'>> & Pick<NewContent, 'ref'>,
@@ -30,13 +33,14 @@ export class OwnedContent {
   ) {}
 
   /** @internal */
-  static of(bytes: Uint8Array, checksum: string, sideFiles?: SideFiles): OwnedContent {
-    return new OwnedContent(sideFiles ? { bytes, checksum, ref: checksum } : { bytes, checksum }, sideFiles);
+  static of(bytes: Uint8Array, sideFile?: { files: SideFiles; id: string }): OwnedContent {
+    const checksum = hashInChunks(bytes);
+    return new OwnedContent(sideFile ? { bytes, checksum, ref: sideFile.id } : { bytes, checksum }, sideFile?.files);
   }
 
   /** The write was answered (in the journal, or refused): its side file may go once the journal lets go of it. */
   release(): void {
-    this.sideFiles?.release(this.content.checksum);
+    if (this.content.ref !== undefined) this.sideFiles?.release(this.content.ref);
   }
 }
 
@@ -45,20 +49,18 @@ export function isLargeContent(content: unknown): content is Uint8Array {
 }
 
 /**
- * A copy of `source` and its sha256, built chunk by chunk with a yield
- * between chunks; with `sideFiles` (journal mode), also written to its side
- * file, so the journal record can reference it instead of holding it.
+ * A copy of `source`, built chunk by chunk with a yield between chunks; with
+ * `sideFiles` (journal mode), also written to a side file, so the journal
+ * record can reference it instead of holding it.
  */
 export async function ownLargeContent(source: Uint8Array, sideFiles?: SideFiles): Promise<OwnedContent> {
   const copy = new Uint8Array(new ArrayBuffer(source.byteLength)); // lazily zeroed pages: no memset pass of its own
-  const hash = createHash('sha256');
   const writer = await sideFiles?.begin();
   try {
     for (let offset = 0; offset < source.byteLength; offset += CHUNK_BYTES) {
       const end = Math.min(offset + CHUNK_BYTES, source.byteLength);
       copy.set(source.subarray(offset, end), offset);
-      hash.update(copy.subarray(offset, end));
-      // The chunk goes to the side file (thread pool) while the next one is copied and hashed.
+      // The chunk goes to the side file (thread pool) while the next one is copied.
       await (writer ? writer.write(copy.subarray(offset, end), offset) : yieldToLoop());
       if (writer) await yieldToLoop(); // the write before may be done already: still give other work a turn
     }
@@ -66,10 +68,19 @@ export async function ownLargeContent(source: Uint8Array, sideFiles?: SideFiles)
     await writer?.abort().catch(() => undefined);
     throw err;
   }
-  const checksum = hash.digest('hex');
-  if (!writer) return OwnedContent.of(copy, checksum);
-  await writer.finish(checksum);
-  return OwnedContent.of(copy, checksum, sideFiles);
+  if (!writer) return OwnedContent.of(copy);
+  await writer.finish();
+  return OwnedContent.of(copy, { files: sideFiles!, id: writer.id });
+}
+
+/** sha256 of `bytes`, a chunk per turn, starting after the current one (the write's answer goes first). */
+async function hashInChunks(bytes: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK_BYTES) {
+    await yieldToLoop();
+    hash.update(bytes.subarray(offset, Math.min(offset + CHUNK_BYTES, bytes.byteLength)));
+  }
+  return hash.digest('hex');
 }
 
 const noop = (): void => undefined;

@@ -23,7 +23,7 @@ import { errorMessage, isScopeFsError } from '../errors.js';
 import type { FlushResult } from '../types.js';
 import { locationKey, type ConfigTable, type Location } from './configs.js';
 import type { DiskBases } from './disk-bases.js';
-import { putOp, type EntryTable } from './entries.js';
+import { checksumSoon, putOp, type Entry, type EntryTable } from './entries.js';
 import type { JournalOp } from './journal-codec.js';
 import type { PersistScheduler } from './persist-scheduler.js';
 
@@ -104,13 +104,16 @@ export class Persister {
     const running = this.writes.get(path);
     if (running?.revision === entry.revision) return running.done;
     const revision = entry.revision;
-    const hash = entry.checksum;
+    const soon = checksumSoon(entry as Entry & { content: Uint8Array });
     const job = { revision, done: Promise.resolve<string | undefined>(undefined) };
     const { driver } = location.config;
     job.done = this.run(
       [locationKey(location)],
       async () => {
         if (!isVersioned(driver)) return void (await driver.write(location.driverPath, content));
+        // Known before the write lands: a large write's hash may still be on its way, and the base must be whole
+        // the moment the disk holds the new version (the watcher compares the next disk change against it).
+        const hash = await soon;
         // The condition is read when the write runs: the writes before it on this path have moved the base.
         const version = await driver.write(location.driverPath, content, { ifVersion: this.deps.bases.get(path).version });
         this.deps.bases.set(path, { version, hash, content });

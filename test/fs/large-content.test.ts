@@ -1,8 +1,9 @@
 /**
- * Large writes are copied and hashed in chunks before the actor step
- * (src/fs/large-content.ts): the stored bytes and checksum are right, call
- * order is kept, the event loop keeps turning meanwhile, and an acknowledged
- * large write survives SIGKILL.
+ * Large writes are copied in chunks before the actor step and hashed after
+ * the acknowledgement (src/fs/large-content.ts): the stored bytes and
+ * checksum are right wherever a checksum is read (reads, the history, the
+ * disk base), call order is kept, the event loop keeps turning meanwhile,
+ * and an acknowledged large write survives SIGKILL.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskDriver } from '../../persistence/drivers/disk.js';
+import { openMemoryHistory } from '../../persistence/history/open-history.js';
 import { LARGE_CONTENT_BYTES, ownLargeContent } from '../../src/fs/large-content.js';
 import { sideDirOf } from '../../src/fs/side-files.js';
 import { Servers, tempDir } from './helpers.js';
@@ -23,6 +25,8 @@ const servers = new Servers();
 afterEach(() => servers.stopAll());
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The side files a journal's records may reference (not those being unlinked in the background). */
+const sideFilesOf = async (journalPath: string) => (await readdir(sideDirOf(journalPath))).filter((name) => /^[0-9a-f]{32}$/.test(name));
 
 /** The longest gap between ticks of a 1 ms interval while `work` runs. */
 async function longestGap(work: () => Promise<unknown>): Promise<number> {
@@ -42,15 +46,41 @@ async function longestGap(work: () => Promise<unknown>): Promise<number> {
 }
 
 describe('large writes', () => {
-  it('stores a copy with its checksum; the caller may reuse its array once the write settles', async () => {
+  it('stores a copy; its checksum arrives after the acknowledgement, and a read gives it at once', async () => {
     const { server } = await servers.withMemory();
     const content = Buffer.alloc(LARGE_CONTENT_BYTES + 12_345, 9);
     content[LARGE_CONTENT_BYTES] = 1;
     const expected = Buffer.from(content);
     const meta = await server.writeFile('/big.bin', content);
-    content.fill(0);
-    expect(meta.checksum).toBe(sha256(expected));
-    expect(Buffer.from(await server.readFile('/big.bin', { encoding: 'bytes' })).equals(expected)).toBe(true);
+    content.fill(0); // the caller may reuse its array once the write settles
+    expect(meta.checksum).toBeUndefined(); // the hash is not on the acknowledgement path
+    const read = await server.readEntry('/big.bin', { encoding: 'bytes' });
+    expect(read.meta.checksum).toBe(sha256(expected));
+    expect(Buffer.from(read.content as Uint8Array).equals(expected)).toBe(true);
+    const second = await server.writeFile('/other.bin', expected);
+    expect(second.checksum).toBeUndefined();
+    await expect.poll(async () => (await server.stat('/other.bin')).checksum).toBe(sha256(expected)); // without a read
+  });
+
+  it('records a large version in the history under its sha256, and persists it with a whole disk base', async () => {
+    const dir = await tempDir();
+    try {
+      const root = join(dir.path, 'root');
+      const history = openMemoryHistory();
+      const server = await servers.start({ configs: [{ base: '/', driver: new DiskDriver({ root }), default: true }], history: { store: history, scope: 's' } });
+      const content = Buffer.alloc(LARGE_CONTENT_BYTES, 4);
+      await server.writeFile('/big.bin', content);
+      await server.flushAll();
+      const versions = await server.history('/big.bin');
+      expect(versions.map((v) => v.hash)).toEqual([sha256(content)]);
+      // The disk base carries the hash: an outside edit of the persisted file is seen as one, not as an echo.
+      await writeFile(join(root, 'big.bin'), 'edited outside');
+      await server.checkDisk('/big.bin');
+      expect(await server.readFile('/big.bin')).toBe('edited outside');
+    } finally {
+      await servers.stopAll();
+      await dir.remove();
+    }
   });
 
   it('keeps call order: a small write made after a large one lands after it', async () => {
@@ -68,8 +98,12 @@ describe('large writes', () => {
     const syncChecksum = sha256(copy);
     const syncMs = performance.now() - syncStart;
     let owned: Awaited<ReturnType<typeof ownLargeContent>> | undefined;
-    const gap = await longestGap(async () => (owned = await ownLargeContent(source)));
-    expect(owned!.content.checksum).toBe(syncChecksum);
+    let checksum: string | undefined;
+    const gap = await longestGap(async () => {
+      owned = await ownLargeContent(source);
+      checksum = await owned.content.checksum;
+    });
+    expect(checksum).toBe(syncChecksum);
     expect(gap).toBeLessThan(syncMs / 3);
   });
 
@@ -110,21 +144,24 @@ describe('large writes', () => {
       const server = await start();
       await server.writeFile('/a.bin', Buffer.alloc(LARGE_CONTENT_BYTES, 1));
       const big = Buffer.alloc(LARGE_CONTENT_BYTES + 1, 2);
-      const meta = await server.writeFile('/a.bin', big); // an update: waits a minute for the disk
+      await server.writeFile('/a.bin', big); // an update: waits a minute for the disk
       expect((await stat(journalPath)).size).toBeLessThan(64 * 1024);
-      expect(await readdir(sideDirOf(journalPath))).toContain(meta.checksum);
+      const sizes = await Promise.all((await sideFilesOf(journalPath)).map(async (name) => (await stat(join(sideDirOf(journalPath), name))).size));
+      expect(sizes).toContain(big.byteLength); // beside the first write's, which the journal still references
       await server.flushAll();
       await server.writeFile('/small.txt', 'settle'); // settles the journal after the flush
       await server.flushAll();
-      expect(await readdir(sideDirOf(journalPath))).toEqual([]);
+      expect(await sideFilesOf(journalPath)).toEqual([]);
       expect(Buffer.from(await server.readFile('/a.bin', { encoding: 'bytes' })).equals(big)).toBe(true);
 
       // A record whose side file was damaged (nothing acknowledged may be silently dropped): the start says so.
-      const next = await server.writeFile('/a.bin', Buffer.alloc(LARGE_CONTENT_BYTES, 3));
+      await server.writeFile('/a.bin', Buffer.alloc(LARGE_CONTENT_BYTES, 3));
+      const [nextFile, ...others] = await sideFilesOf(journalPath);
+      expect(others).toEqual([]);
       const copy = Buffer.from(await import('node:fs/promises').then((m) => m.readFile(journalPath)));
       await servers.stopAll();
       await writeFile(journalPath, copy); // the journal as it was before the clean stop
-      await writeFile(join(sideDirOf(journalPath), next.checksum!), 'damaged');
+      await writeFile(join(sideDirOf(journalPath), nextFile!), 'damaged');
       await expect(start()).rejects.toMatchObject({ code: 'EIO' });
     } finally {
       await servers.stopAll();
