@@ -56,6 +56,30 @@ export function expectVersion(at: Located, condition: VersionCondition): boolean
   throw changedOnDisk(at.virtual);
 }
 
+/** From this size on, a file about to lose its last name is held open first (holdWhileReplaced). */
+const HOLD_FROM_BYTES = 1024 * 1024;
+
+/**
+ * Opens the file the condition expects at `at` when it is large, so that the
+ * synchronous rename or unlink that takes its last name does not also free
+ * its data: the kernel frees a file's pages when its last reference goes,
+ * inside that system call (10-35 ms for 50 MiB here, the whole event loop
+ * stalled). Held open, the file is freed when `letGo` closes the handle, in
+ * the thread pool. Undefined for small or unknown files and on Windows
+ * (where an open file may refuse the rename).
+ */
+export async function holdWhileReplaced(at: Located, condition: VersionCondition | undefined): Promise<FileHandle | undefined> {
+  const tag = condition?.ifVersion;
+  if (typeof tag !== 'string' || process.platform === 'win32') return undefined;
+  if (Number(tag.split(':')[1]) < HOLD_FROM_BYTES) return undefined;
+  return open(at.real, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined); // gone or changed: nothing to hold
+}
+
+/** Closes a handle from holdWhileReplaced in the background (freeing the old file happens there). */
+export function letGo(handle: FileHandle | undefined): void {
+  void handle?.close().catch(() => undefined);
+}
+
 /**
  * The rename of a write, after checking its condition. The check and the
  * rename are synchronous and back to back: an outside write landing between

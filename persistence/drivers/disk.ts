@@ -35,7 +35,9 @@ import {
   fsyncDir,
   hardLinkError,
   hasCode,
+  holdWhileReplaced,
   ignoreCode,
+  letGo,
   readNoFollow,
   stampOwnWrite,
   versionOf,
@@ -124,12 +126,15 @@ export class DiskDriver implements VersionedDriver {
     await this.guard('delete', at.virtual, async (root) => {
       if ((await this.refuseLinks(root, at, { leaf: true })) === 'missing') return;
       if (condition) {
-        // Check and unlink back to back, like the rename of a conditional write.
-        if (!expectVersion(at, condition)) return;
+        const held = await holdWhileReplaced(at, condition);
         try {
+          // Check and unlink back to back, like the rename of a conditional write.
+          if (!expectVersion(at, condition)) return;
           unlinkSync(at.real);
         } catch (err) {
           if (!hasCode(err, 'ENOENT')) throw err;
+        } finally {
+          letGo(held);
         }
       } else {
         await unlink(at.real).catch(ignoreCode('ENOENT'));
@@ -289,6 +294,7 @@ export class DiskDriver implements VersionedDriver {
   private async renameInto(root: string, from: string, at: Located, condition?: VersionCondition): Promise<void> {
     const parent = join(root, ...at.segments.slice(0, -1));
     await mkdir(parent, { recursive: true });
+    const held = await holdWhileReplaced(at, condition);
     try {
       checkedRename(from, at, condition);
     } catch (err) {
@@ -296,6 +302,8 @@ export class DiskDriver implements VersionedDriver {
       if (!hasCode(err, 'ENOENT')) throw err;
       await mkdir(parent, { recursive: true });
       checkedRename(from, at, condition);
+    } finally {
+      letGo(held);
     }
     if (this.fsync) await fsyncDir(parent);
   }
