@@ -29,6 +29,7 @@ import { run as tail } from './tail.js';
 import { run as webhooks } from './webhooks.js';
 import { run as tenants } from './tenants.js';
 import { run as dashboard } from './dashboard.js';
+import { run as watcherStart } from './watcher-start.js';
 
 const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['read', read],
@@ -56,6 +57,7 @@ const benches: Array<[string, () => Promise<BenchRow[]>]> = [
   ['webhooks', webhooks],
   ['tenants', () => tenants()],
   ['dashboard', () => dashboard()],
+  ['watcher-start', () => watcherStart()],
 ];
 
 const rows: BenchRow[] = [];
