@@ -5,8 +5,15 @@
  * `maxActive` run at once, the least recently used idle one making room.
  * A use that arrives while its scope starts or stops waits for that, so it
  * only ever gets a whole, running scope.
+ *
+ * A running scope has a marker in its root, removed once it stopped with
+ * everything pushed. A scope that still has one when the pool starts was
+ * running when its process died (or stopped before its push was done): it is
+ * started at once, so its journal is replayed and its changes pushed without
+ * waiting for the next request for it on this server; other servers on the
+ * store would otherwise not see what this one acknowledged.
  */
-import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { ScopeFsError } from '../../src/errors.js';
@@ -50,6 +57,9 @@ export interface ScopeListing {
 }
 
 export interface ScopePoolEvents {
+  /** A scope left running by a process that died, started again to replay and push what it acknowledged. */
+  scope_recovering: [{ key: string }];
+  scope_recovery_failed: [{ key: string; error: unknown }];
   scope_started: [{ key: string; scope: RunningScope }];
   scope_stopping: [{ key: string }];
   scope_stopped: [{ key: string; localCopyRemoved: boolean }];
@@ -69,6 +79,8 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
   private readonly stoppingKeys = new Set<string>();
   private readonly announced = new WeakSet<RunningScope>();
   private closed = false;
+  /** Settles once every scope left running by a dead process has been started again (or failed to). */
+  readonly recovered: Promise<void>;
 
   constructor(private readonly options: ScopePoolOptions) {
     super();
@@ -81,6 +93,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
       maxActiveWaitMs: options.maxActiveWaitMs,
       stopIdle: (key) => this.stopScope(key),
     });
+    this.recovered = this.recoverUnfinished();
   }
 
   /** The root of a scope: EINVAL for a key that is not one (`..`, NUL, too long). */
@@ -102,6 +115,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
         this.announced.add(scope);
         // Running, its size is the scope's own; a summary left would be stale after a crash.
         await rm(sizeFile(root), { force: true });
+        await markRunning(root); // before the request that started it can change anything
         this.emit('scope_started', { key: canonical, scope });
       }
       return { scope, release };
@@ -145,6 +159,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
   /** Stops every scope (each flushed and pushed) and the pool. */
   async stop(): Promise<void> {
     this.closed = true;
+    await this.recovered; // a recovery start in flight finishes first, so its scope is stopped below
     const dynamic = await this.dynamic;
     await Promise.all(dynamic.children().map((child) => this.stopScope(child.id)));
     await dynamic.stop();
@@ -163,10 +178,33 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
       await scope.stop();
       const remove = pushed && this.options.ephemeralDisk === true && scope.root !== undefined;
       if (remove) await rm(scope.root!, { recursive: true, force: true });
-      else if (scope.root !== undefined) await recordSizeAtStop(scope.root, { files: stats.total, bytes: stats.totalSize });
+      else if (scope.root !== undefined) {
+        await recordSizeAtStop(scope.root, { files: stats.total, bytes: stats.totalSize });
+        // Not pushed: the marker stays, so the next start of the pool pushes it even if no request comes.
+        if (pushed || !scope.sync) await rm(runningMarker(scope.root), { force: true });
+      }
       this.emit('scope_stopped', { key, localCopyRemoved: remove });
     } finally {
       this.stoppingKeys.delete(key);
+    }
+  }
+
+  /**
+   * Starts, one after another, every scope whose root still has the running
+   * marker; each then idles and stops as any other (flushed and pushed).
+   */
+  private async recoverUnfinished(): Promise<void> {
+    for (const name of await readdir(this.options.dataDir).catch(() => [])) {
+      const key = scopeKeyOfDirName(name);
+      if (this.closed) return;
+      if (key === undefined || !(await exists(runningMarker(join(this.options.dataDir, name))))) continue;
+      this.emit('scope_recovering', { key });
+      try {
+        await this.withScope(key, async () => undefined);
+      } catch (error) {
+        if (this.closed) return;
+        this.emit('scope_recovery_failed', { key, error });
+      }
     }
   }
 
@@ -181,6 +219,21 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
       return false; // not pushed now: the local copy stays, and its sync state pushes it on the next start
     }
   }
+}
+
+/** Present while a scope runs, and after a stop that could not push everything. */
+const runningMarker = (root: string) => join(root, RESERVED_SEGMENT, 'running');
+
+async function markRunning(root: string): Promise<void> {
+  await mkdir(join(root, RESERVED_SEGMENT), { recursive: true, mode: 0o700 });
+  await writeFile(runningMarker(root), '');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { MemoryStore } from '../../persistence/stores/memory-store.js';
 import type { SyncStore } from '../../persistence/stores/types.js';
 import { isScopeFsError } from '../../src/errors.js';
 import { ScopePool, type ScopePoolOptions } from '../../supervisors/scope/scope-pool.js';
+import { scopeDirName } from '../../supervisors/scope/scope-dir.js';
 
 const pools: ScopePool[] = [];
 const dirs: string[] = [];
@@ -16,7 +17,7 @@ afterEach(async () => {
 });
 
 async function pool(store: SyncStore, options: Partial<ScopePoolOptions> = {}): Promise<ScopePool> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'scopefs-pool-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'scopefs-pool-')));
   dirs.push(dataDir);
   const created = new ScopePool({
     dataDir,
@@ -133,5 +134,40 @@ describe('ScopePool', () => {
       const err = await p.acquire(key).catch((e: unknown) => e);
       expect(isScopeFsError(err, 'EINVAL'), key).toBe(true);
     }
+  });
+
+  it('starts a scope a dead process left running as soon as the pool starts, and pushes what it had', async () => {
+    // What a SIGKILLed serve leaves: the scope's files and its running marker (the multi-server test kills one for real).
+    const dataDir = await mkdtemp(join(tmpdir(), 'scopefs-pool-'));
+    const root = join(dataDir, scopeDirName('user/7'));
+    await mkdir(join(root, '.scopefs'), { recursive: true });
+    await writeFile(join(root, 'acked.md'), 'acknowledged before the kill');
+    await writeFile(join(root, '.scopefs', 'running'), '');
+    const store = new MemoryStore();
+    const restarted = await pool(store, { dataDir });
+    const recovering: string[] = [];
+    restarted.on('scope_recovering', ({ key }) => recovering.push(key));
+    await restarted.recovered;
+    expect(recovering).toEqual(['user/7']);
+    // No request reached the restarted pool: another server sees the file through the store.
+    const other = await pool(store);
+    await other.withScope('user/7', async (scope) => {
+      await expect.poll(() => scope.fs.readFile('/acked.md').catch(() => null)).toBe('acknowledged before the kill');
+    });
+  });
+
+  it('keeps the running marker only while a scope runs or has not pushed everything', async () => {
+    const store = new MemoryStore();
+    const p = await pool(store);
+    const marker = join(p.rootOf('user/8'), '.scopefs', 'running');
+    await p.withScope('user/8', (scope) => scope.fs.writeFile('/f.md', 'x').then(() => undefined));
+    await expect(access(marker)).resolves.toBeUndefined();
+    await p.stop(); // flushed and pushed
+    await expect(access(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    const again = await pool(store, { dataDir: join(p.rootOf('user/8'), '..') });
+    const recovering: string[] = [];
+    again.on('scope_recovering', ({ key }) => recovering.push(key));
+    await again.recovered;
+    expect(recovering).toEqual([]);
   });
 });

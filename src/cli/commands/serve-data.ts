@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { errorMessage } from '../../errors.js';
 import { loadOrCreateToken, type AuthConfig } from '../../http/auth.js';
 import type { JwtConfig } from '../../http/tenant-auth.js';
 import { tokensFilePath } from '../../http/tokens-store.js';
@@ -73,6 +74,10 @@ export async function serveData(options: ServeDataOptions, log: Logger): Promise
       }),
     },
   });
+  http.pool.on('scope_recovering', ({ key }) => log.info({ event: 'scope_recovering', scopeKey: key }, `scope ${key} was running when the last serve died: starting it to push what it acknowledged`));
+  http.pool.on('scope_recovery_failed', ({ key, error }) =>
+    log.warn({ event: 'scope_recovery_failed', scopeKey: key, error: errorMessage(error) }, `scope ${key} could not be started again: ${errorMessage(error)}; its changes are pushed when it is next used`),
+  );
   http.pool.on('scope_started', ({ key }) => log.info({ event: 'scope_started', scopeKey: key }, `scope ${key} started`));
   http.pool.on('scope_stopped', ({ key, localCopyRemoved }) =>
     log.info({ event: 'scope_stopped', scopeKey: key, localCopyRemoved }, `scope ${key} stopped${localCopyRemoved ? ' (local copy removed)' : ''}`),
