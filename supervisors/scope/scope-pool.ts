@@ -40,6 +40,8 @@ export interface ScopePoolOptions {
   ephemeralDisk?: boolean;
   /** How long an idle stop waits for sync to push (then it stops anyway; what is left is pushed on the next start). Default 60 s. */
   pushTimeoutMs?: number;
+  /** After a stop that could not push everything, the scope is started again this much later to retry. Default 60 s. */
+  pushRetryMs?: number;
 }
 
 export type ScopeState = 'active' | 'idle' | 'stopping' | 'stopped';
@@ -78,6 +80,8 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
   private readonly dynamic: Promise<DynamicSupervisor<ScopeKey>>;
   private readonly stoppingKeys = new Set<string>();
   private readonly announced = new WeakSet<RunningScope>();
+  /** Scopes that stopped with changes not pushed, waiting to be started again (retryPush). */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
   private closed = false;
   /** Settles once every scope left running by a dead process has been started again (or failed to). */
   readonly recovered: Promise<void>;
@@ -159,6 +163,8 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
   /** Stops every scope (each flushed and pushed) and the pool. */
   async stop(): Promise<void> {
     this.closed = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     await this.recovered; // a recovery start in flight finishes first, so its scope is stopped below
     const dynamic = await this.dynamic;
     await Promise.all(dynamic.children().map((child) => this.stopScope(child.id)));
@@ -183,6 +189,7 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
         // Not pushed: the marker stays, so the next start of the pool pushes it even if no request comes.
         if (pushed || !scope.sync) await rm(runningMarker(scope.root), { force: true });
       }
+      if (!pushed && scope.sync) this.retryPush(key);
       this.emit('scope_stopped', { key, localCopyRemoved: remove });
     } finally {
       this.stoppingKeys.delete(key);
@@ -206,6 +213,24 @@ export class ScopePool extends EventEmitter<ScopePoolEvents> {
         this.emit('scope_recovery_failed', { key, error });
       }
     }
+  }
+
+  /**
+   * A scope stopped with changes the store does not have (it was down, or
+   * slow): it is started again later, so they reach the other servers without
+   * waiting for a request here; it then idles and stops as usual, and comes
+   * back again while anything is left.
+   */
+  private retryPush(key: string): void {
+    if (this.closed || this.retries.has(key)) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(key);
+      this.withScope(key, async () => undefined).catch((error: unknown) => {
+        if (!this.closed) this.emit('scope_recovery_failed', { key, error });
+      });
+    }, this.options.pushRetryMs ?? 60_000);
+    timer.unref();
+    this.retries.set(key, timer);
   }
 
   /** Waits for sync to push; whether every change is in the store now. */

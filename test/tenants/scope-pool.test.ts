@@ -7,6 +7,7 @@ import type { SyncStore } from '../../persistence/stores/types.js';
 import { isScopeFsError } from '../../src/errors.js';
 import { ScopePool, type ScopePoolOptions } from '../../supervisors/scope/scope-pool.js';
 import { scopeDirName } from '../../supervisors/scope/scope-dir.js';
+import { FailingCallsStore } from '../sync/fixtures/failing-calls-store.js';
 
 const pools: ScopePool[] = [];
 const dirs: string[] = [];
@@ -169,5 +170,23 @@ describe('ScopePool', () => {
     again.on('scope_recovering', ({ key }) => recovering.push(key));
     await again.recovered;
     expect(recovering).toEqual([]);
+  });
+
+  it('starts a scope again that stopped with changes the store did not take, until they are pushed', async () => {
+    const store = new MemoryStore();
+    const failing = new FailingCallsStore(store);
+    failing.fail('push');
+    const p = await pool(failing, { idleMs: 50, pushTimeoutMs: 100, pushRetryMs: 50 });
+    const restarts: string[] = [];
+    p.on('scope_started', ({ key }) => restarts.push(key));
+    const down = stopped(p, 'user/9');
+    await p.withScope('user/9', (scope) => scope.fs.writeFile('/late.md', 'pushed once the store is back').then(() => undefined));
+    await down; // stopped without pushing: the store refused
+    await expect.poll(() => restarts.length).toBeGreaterThan(1); // started again with no request
+    failing.heal();
+    const other = await pool(store);
+    await other.withScope('user/9', async (scope) => {
+      await expect.poll(() => scope.fs.readFile('/late.md').catch(() => null)).toBe('pushed once the store is back');
+    });
   });
 });
