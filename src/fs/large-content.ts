@@ -15,8 +15,8 @@
  * a mix of old and new bytes stored: the rule of `fs.promises.writeFile`.
  * Contents below LARGE_CONTENT_BYTES are still copied synchronously on the call.
  */
-import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { sha256InChunks } from '../content.js';
 import type { NewContent } from './entries.js';
 import type { SideFiles } from './side-files.js';
 
@@ -34,7 +34,7 @@ export class OwnedContent {
 
   /** @internal */
   static of(bytes: Uint8Array, sideFile?: { files: SideFiles; id: string }): OwnedContent {
-    const checksum = hashInChunks(bytes);
+    const checksum = sha256InChunks(bytes); // after the current turn: the write's answer goes first
     return new OwnedContent(sideFile ? { bytes, checksum, ref: sideFile.id } : { bytes, checksum }, sideFile?.files);
   }
 
@@ -71,16 +71,6 @@ export async function ownLargeContent(source: Uint8Array, sideFiles?: SideFiles)
   if (!writer) return OwnedContent.of(copy);
   await writer.finish();
   return OwnedContent.of(copy, { files: sideFiles!, id: writer.id });
-}
-
-/** sha256 of `bytes`, a chunk per turn, starting after the current one (the write's answer goes first). */
-async function hashInChunks(bytes: Uint8Array): Promise<string> {
-  const hash = createHash('sha256');
-  for (let offset = 0; offset < bytes.byteLength; offset += CHUNK_BYTES) {
-    await yieldToLoop();
-    hash.update(bytes.subarray(offset, Math.min(offset + CHUNK_BYTES, bytes.byteLength)));
-  }
-  return hash.digest('hex');
 }
 
 const noop = (): void => undefined;

@@ -9,12 +9,14 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { openMemoryHistory } from '../../persistence/history/open-history.js';
+import { MemoryStore } from '../../persistence/stores/memory-store.js';
+import { startScope } from '../../supervisors/scope/scopes.js';
 import { LARGE_CONTENT_BYTES, ownLargeContent } from '../../src/fs/large-content.js';
 import { sideDirOf } from '../../src/fs/side-files.js';
 import { Servers, tempDir } from './helpers.js';
@@ -79,6 +81,24 @@ describe('large writes', () => {
       expect(await server.readFile('/big.bin')).toBe('edited outside');
     } finally {
       await servers.stopAll();
+      await dir.remove();
+    }
+  });
+
+  it('syncs a large write whose hash is still on its way: the other instance gets the same bytes', async () => {
+    const dir = await tempDir();
+    const store = new MemoryStore();
+    const start = (name: string) =>
+      startScope({ scopeKey: ['large-sync', name, basename(dir.path)], root: join(dir.path, name), watch: false, audit: { enabled: false }, sync: { store, app: 'large', instanceId: name } });
+    const [a, b] = [await start('a'), await start('b')];
+    try {
+      const content = Buffer.alloc(LARGE_CONTENT_BYTES + 7, 6);
+      await a.fs.writeFile('/big.bin', content);
+      await expect.poll(async () => (await b.fs.stat('/big.bin').catch(() => null))?.size).toBe(content.byteLength);
+      expect(Buffer.from((await b.fs.readFile('/big.bin', { encoding: 'bytes' })) as Uint8Array).equals(content)).toBe(true);
+      expect((await b.fs.readEntry('/big.bin', { encoding: 'bytes' })).meta.checksum).toBe(sha256(content));
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
       await dir.remove();
     }
   });
