@@ -13,15 +13,22 @@ export class MemoryAuditLog implements AuditLog {
 
   constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
 
-  appendSync(entry: AuditEntry): void {
-    if (this.ids.has(entry.id)) return;
-    this.ids.add(entry.id);
-    this.entries.push(entry);
+  /** Each entry once (by id). */
+  appendSync(entries: readonly AuditEntry[]): void {
+    for (const entry of entries) {
+      if (this.ids.has(entry.id)) continue;
+      this.ids.add(entry.id);
+      this.entries.push(entry);
+    }
     if (this.entries.length > this.maxEntries) this.drop(this.entries.length - this.maxEntries);
   }
 
+  recoverSync(entries: readonly AuditEntry[]): void {
+    this.appendSync(entries);
+  }
+
   async append(entries: readonly AuditEntry[]): Promise<void> {
-    for (const entry of entries) this.appendSync(entry);
+    this.appendSync(entries);
   }
 
   async query(query?: AuditQuery): Promise<AuditEntry[]> {

@@ -1,26 +1,49 @@
 /**
- * What becomes an audit entry, as pure functions: a filesystem event (a
- * change that was applied), or a request that was refused. The recorder
- * stamps id and time.
+ * What becomes an audit entry, as pure functions: a change about to be
+ * applied (who, which paths, which revisions: the actor a change names, else
+ * where it came from, `disk`, `sync` or `local`), a sync decision, or a
+ * request that was refused. The recorder stamps id and time.
  */
 import { isScopeFsError } from '../errors.js';
 import type { SyncEvent } from '../sync/types.js';
-import type { FsEvent } from '../types.js';
+import { revisionIn, type Change, type EventIntent } from '../fs/change.js';
 import type { AuditEntry } from './types.js';
 
 export type AuditDraft = Omit<AuditEntry, 'id' | 'at'>;
 
-/** The entry of an applied change; undefined for events that change nothing (snapshots, alerts). */
-export function draftOfEvent(event: FsEvent): AuditDraft | undefined {
-  switch (event.type) {
+/** What the recorder gives each entry of a change: a fresh id, the time, the instance when syncing. */
+export interface EntryStamp {
+  nextId(): string;
+  at: number;
+  instance: string | undefined;
+}
+
+/**
+ * The entries of a change about to be applied, one per event it will emit
+ * (snapshots and alerts change nothing and are not changes). Its revisions
+ * are assigned already (change.ts), so each entry names the one it produces.
+ * Made whole, each in one literal: this runs on every change.
+ */
+export function entriesOfChange(change: Change, stamp: EntryStamp): AuditEntry[] {
+  const actor = change.actor ?? change.origin;
+  const entries: AuditEntry[] = [];
+  for (const intent of change.events) {
+    const entry = entryOfIntent(change, intent, actor, stamp);
+    if (change.source !== undefined) entry.source = change.source;
+    if (stamp.instance !== undefined) entry.instance = stamp.instance;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+function entryOfIntent(change: Change, intent: EventIntent, actor: string, { nextId, at }: EntryStamp): AuditEntry {
+  switch (intent.type) {
     case 'file_updated':
-      return withSource(event, { actor: actorOf(event), operation: event.created ? 'create' : 'write', paths: [event.path], revision: event.meta.revision, result: 'ok' });
+      return { id: nextId(), at, actor, operation: intent.created ? 'create' : 'write', paths: [intent.path], result: 'ok', revision: revisionIn(change, intent.path) };
     case 'file_deleted':
-      return withSource(event, { actor: actorOf(event), operation: 'delete', paths: [event.path], revision: event.revision, result: 'ok' });
+      return { id: nextId(), at, actor, operation: 'delete', paths: [intent.path], result: 'ok', revision: intent.revision };
     case 'file_moved':
-      return withSource(event, { actor: actorOf(event), operation: 'move', paths: [event.from, event.to], revision: event.meta.revision, result: 'ok' });
-    default:
-      return undefined;
+      return { id: nextId(), at, actor, operation: 'move', paths: [intent.from, intent.to], result: 'ok', revision: revisionIn(change, intent.to) };
   }
 }
 
@@ -50,19 +73,6 @@ export function draftOfSyncEvent(event: SyncEvent): AuditDraft | undefined {
     default:
       return undefined;
   }
-}
-
-type ChangeEvent = Extract<FsEvent, { type: 'file_updated' | 'file_deleted' | 'file_moved' }>;
-
-/** The actor a change names, else where it came from: `disk`, `sync`, `replay`, or `local`. */
-function actorOf(event: ChangeEvent): string {
-  if (event.actor !== undefined) return event.actor;
-  return event.origin;
-}
-
-function withSource(event: ChangeEvent, draft: AuditDraft): AuditDraft {
-  if (event.source !== undefined) draft.source = event.source;
-  return draft;
 }
 
 /** Operations that change files: any typed failure of theirs is a refusal. */

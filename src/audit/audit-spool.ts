@@ -15,6 +15,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync,
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsErrors, errorMessage } from '../errors.js';
+import { auditLine } from './audit-line.js';
 import { checkAuditQuery, checkRetention, prunedCount, selectNewest } from './audit-query.js';
 import type { AuditEntry, AuditLog, AuditQuery, AuditRetention } from './types.js';
 
@@ -67,26 +68,35 @@ export class AuditSpool implements AuditLog {
     }
   }
 
-  /** Appends one entry durably (survives a killed process once this returns). */
-  appendSync(entry: AuditEntry): void {
+  /** Appends entries durably, in one write (they survive a killed process once this returns). */
+  appendSync(entries: readonly AuditEntry[]): void {
     if (this.closed) throw fsErrors.invalid('the audit log is closed (its scope stopped)');
+    if (entries.length === 0) return;
     const open = this.opened();
-    const line = `${JSON.stringify(entry)}\n`;
+    let text = '';
+    for (const entry of entries) text += `${auditLine(entry)}\n`;
     // The string is written as it is (node encodes it into its own buffer: about 1 µs less than a Buffer of ours).
     // A short write, rare on a regular file, goes on byte-exact from an encoded copy.
-    const length = Buffer.byteLength(line);
-    let written = writeSync(open.fd, line);
+    const length = Buffer.byteLength(text);
+    let written = writeSync(open.fd, text);
     if (written < length) {
-      const bytes = Buffer.from(line);
+      const bytes = Buffer.from(text);
       while (written < length) written += writeSync(open.fd, bytes, written);
     }
     open.bytes += length;
     if (open.bytes >= this.segmentBytes) this.rotate(open);
   }
 
+  /** Appends the entries recovered from a journal that are not here yet (see `heldAlready`). */
+  recoverSync(entries: readonly AuditEntry[]): void {
+    const newestFirst = existsSync(this.dir) ? segmentsIn(this.dir).reverse() : [];
+    const held = heldAlready(entries, readEach(newestFirst.map((n) => this.segmentPath(n))));
+    this.appendSync(entries.filter((e) => !held.has(e.id)));
+  }
+
   async append(entries: readonly AuditEntry[]): Promise<void> {
     const known = new Set((await this.all()).map((e) => e.id));
-    for (const entry of entries) if (!known.has(entry.id)) this.appendSync(entry);
+    this.appendSync(entries.filter((e) => !known.has(e.id)));
   }
 
   async query(query?: AuditQuery): Promise<AuditEntry[]> {
@@ -172,12 +182,55 @@ export class AuditSpool implements AuditLog {
   }
 }
 
+/**
+ * The ids of `carried` (entries a journal's records carry) that the log
+ * holds already, reading its segments newest first. Every carried entry was
+ * made by one run of a recorder (the part of its id before the last `-`),
+ * numbered in order, and reaches the log in that order; so the reading stops
+ * at a segment that holds none of those runs' entries, or one older than
+ * every carried entry of its run.
+ */
+export function heldAlready(carried: readonly AuditEntry[], segmentsNewestFirst: Iterable<AuditEntry[]>): Set<string> {
+  const ids = new Set(carried.map((e) => e.id));
+  const firstOfRun = new Map<string, number>();
+  for (const { id } of carried) {
+    const [run, seq] = runAndSeq(id);
+    firstOfRun.set(run, Math.min(seq, firstOfRun.get(run) ?? Infinity));
+  }
+  const held = new Set<string>();
+  for (const entries of segmentsNewestFirst) {
+    if (entries.length === 0) continue; // just rotated into
+    let ofTheRuns = false;
+    let older = false;
+    for (const { id } of entries) {
+      const [run, seq] = runAndSeq(id);
+      const first = firstOfRun.get(run);
+      if (first === undefined) continue;
+      ofTheRuns = true;
+      if (ids.has(id)) held.add(id);
+      else if (seq < first) older = true;
+    }
+    if (!ofTheRuns || older) break;
+  }
+  return held;
+}
+
+function runAndSeq(id: string): [string, number] {
+  const dash = id.lastIndexOf('-');
+  return [id.slice(0, dash), Number(id.slice(dash + 1))];
+}
+
 function segmentsIn(dir: string): number[] {
   return readdirSync(dir)
     .map((name) => SEGMENT.exec(name)?.[1])
     .filter((n): n is string => n !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
+}
+
+/** Each segment's entries, read only when asked for. */
+function* readEach(paths: readonly string[]): Generator<AuditEntry[]> {
+  for (const path of paths) yield readSegment(path);
 }
 
 /** The entries of one segment; a torn or unreadable line (only ever the last, after a crash) is skipped. */
@@ -213,7 +266,7 @@ function cutTornLine(path: string): number {
 function writeAtomically(path: string, entries: AuditEntry[]): void {
   const tmp = `${path}.tmp`;
   try {
-    writeFileSync(tmp, entries.map((e) => `${JSON.stringify(e)}\n`).join(''), { mode: 0o600 });
+    writeFileSync(tmp, entries.map((e) => `${auditLine(e)}\n`).join(""), { mode: 0o600 });
     renameSync(tmp, path);
   } catch (err) {
     throw fsErrors.io(path, `rewriting the audit log failed: ${errorMessage(err)}`);

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { MemoryAuditLog } from '../../persistence/audit/memory-audit.js';
-import { ScopeFsError, errorMessage } from '../errors.js';
+import { ScopeFsError, errorMessage, fsErrors } from '../errors.js';
 import type { ScopeHandle } from '../types.js';
 import { transactionsViewedThrough } from '../transactions/viewed-through.js';
 import { auditedFileSystem } from './audit-fs.js';
@@ -24,6 +24,12 @@ export interface AuditOptions {
   pruneEveryMs?: number;
   /** Size of one spool segment (default 4 MiB). */
   segmentBytes?: number;
+  /**
+   * How long a change's entry may wait before it is written to the log
+   * (default 200 ms). It is durable meanwhile: the change's journal record
+   * carries it. A query, a refusal and a shrinking journal write it at once.
+   */
+  flushAfterMs?: number;
   onError?: (message: string) => void;
 }
 
@@ -47,13 +53,19 @@ export function openScopeAudit(root: string | undefined, options: AuditOptions =
   if (options.enabled === false) return undefined;
   const retention = { ...DEFAULT_AUDIT_RETENTION, ...options.retention };
   checkRetention(retention);
+  const { flushAfterMs } = options;
+  if (flushAfterMs !== undefined && !(Number.isFinite(flushAfterMs) && flushAfterMs >= 0)) throw fsErrors.invalid('audit flushAfterMs must be a number of ms >= 0');
   const log: AuditSink & ShippableLog & { close?(): void } =
     root === undefined ? new MemoryAuditLog(retention.maxEntries) : new AuditSpool(join(root, '.scopefs', 'audit'), { segmentBytes: options.segmentBytes });
-  const recorder = new AuditRecorder(log, { onError: options.onError, ...(store?.instance === undefined ? {} : { instance: store.instance }) });
+  const recorder = new AuditRecorder(log, {
+    onError: options.onError,
+    flushAfterMs: options.flushAfterMs,
+    ...(store?.instance === undefined ? {} : { instance: store.instance }),
+  });
   const shipper = store && new AuditShipper(log, store.log, root === undefined ? undefined : join(root, '.scopefs', 'audit', 'shipped.json'), { onError: options.onError });
   if (shipper) {
     const append = log.appendSync.bind(log);
-    log.appendSync = (entry) => (append(entry), shipper.noteAppended());
+    log.appendSync = (entries) => (append(entries), shipper.noteAppended());
   }
   const prune = (): void => {
     log.prune(retention).catch((err: unknown) => options.onError?.(`pruning the audit log failed: ${errorMessage(err)}`));
@@ -63,12 +75,19 @@ export function openScopeAudit(root: string | undefined, options: AuditOptions =
   timer.unref();
   return {
     recorder,
-    // With a store: every instance's entries, and this one's not shipped yet.
-    query: async (query) => (store ? mergeNewest(await Promise.all([log.query(query), store.log.query(query)]), query) : log.query(query)),
+    // With a store: every instance's entries, and this one's not shipped yet. Entries a journal carries are in the log first.
+    query: async (query) => {
+      recorder.flush();
+      return store ? mergeNewest(await Promise.all([log.query(query), store.log.query(query)]), query) : log.query(query);
+    },
     prune: async (given) => (await log.prune(given ?? retention)) + (store ? await store.log.prune(given ?? retention) : 0),
-    ship: async () => shipper?.ship(),
+    ship: async () => {
+      recorder.flush();
+      await shipper?.ship();
+    },
     close: async () => {
       clearInterval(timer);
+      recorder.close();
       try {
         await shipper?.close();
         await store?.close();

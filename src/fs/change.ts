@@ -5,17 +5,20 @@
  * the persistence to schedule and the events to emit. Nothing is touched
  * until `applyChange` carries it out, in one place and in one order:
  *
- *   journal record → entries → persistence → events → journal settling,
+ *   revisions → journal record (carrying the audit entries) → entries →
+ *   persistence → events → journal settling,
  *
  * and, with immediate durability, waits for the writes and deletes it
  * scheduled. Every check that can fail runs while planning, and the journal
- * append is the first step, so a rejected change leaves no trace.
+ * append comes before anything is touched, so a rejected change leaves no
+ * trace (but a gap in the revisions).
  *
  * A write builds one Change with an item or two in each list; applying it
  * reads them in place and copies nothing (an object spread per write costs
  * measurably on a path of about 20 µs).
  */
 import { randomBytes } from 'node:crypto';
+import type { AuditEntry } from '../audit/types.js';
 import { fsErrors } from '../errors.js';
 import type { ChangeAuthor, ChangeOptions, Durability, EntryMeta, FsEvent, Origin } from '../types.js';
 import type { Location } from './configs.js';
@@ -43,10 +46,12 @@ export type EntryUpdate =
       memoryOnly: boolean;
       /** Memory will differ from the driver (false when memory takes what the disk holds). */
       dirty: boolean;
+      /** Set by applyChange: the entry's new revision. */
+      revision?: number;
     }
   | { kind: 'remove'; path: string }
-  /** `entry` is re-keyed from `from` to `to`. */
-  | { kind: 'move'; entry: Entry; from: string; to: string; memoryOnly: boolean; dirty: boolean }
+  /** `entry` is re-keyed from `from` to `to`; `revision` is set by applyChange. */
+  | { kind: 'move'; entry: Entry; from: string; to: string; memoryOnly: boolean; dirty: boolean; revision?: number }
   /** Only the dirty flag changes: memory was found equal to the disk, or must be written back. */
   | { kind: 'mark'; path: string; dirty: boolean };
 
@@ -69,7 +74,8 @@ export type PersistIntent =
 /** An event to emit once the entries are updated; its metadata is read from them then. */
 export type EventIntent =
   | { type: 'file_updated'; path: string; created: boolean }
-  | { type: 'file_deleted'; path: string }
+  /** `revision` is set by applyChange: the revision the delete took. */
+  | { type: 'file_deleted'; path: string; revision?: number }
   | { type: 'file_moved'; from: string; to: string };
 
 export interface Change {
@@ -168,11 +174,31 @@ export interface ChangeTarget {
   nextRevision(): number;
   /** Where applied versions are recorded (history-notes.ts); absent without history. */
   history?: HistoryRecorder;
+  /** Where who changed what is recorded (audit-recorder.ts); absent when auditing is off. */
+  audit?: ChangeAudit;
+}
+
+/** The audit log as a change sees it (implemented by AuditRecorder). */
+export interface ChangeAudit {
+  /** The change's entries, stamped; undefined when it reports nothing. Made before its journal record, which carries them. */
+  entriesOf(change: Change): AuditEntry[] | undefined;
+  /** Entries the change's journal record carries: durable already, written to the log later (see `flush`). */
+  carried(entries: AuditEntry[]): void;
+  /** Entries no journal record carries (no journal, memory-only paths): written durably now. */
+  record(entries: AuditEntry[]): void;
+  /** Writes every carried entry to the log: called before the journal drops the records that carry them. */
+  flush(): void;
+  /** At start, the entries of the records a previous run left: written to the log unless it holds them. */
+  recover(entries: AuditEntry[]): void;
 }
 
 /** Carries out `change`; returns a promise only when it waits for persistence. */
 export function applyChange(target: ChangeTarget, change: Change): Promise<void> | undefined {
-  target.journal.append(change.journal, change.subject);
+  assignRevisions(target, change);
+  const audit = target.audit;
+  const entries = audit?.entriesOf(change);
+  const carried = target.journal.append(change.journal, change.subject, entries);
+  if (entries) (carried ? audit!.carried(entries) : audit!.record(entries));
   for (const update of change.entries) updateEntry(target, update);
   if (target.history) noteChange(target.history, target.entries, change);
   const outcomes: Outcome[] | undefined = change.waitForPersist ? [] : undefined;
@@ -180,6 +206,26 @@ export function applyChange(target: ChangeTarget, change: Change): Promise<void>
   for (const intent of change.events) target.subscribers.emit(eventOf(target, change, intent));
   target.journal.settle();
   return outcomes && outcomes.length > 0 ? throwOnFailure(outcomes, change) : undefined;
+}
+
+/**
+ * The revisions the change takes, before anything is applied (its audit
+ * entries name them, and the journal record that carries those comes first):
+ * one per put and move, then one per delete, in order. A change the journal
+ * refuses leaves a gap in the sequence, nothing else.
+ */
+function assignRevisions(target: ChangeTarget, change: Change): void {
+  for (const update of change.entries) if (update.kind === 'put' || update.kind === 'move') update.revision = target.nextRevision();
+  for (const intent of change.events) if (intent.type === 'file_deleted') intent.revision = target.nextRevision();
+}
+
+/** The revision `path` takes in `change`: its last put or move there (0 when none, which a planned event never lacks). */
+export function revisionIn(change: Change, path: string): number {
+  for (let i = change.entries.length - 1; i >= 0; i--) {
+    const update = change.entries[i]!;
+    if ((update.kind === 'put' && update.path === path) || (update.kind === 'move' && update.to === path)) return update.revision ?? 0;
+  }
+  return 0;
 }
 
 function updateEntry(target: ChangeTarget, update: EntryUpdate): void {
@@ -190,7 +236,7 @@ function updateEntry(target: ChangeTarget, update: EntryUpdate): void {
       setContent(entry, update.content);
       entry.mimeType = update.mimeType;
       entry.modifiedAt = update.modifiedAt;
-      entry.revision = target.nextRevision();
+      entry.revision = update.revision!;
       if (!update.existing) entries.add(entry);
       entries.setDirty(entry, update.dirty);
       return;
@@ -202,7 +248,7 @@ function updateEntry(target: ChangeTarget, update: EntryUpdate): void {
       const { entry } = update;
       entries.remove(update.from);
       entry.path = update.to;
-      entry.revision = target.nextRevision();
+      entry.revision = update.revision!;
       entry.memoryOnly = update.memoryOnly;
       entry.dirty = false;
       entries.add(entry);
@@ -257,7 +303,7 @@ function eventOf(target: ChangeTarget, change: Change, intent: EventIntent): FsE
       return { type: 'file_updated', path: intent.path, meta, created: intent.created, origin: change.origin, ...author };
     }
     case 'file_deleted':
-      return { type: 'file_deleted', path: intent.path, revision: target.nextRevision(), origin: change.origin, ...author };
+      return { type: 'file_deleted', path: intent.path, revision: intent.revision!, origin: change.origin, ...author };
     case 'file_moved': {
       const meta = toMeta(target.entries.get(intent.to)!);
       return { type: 'file_moved', from: intent.from, to: intent.to, meta, origin: change.origin, ...author };

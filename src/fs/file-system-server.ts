@@ -41,6 +41,7 @@ import type {
   SnapshotVersion,
   WriteOptions,
 } from '../types.js';
+import type { ChangeAudit } from './change.js';
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_FILE_BYTES, nonNegative } from './configs.js';
 import { loadedMeta, textOf, toMeta, type Entry } from './entries.js';
 import type { LoadedEntry, LoadedFile } from './loads.js';
@@ -80,6 +81,8 @@ export interface FileSystemServerOptions {
   history?: HistoryTarget;
   /** The lock table (src/coordination/locks.ts); a scope passes its own so locks survive a restart of this server. */
   locks?: LockTable;
+  /** Record who changed what here (an AuditRecorder; docs/coordination.md#audit-log): the journal records carry its entries. */
+  audit?: ChangeAudit;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
@@ -118,6 +121,7 @@ export class FileSystemServer implements FileSystem, FileLocks, Process {
       cast: (message) => this.actor.cast(message),
       history: this.recorder,
       locks: options.locks,
+      audit: options.audit,
     });
     this.actor = new Actor<FsCall, FsCast>(
       {

@@ -6,7 +6,8 @@
  *
  * and a payload is `u32le headerLength | header JSON | content bytes...`,
  * where the header lists the record's operations and the byte length of each
- * put's content (contents follow in the same order). A record is applied
+ * put's content (contents follow in the same order), and may carry the
+ * change's audit entries on its first operation. A record is applied
  * whole or not at all: a prefix move of many files is one record.
  *
  * Every operation states the final state of one path (put with the full
@@ -14,6 +15,8 @@
  * it changes nothing: replay is idempotent.
  */
 import { crc32 } from 'node:zlib';
+import { auditLine } from '../audit/audit-line.js';
+import type { AuditEntry } from '../audit/types.js';
 import { asBuffer } from '../content.js';
 
 /**
@@ -33,6 +36,16 @@ interface RefField {
   ref?: string;
 }
 
+/**
+ * `audit`: the audit entries of the change the record holds, on its first
+ * op (audit-recorder.ts): the record makes them durable, so the audit log
+ * costs no write of its own per change. Readers that do not know the field
+ * ignore it, as they ignore any other.
+ */
+interface AuditField {
+  audit?: AuditEntry[];
+}
+
 /** Gives the content of a referenced put (replay reads and checks its side file); throws when it cannot. */
 export type ResolveRef = (ref: string, bytes: number) => Uint8Array;
 
@@ -40,12 +53,12 @@ export type ResolveRef = (ref: string, bytes: number) => Uint8Array;
 export const REF_PATTERN = /^[0-9a-f]{32}$/;
 
 export type JournalOp =
-  | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField & RefField)
-  | ({ op: 'delete'; path: string } & DiskBaseField);
+  | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField & RefField & AuditField)
+  | ({ op: 'delete'; path: string } & DiskBaseField & AuditField);
 
 type HeaderOp =
-  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField & RefField)
-  | ({ op: 'delete'; path: string } & DiskBaseField);
+  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField & RefField & AuditField)
+  | ({ op: 'delete'; path: string } & DiskBaseField & AuditField);
 
 export const JOURNAL_MAGIC = Buffer.from('SFSJRNL1', 'latin1');
 const FRAME_BYTES = 8;
@@ -63,20 +76,12 @@ export function encodeRecord(ops: readonly JournalOp[]): Buffer {
  * the checksum runs over the pieces in turn.
  */
 export function encodeRecordChunks(ops: readonly JournalOp[]): { chunks: Uint8Array[]; bytes: number } {
-  const header: HeaderOp[] = ops.map((op) => {
-    const entry: HeaderOp =
-      op.op === 'put'
-        ? { op: 'put', path: op.path, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, bytes: op.content.byteLength }
-        : { op: 'delete', path: op.path };
-    if (op.diskBase !== undefined) entry.diskBase = op.diskBase;
-    if (op.op === 'put' && op.ref !== undefined) (entry as RefField).ref = op.ref;
-    return entry;
-  });
   const contents = ops.flatMap((op) => (op.op === 'put' && op.ref === undefined ? [op.content] : []));
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const head = Buffer.allocUnsafe(FRAME_BYTES + LENGTH_BYTES + json.byteLength);
-  head.writeUInt32LE(json.byteLength, FRAME_BYTES);
-  json.copy(head, FRAME_BYTES + LENGTH_BYTES);
+  const json = headerJson(ops);
+  const jsonBytes = Buffer.byteLength(json);
+  const head = Buffer.allocUnsafe(FRAME_BYTES + LENGTH_BYTES + jsonBytes);
+  head.writeUInt32LE(jsonBytes, FRAME_BYTES);
+  head.write(json, FRAME_BYTES + LENGTH_BYTES, 'utf8');
   let checksum = crc32(head.subarray(FRAME_BYTES));
   let payloadBytes = head.byteLength - FRAME_BYTES;
   for (const content of contents) {
@@ -86,6 +91,39 @@ export function encodeRecordChunks(ops: readonly JournalOp[]): { chunks: Uint8Ar
   head.writeUInt32LE(payloadBytes >>> 0, 0);
   head.writeUInt32LE(checksum >>> 0, LENGTH_BYTES);
   return { chunks: [head, ...contents], bytes: FRAME_BYTES + payloadBytes };
+}
+
+/**
+ * The header (a HeaderOp per op) as JSON, written out field by field: on the
+ * path of every journaled change, where JSON.stringify of the objects cost
+ * several times as much. Audit entries go in as the lines they already are
+ * (audit-line.ts). `decodeJournal` reads it back as plain JSON.
+ */
+function headerJson(ops: readonly JournalOp[]): string {
+  let json = '[';
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    json += `${i === 0 ? '' : ','}{"op":"${op.op}","path":${text(op.path)}`;
+    if (op.op === 'put') {
+      json += `,"mimeType":${text(op.mimeType)},"createdAt":${number(op.createdAt)},"modifiedAt":${number(op.modifiedAt)},"bytes":${op.content.byteLength}`;
+      if (op.ref !== undefined) json += `,"ref":${text(op.ref)}`;
+    }
+    if (op.diskBase !== undefined) json += `,"diskBase":${op.diskBase === null ? 'null' : text(op.diskBase)}`;
+    if (op.audit !== undefined) {
+      json += ',"audit":[';
+      for (let j = 0; j < op.audit.length; j++) json += (j === 0 ? '' : ',') + auditLine(op.audit[j]!);
+      json += ']';
+    }
+    json += '}';
+  }
+  return `${json}]`;
+}
+
+const text = JSON.stringify;
+
+/** A time as JSON writes it (a non-finite one as null, which the reader refuses as it always did). */
+function number(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 export interface DecodedJournal {
@@ -151,22 +189,35 @@ function parsePayload(payload: Buffer, resolveRef: ResolveRef): JournalOp[] | un
   let cursor = headerEnd;
   const ops: JournalOp[] = [];
   for (const op of header) {
-    const diskBase = op.diskBase === undefined ? {} : { diskBase: op.diskBase };
+    const extra = { ...(op.diskBase === undefined ? {} : { diskBase: op.diskBase }), ...auditOf(op) };
     if (op.op === 'delete') {
-      ops.push({ op: 'delete', path: op.path, ...diskBase });
+      ops.push({ op: 'delete', path: op.path, ...extra });
       continue;
     }
+    let content: Uint8Array;
     if (op.ref !== undefined) {
       // The record is intact (its crc32 matched), so a missing or damaged side file is an error, not a torn tail.
-      const content = resolveRef(op.ref, op.bytes);
-      ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, ...diskBase });
-      continue;
+      content = resolveRef(op.ref, op.bytes);
+    } else {
+      content = new Uint8Array(payload.subarray(cursor, cursor + op.bytes)); // a copy, detached from the file buffer
+      cursor += op.bytes;
     }
-    const content = new Uint8Array(payload.subarray(cursor, cursor + op.bytes)); // a copy, detached from the file buffer
-    cursor += op.bytes;
-    ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, ...diskBase });
+    ops.push({ op: 'put', path: op.path, content, mimeType: op.mimeType, createdAt: op.createdAt, modifiedAt: op.modifiedAt, ...extra });
   }
   return cursor === payload.byteLength ? ops : undefined;
+}
+
+/** The op's audit entries, those that are entries at all: a damaged note never costs the change it rides on. */
+function auditOf(op: HeaderOp): AuditField {
+  if (!Array.isArray(op.audit)) return {};
+  const entries = op.audit.filter(isAuditEntry);
+  return entries.length > 0 ? { audit: entries } : {};
+}
+
+function isAuditEntry(value: unknown): value is AuditEntry {
+  if (!value || typeof value !== 'object') return false;
+  const entry = value as Record<string, unknown>;
+  return typeof entry.id === 'string' && typeof entry.at === 'number' && typeof entry.actor === 'string' && typeof entry.operation === 'string' && Array.isArray(entry.paths);
 }
 
 function isHeaderOp(value: unknown): value is HeaderOp {

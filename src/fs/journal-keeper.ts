@@ -6,8 +6,10 @@
  * everything is persisted, rewritten when it grows past a threshold).
  */
 import { isVersioned } from '../../persistence/drivers/types.js';
+import type { AuditEntry } from '../audit/types.js';
 import { fsErrors } from '../errors.js';
 import type { Durability } from '../types.js';
+import type { ChangeAudit } from './change.js';
 import type { ConfigTable } from './configs.js';
 import type { DiskBases } from './disk-bases.js';
 import { Journal } from './journal.js';
@@ -27,6 +29,8 @@ export interface JournalKeeperOptions {
   persister: Persister;
   /** The journal file was removed or replaced under us and has been written again. */
   onRecreated: (oldPath: string) => void;
+  /** The audit log, whose entries ride on the records: flushed before any record is dropped. */
+  audit?: Pick<ChangeAudit, 'flush'>;
 }
 
 export class JournalKeeper {
@@ -57,14 +61,21 @@ export class JournalKeeper {
     this.sideFiles?.prune(); // the fresh journal holds what is pending inline
   }
 
-  /** Writes a journal record; when this returns, the change survives a killed process. EIO when it cannot. */
-  append(ops: JournalOp[], path: string): void {
+  /**
+   * Writes a journal record, carrying `audit` (the change's audit entries)
+   * on its first op; when this returns, the change survives a killed
+   * process. False when no record was written (no journal open, or nothing
+   * to journal): the entries are not carried. EIO when it cannot.
+   */
+  append(ops: JournalOp[], path: string, audit?: AuditEntry[]): boolean {
     // In other modes a journal is open only while a crashed run's records are being persisted; changes
     // must be appended to it too, or replaying it after another crash could bring back older content.
-    if (!this.journal || ops.length === 0) return;
+    if (!this.journal || ops.length === 0) return false;
     try {
       if (!this.journal.intact()) this.recreate();
+      if (audit) ops[0]!.audit = audit;
       this.journal.append(this.withDiskBases(this.withSideFiles(ops)));
+      return true;
     } catch (err) {
       throw fsErrors.io(path, err);
     }
@@ -76,11 +87,11 @@ export class JournalKeeper {
     if (!journal) return;
     try {
       if (!this.options.persister.hasPending) {
-        if (this.options.durability === 'journal') journal.truncate();
+        if (this.options.durability === 'journal') this.truncate(journal);
         else this.drop(); // a recovery journal in a non-journal mode is done once everything is persisted
         this.sideFiles?.prune();
       } else if (journal.bytes >= this.compactAtBytes) {
-        journal.rewrite(this.pendingOps());
+        this.rewrite(journal);
         // Rewrite again only once the journal has doubled: amortised O(1) per append.
         this.compactAtBytes = Math.max(COMPACT_MIN_BYTES, journal.bytes * 2);
         this.sideFiles?.prune(); // the rewrite holds pending contents inline
@@ -95,9 +106,9 @@ export class JournalKeeper {
   close(): void {
     const journal = this.journal;
     if (!journal) return;
-    if (this.options.persister.hasPending) journal.rewrite(this.pendingOps());
+    if (this.options.persister.hasPending) this.rewrite(journal);
     else if (this.options.durability !== 'journal') return this.drop();
-    else journal.truncate();
+    else this.truncate(journal);
     journal.close();
     this.journal = undefined;
     this.sideFiles?.prune();
@@ -112,6 +123,7 @@ export class JournalKeeper {
    */
   private recreate(): void {
     const old = this.journal!;
+    this.options.audit?.flush();
     old.abandon();
     this.journal = Journal.create(old.path, this.pendingOps(), { fsyncEachRecord: this.options.fsyncEachRecord });
     this.sideFiles?.prune();
@@ -139,7 +151,21 @@ export class JournalKeeper {
     return ops;
   }
 
+  // Every way records go, each after the audit entries they carry are in the audit log.
+
+  private truncate(journal: Journal): void {
+    if (journal.empty) return;
+    this.options.audit?.flush();
+    journal.truncate();
+  }
+
+  private rewrite(journal: Journal): void {
+    this.options.audit?.flush();
+    journal.rewrite(this.pendingOps());
+  }
+
   private drop(): void {
+    this.options.audit?.flush();
     this.journal?.remove();
     this.journal = undefined;
     this.sideFiles?.prune();

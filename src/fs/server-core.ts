@@ -15,7 +15,7 @@ import { isVersioned } from '../../persistence/drivers/types.js';
 import { ScopeFsError, fsErrors } from '../errors.js';
 import { LockTable } from '../coordination/locks.js';
 import type { ChangeOptions, Durability, EntryMeta, FlushResult, FsListener, FsStats, PersistenceConfig, PersistenceConfigInfo } from '../types.js';
-import { applyChange, type Change, type ChangeTarget, type FsCore } from './change.js';
+import { applyChange, type Change, type ChangeAudit, type ChangeTarget, type FsCore } from './change.js';
 import { ConfigTable, type Location } from './configs.js';
 import { DiskBases } from './disk-bases.js';
 import { DiskReplica, rebaseReplayed } from './disk-replica.js';
@@ -44,6 +44,8 @@ export interface CoreOptions {
   cast: CastPort;
   /** Records every applied version (history-recorder.ts). */
   history?: HistoryRecorder;
+  /** Records who changed what (audit-recorder.ts); the journal records carry its entries. */
+  audit?: ChangeAudit;
   /** The scope's lock table; one that outlives this server keeps its locks across a restart. */
   locks?: LockTable;
 }
@@ -76,6 +78,7 @@ export class ServerCore implements FsCore {
   private settleQueued = false;
   private clock = 0;
   private readonly history: HistoryRecorder | undefined;
+  private readonly audit: ChangeAudit | undefined;
   /** The scope's locks (src/coordination/locks.ts); every planned local change is checked against them. */
   readonly locks: LockTable;
 
@@ -115,6 +118,7 @@ export class ServerCore implements FsCore {
       bases,
       persister,
       onRecreated: (path) => this.journalRecreated(path),
+      audit: options.audit,
     });
     this.journal = journal;
     this.loads = new Loads(entries, configs, bases);
@@ -122,7 +126,8 @@ export class ServerCore implements FsCore {
     const nextRevision = (): number => this.nextRevision();
     this.history = options.history;
     this.locks = options.locks ?? new LockTable();
-    this.target = { journal, entries, persister, scheduler, subscribers, nextRevision, history: options.history };
+    this.audit = options.audit;
+    this.target = { journal, entries, persister, scheduler, subscribers, nextRevision, history: options.history, audit: options.audit };
     this.indexing = {
       entries,
       configs,
@@ -390,6 +395,8 @@ export class ServerCore implements FsCore {
     const records = this.journal.readRecords();
     for (const record of records) replayOps(this.indexing, record);
     if (this.history) noteReplayed(this.history, records);
+    // Before the journal is written afresh: the records are the only place these entries may be.
+    this.audit?.recover(records.flatMap((ops) => ops.flatMap((op) => op.audit ?? [])));
     await rebaseReplayed(this.configs, this.bases, records);
     this.journal.open(records.length > 0);
     void this.persister.flush(); // every replayed write and delete, conditional on the bases just settled

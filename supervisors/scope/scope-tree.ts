@@ -3,6 +3,7 @@ import type { TransactionLimits } from '../../src/transactions/types.js';
 import { join } from 'node:path';
 import { DiskDriver } from '../../persistence/drivers/disk.js';
 import { FileSystemServer } from '../../src/fs/file-system-server.js';
+import type { ChangeAudit } from '../../src/fs/change.js';
 import type { HistoryTarget } from '../../src/fs/history-recorder.js';
 import type { Retention } from '../../persistence/history/types.js';
 import { DiskWatcher } from '../../src/sync/disk-watcher.js';
@@ -95,8 +96,6 @@ export async function startScopeTree(
   const storeLocks = await openScopeLocks(options.sync, fs.lockTable);
   if (storeLocks) fs.backLocksWith(storeLocks);
   const audit = openScopeAudit(options.root, options.audit, options.audit?.enabled === false ? undefined : await openAuditStore(options.sync));
-  // Subscribed before the server is attached, so no change goes unheard (audit-recorder.ts: why this is durable).
-  if (audit) fs.subscribe((event) => audit.recorder.event(event));
   // The outbox row of a change is written as its event is heard, before the change is acknowledged (scope-webhooks.ts).
   const webhookOptions = options.webhooks;
   const webhooks = await openScopeWebhooks(options.root, canonicalName(name), webhookOptions, webhookOptions?.enabled === false ? undefined : await openWebhookStore(options.sync));
@@ -107,7 +106,8 @@ export async function startScopeTree(
   const sharedState = options.sync && !options.root && !options.sync.stateFile ? SyncStateDb.open(':memory:') : undefined;
   // One history per scope tree: it outlives restarts of the filesystem server.
   const history = await openScopeHistory(options.root, options.sync, options.historyRetention, sharedState);
-  const children: ChildSpec[] = [fsChild(options, name, fs, history.target)];
+  // The server makes each change's audit entries, and its journal records carry them (audit-recorder.ts).
+  const children: ChildSpec[] = [fsChild(options, name, fs, history.target, audit?.recorder)];
   const recordTables = await openScopeRecords(options.root, options.sync);
   let tailing: ReturnType<typeof scopeTail>;
   try {
@@ -181,7 +181,7 @@ function noteDiskProblems(fs: StableFileSystem, failures: FailureLog): void {
   });
 }
 
-function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem, history: HistoryTarget): ChildSpec {
+function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem, history: HistoryTarget, audit: ChangeAudit | undefined): ChildSpec {
   return {
     id: 'fs',
     shutdownMs: options.fsShutdownMs ?? 30_000,
@@ -195,6 +195,7 @@ function fsChild(options: ScopeOptions, name: string, fs: StableFileSystem, hist
         maxFileBytes: options.maxFileBytes,
         history,
         locks: fs.lockTable,
+        audit,
       });
       fs.attach(server);
       server.onExit(() => fs.detach(server));

@@ -74,14 +74,14 @@ describe('audit log in the store', () => {
     const errors: string[] = [];
     const position = join(dir, 'spool', 'shipped.json');
     const shipper = new AuditShipper(spool, flaky, position, { intervalMs: 60_000, onError: (m) => errors.push(m) });
-    for (let n = 1; n <= 5; n++) spool.appendSync(entry(n));
+    for (let n = 1; n <= 5; n++) spool.appendSync([entry(n)]);
     await shipper.ship();
     expect(errors).toEqual([expect.stringContaining('store down')]);
     expect(await store.query()).toEqual([]);
     await shipper.ship();
     expect((await store.query()).length).toBe(5);
     await unlink(position);
-    spool.appendSync(entry(6));
+    spool.appendSync([entry(6)]);
     await shipper.ship();
     expect((await store.query({ limit: 100 })).map((e) => e.id)).toEqual(['t-6', 't-5', 't-4', 't-3', 't-2', 't-1']);
     await shipper.close();
