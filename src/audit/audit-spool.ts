@@ -1,12 +1,13 @@
 /**
  * The local audit log: append-only JSONL segments under `.scopefs/audit/`
  * (`000001.jsonl`, `000002.jsonl`, ...; the highest is open, from the first
- * append on: a scope that records nothing creates no files). An append is
- * one synchronous `writeSync` on an fd opened for appending, as the journal's
- * is: once it returns, the entry survives a killed process, so an entry
- * written in the same turn as a journal record is as durable as that record.
- * A segment past `segmentBytes` is closed and the next one opened; retention
- * removes whole old segments and trims the oldest kept one.
+ * append on: a scope that records nothing creates no files). An append (of
+ * one entry or a batch) is one synchronous `writeSync` on an fd opened for
+ * appending, as the journal's is: once it returns, the entries survive a
+ * killed process. Entries a journal record carried are appended later, in
+ * batches, and after a crash from the journal (`recoverSync`). A segment
+ * past `segmentBytes` is closed and the next one opened; retention removes
+ * whole old segments and trims the oldest kept one.
  *
  * A crash in the middle of an append leaves a torn last line; opening the
  * log cuts it off, so the next append starts on a line of its own.
