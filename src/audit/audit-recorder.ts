@@ -31,7 +31,7 @@ export interface AuditSink extends AuditLog {
 
 /** Carried entries are written at least this often (by default), so the log on disk lags the journal by little. */
 export const DEFAULT_FLUSH_AFTER_MS = 200;
-/** And once this many wait (a burst): memory stays bounded between flushes. */
+/** And once this many wait: a burst is written in batches of this size. */
 const FLUSH_AT_ENTRIES = 64;
 /** A failed write is tried again after this (the journal may have dropped the records by then). */
 const RETRY_AFTER_MS = 1_000;
@@ -81,7 +81,7 @@ export class AuditRecorder implements ChangeAudit {
       this.waiting = [];
     } catch (err) {
       // The change itself is already applied and journaled; a full or broken disk is reported, never
-      // thrown into it. What waits is tried again with the next entry (or dropped past MAX_WAITING).
+      // thrown into it. What waits is tried again a second later (the oldest dropped past MAX_WAITING).
       const over = this.waiting.length - MAX_WAITING;
       if (over > 0) this.waiting.splice(0, over);
       if (!this.closed) this.timer = setTimeout(() => this.flush(), RETRY_AFTER_MS).unref();
@@ -126,7 +126,6 @@ export class AuditRecorder implements ChangeAudit {
   close(): void {
     this.closed = true;
     this.flush();
-    clearTimeout(this.timer);
   }
 
   private readonly nextId = (): string => `${this.session}-${++this.seq}`;

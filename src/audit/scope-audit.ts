@@ -59,7 +59,7 @@ export function openScopeAudit(root: string | undefined, options: AuditOptions =
     root === undefined ? new MemoryAuditLog(retention.maxEntries) : new AuditSpool(join(root, '.scopefs', 'audit'), { segmentBytes: options.segmentBytes });
   const recorder = new AuditRecorder(log, {
     onError: options.onError,
-    flushAfterMs: options.flushAfterMs,
+    flushAfterMs,
     ...(store?.instance === undefined ? {} : { instance: store.instance }),
   });
   const shipper = store && new AuditShipper(log, store.log, root === undefined ? undefined : join(root, '.scopefs', 'audit', 'shipped.json'), { onError: options.onError });

@@ -178,7 +178,7 @@ export interface ChangeTarget {
   audit?: ChangeAudit;
 }
 
-/** The audit log as a change sees it (implemented by AuditRecorder). */
+/** The audit log as the filesystem server sees it: applyChange, the journal keeper and the journal's recovery (implemented by AuditRecorder). */
 export interface ChangeAudit {
   /** The change's entries, stamped; undefined when it reports nothing. Made before its journal record, which carries them. */
   entriesOf(change: Change): AuditEntry[] | undefined;

@@ -96,8 +96,8 @@ export function encodeRecordChunks(ops: readonly JournalOp[]): { chunks: Uint8Ar
 /**
  * The header (a HeaderOp per op) as JSON, written out field by field: on the
  * path of every journaled change, where JSON.stringify of the objects cost
- * several times as much. Audit entries go in as the lines they already are
- * (audit-line.ts). `decodeJournal` reads it back as plain JSON.
+ * several times as much. Audit entries go in as their lines (audit-line.ts).
+ * `decodeJournal` reads it back as plain JSON.
  */
 function headerJson(ops: readonly JournalOp[]): string {
   let json = '[';
