@@ -17,14 +17,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../errors.js';
-import type { Change, ChangeAudit } from '../fs/change.js';
+import type { Change, ChangeAudit, ChangeEntries } from '../fs/change.js';
 import type { SyncEvent } from '../sync/types.js';
 import { draftOfRefusal, draftOfSyncEvent, entriesOfChange, type AuditDraft } from './audit-entries.js';
+import { auditLine } from './audit-line.js';
 import type { AuditEntry, AuditLog } from './types.js';
 
 /** A log that takes entries synchronously: durable once the call returns. */
 export interface AuditSink extends AuditLog {
-  appendSync(entries: readonly AuditEntry[]): void;
+  /** `lines`: each entry's line (audit-line.ts), made already; a log that writes lines writes these. */
+  appendSync(entries: readonly AuditEntry[], lines?: readonly string[]): void;
   /** Appends those of `entries` (recovered from a journal) that it does not hold already. */
   recoverSync(entries: readonly AuditEntry[]): void;
 }
@@ -44,8 +46,9 @@ export class AuditRecorder implements ChangeAudit {
   private seq = 0;
   /** Errors already recorded by an inner facade: an outer one does not record them again. */
   private readonly recorded = new WeakSet<object>();
-  /** Entries durable elsewhere (a journal record, or a failed write's retry), oldest first, not yet in the sink. */
+  /** Entries durable elsewhere (a journal record, or a failed write's retry), oldest first, not yet in the sink; and their lines. */
   private waiting: AuditEntry[] = [];
+  private waitingLines: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -56,19 +59,19 @@ export class AuditRecorder implements ChangeAudit {
 
   // ---- changes (the filesystem server, change.ts) ---------------------------
 
-  entriesOf(change: Change): AuditEntry[] | undefined {
+  entriesOf(change: Change): ChangeEntries | undefined {
     if (change.events.length === 0) return undefined;
-    return entriesOfChange(change, { nextId: this.nextId, at: Date.now(), instance: this.options.instance });
+    return withLines(entriesOfChange(change, { nextId: this.nextId, at: Date.now(), instance: this.options.instance }));
   }
 
-  carried(entries: AuditEntry[]): void {
-    for (const entry of entries) this.waiting.push(entry);
+  carried(made: ChangeEntries): void {
+    this.wait(made);
     if (this.waiting.length >= FLUSH_AT_ENTRIES) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.options.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS).unref();
   }
 
-  record(entries: AuditEntry[]): void {
-    for (const entry of entries) this.waiting.push(entry);
+  record(made: ChangeEntries): void {
+    this.wait(made);
     this.flush();
   }
 
@@ -77,13 +80,17 @@ export class AuditRecorder implements ChangeAudit {
     this.timer = undefined;
     if (this.waiting.length === 0) return;
     try {
-      this.log.appendSync(this.waiting);
+      this.log.appendSync(this.waiting, this.waitingLines);
       this.waiting = [];
+      this.waitingLines = [];
     } catch (err) {
       // The change itself is already applied and journaled; a full or broken disk is reported, never
       // thrown into it. What waits is tried again a second later (the oldest dropped past MAX_WAITING).
       const over = this.waiting.length - MAX_WAITING;
-      if (over > 0) this.waiting.splice(0, over);
+      if (over > 0) {
+        this.waiting.splice(0, over);
+        this.waitingLines.splice(0, over);
+      }
       if (!this.closed) this.timer = setTimeout(() => this.flush(), RETRY_AFTER_MS).unref();
       this.options.onError?.(`recording ${this.waiting.length} audit entr${this.waiting.length === 1 ? 'y' : 'ies'} failed${over > 0 ? ` (${over} older ones dropped)` : ''}: ${errorMessage(err)}`);
     }
@@ -104,7 +111,7 @@ export class AuditRecorder implements ChangeAudit {
   /** Records a path settled or held by its conflict strategy (other sync events are ignored). */
   syncEvent(event: SyncEvent): void {
     const draft = draftOfSyncEvent(event);
-    if (draft) this.record([this.stamp(draft)]);
+    if (draft) this.record(withLines([this.stamp(draft)]));
   }
 
   /** Records a refused request; `err` is rethrown by the caller. */
@@ -114,18 +121,25 @@ export class AuditRecorder implements ChangeAudit {
       this.recorded.add(err);
     }
     const draft = draftOfRefusal(operation, paths, actor, err);
-    if (draft) this.record([this.stamp(draft)]);
+    if (draft) this.record(withLines([this.stamp(draft)]));
   }
 
   /** Records a request refused before it reached the scope (no or a bad token), as `anonymous`. */
   unauthenticated(method: string, path: string, code: string, message: string): void {
-    this.record([this.stamp({ actor: 'anonymous', operation: 'request', paths: [], result: 'refused', code, message: `${method} ${path}: ${message}` })]);
+    this.record(withLines([this.stamp({ actor: 'anonymous', operation: 'request', paths: [], result: 'refused', code, message: `${method} ${path}: ${message}` })]));
   }
 
   /** Writes what waits, and retries no more (the scope stopped: its journal closed after a last flush). */
   close(): void {
     this.closed = true;
     this.flush();
+  }
+
+  private wait({ entries, lines }: ChangeEntries): void {
+    for (let i = 0; i < entries.length; i++) {
+      this.waiting.push(entries[i]!);
+      this.waitingLines.push(lines[i]!);
+    }
   }
 
   private readonly nextId = (): string => `${this.session}-${++this.seq}`;
@@ -138,4 +152,11 @@ export class AuditRecorder implements ChangeAudit {
     if (this.options.instance !== undefined) entry.instance = this.options.instance;
     return entry;
   }
+}
+
+/** Entries with their lines, each made once here for every log that writes lines. */
+function withLines(entries: AuditEntry[]): ChangeEntries {
+  const lines: string[] = [];
+  for (const entry of entries) lines.push(auditLine(entry));
+  return { entries, lines };
 }

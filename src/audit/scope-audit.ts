@@ -65,7 +65,7 @@ export function openScopeAudit(root: string | undefined, options: AuditOptions =
   const shipper = store && new AuditShipper(log, store.log, root === undefined ? undefined : join(root, '.scopefs', 'audit', 'shipped.json'), { onError: options.onError });
   if (shipper) {
     const append = log.appendSync.bind(log);
-    log.appendSync = (entries) => (append(entries), shipper.noteAppended());
+    log.appendSync = (entries, lines) => (append(entries, lines), shipper.noteAppended());
   }
   const prune = (): void => {
     log.prune(retention).catch((err: unknown) => options.onError?.(`pruning the audit log failed: ${errorMessage(err)}`));

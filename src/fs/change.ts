@@ -178,14 +178,23 @@ export interface ChangeTarget {
   audit?: ChangeAudit;
 }
 
+/**
+ * A change's audit entries, and each as its line of JSON (audit-line.ts):
+ * made once, for the journal record that carries them and then for the log.
+ */
+export interface ChangeEntries {
+  entries: AuditEntry[];
+  lines: string[];
+}
+
 /** The audit log as the filesystem server sees it: applyChange, the journal keeper and the journal's recovery (implemented by AuditRecorder). */
 export interface ChangeAudit {
   /** The change's entries, stamped; undefined when it reports nothing. Made before its journal record, which carries them. */
-  entriesOf(change: Change): AuditEntry[] | undefined;
+  entriesOf(change: Change): ChangeEntries | undefined;
   /** Entries the change's journal record carries: durable already, written to the log later (see `flush`). */
-  carried(entries: AuditEntry[]): void;
+  carried(made: ChangeEntries): void;
   /** Entries no journal record carries (no journal, memory-only paths): written durably now. */
-  record(entries: AuditEntry[]): void;
+  record(made: ChangeEntries): void;
   /** Writes every carried entry to the log: called before the journal drops the records that carry them. */
   flush(): void;
   /** At start, the entries of the records a previous run left: written to the log unless it holds them. */
@@ -196,9 +205,9 @@ export interface ChangeAudit {
 export function applyChange(target: ChangeTarget, change: Change): Promise<void> | undefined {
   assignRevisions(target, change);
   const audit = target.audit;
-  const entries = audit?.entriesOf(change);
-  const carried = target.journal.append(change.journal, change.subject, entries);
-  if (entries) (carried ? audit!.carried(entries) : audit!.record(entries));
+  const made = audit?.entriesOf(change);
+  const carried = target.journal.append(change.journal, change.subject, made?.lines);
+  if (made) (carried ? audit!.carried(made) : audit!.record(made));
   for (const update of change.entries) updateEntry(target, update);
   if (target.history) noteChange(target.history, target.entries, change);
   const outcomes: Outcome[] | undefined = change.waitForPersist ? [] : undefined;

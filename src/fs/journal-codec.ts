@@ -15,7 +15,6 @@
  * it changes nothing: replay is idempotent.
  */
 import { crc32 } from 'node:zlib';
-import { auditLine } from '../audit/audit-line.js';
 import type { AuditEntry } from '../audit/types.js';
 import { asBuffer } from '../content.js';
 
@@ -41,8 +40,13 @@ interface RefField {
  * op (audit-recorder.ts): the record makes them durable, so the audit log
  * costs no write of its own per change. Readers that do not know the field
  * ignore it, as they ignore any other.
+ *
+ * A record is written from the entries' lines (`auditLines`, made once by
+ * the recorder, which writes the same lines to the log later) and read back
+ * as entries (`audit`).
  */
 interface AuditField {
+  auditLines?: readonly string[];
   audit?: AuditEntry[];
 }
 
@@ -56,9 +60,10 @@ export type JournalOp =
   | ({ op: 'put'; path: string; content: Uint8Array; mimeType: string; createdAt: number; modifiedAt: number } & DiskBaseField & RefField & AuditField)
   | ({ op: 'delete'; path: string } & DiskBaseField & AuditField);
 
+/** An op as a record's header holds it (its audit entries as read, unchecked). */
 type HeaderOp =
-  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField & RefField & AuditField)
-  | ({ op: 'delete'; path: string } & DiskBaseField & AuditField);
+  | ({ op: 'put'; path: string; mimeType: string; createdAt: number; modifiedAt: number; bytes: number } & DiskBaseField & RefField & { audit?: unknown })
+  | ({ op: 'delete'; path: string } & DiskBaseField & { audit?: unknown });
 
 export const JOURNAL_MAGIC = Buffer.from('SFSJRNL1', 'latin1');
 const FRAME_BYTES = 8;
@@ -96,7 +101,7 @@ export function encodeRecordChunks(ops: readonly JournalOp[]): { chunks: Uint8Ar
 /**
  * The header (a HeaderOp per op) as JSON, written out field by field: on the
  * path of every journaled change, where JSON.stringify of the objects cost
- * several times as much. Audit entries go in as their lines (audit-line.ts).
+ * several times as much. Audit entries go in as the lines they came with.
  * `decodeJournal` reads it back as plain JSON.
  */
 function headerJson(ops: readonly JournalOp[]): string {
@@ -109,11 +114,7 @@ function headerJson(ops: readonly JournalOp[]): string {
       if (op.ref !== undefined) json += `,"ref":${text(op.ref)}`;
     }
     if (op.diskBase !== undefined) json += `,"diskBase":${op.diskBase === null ? 'null' : text(op.diskBase)}`;
-    if (op.audit !== undefined) {
-      json += ',"audit":[';
-      for (let j = 0; j < op.audit.length; j++) json += (j === 0 ? '' : ',') + auditLine(op.audit[j]!);
-      json += ']';
-    }
+    if (op.auditLines !== undefined) json += `,"audit":[${op.auditLines.join(',')}]`;
     json += '}';
   }
   return `${json}]`;
@@ -208,7 +209,7 @@ function parsePayload(payload: Buffer, resolveRef: ResolveRef): JournalOp[] | un
 }
 
 /** The op's audit entries, those that are entries at all: a damaged note never costs the change it rides on. */
-function auditOf(op: HeaderOp): AuditField {
+function auditOf(op: HeaderOp): Pick<AuditField, 'audit'> {
   if (!Array.isArray(op.audit)) return {};
   const entries = op.audit.filter(isAuditEntry);
   return entries.length > 0 ? { audit: entries } : {};

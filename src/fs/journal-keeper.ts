@@ -6,7 +6,6 @@
  * everything is persisted, rewritten when it grows past a threshold).
  */
 import { isVersioned } from '../../persistence/drivers/types.js';
-import type { AuditEntry } from '../audit/types.js';
 import { fsErrors } from '../errors.js';
 import type { Durability } from '../types.js';
 import type { ChangeAudit } from './change.js';
@@ -62,18 +61,18 @@ export class JournalKeeper {
   }
 
   /**
-   * Writes a journal record, carrying `audit` (the change's audit entries)
-   * on its first op; when this returns, the change survives a killed
+   * Writes a journal record, carrying `auditLines` (the change's audit
+   * entries, as their lines) on its first op; when this returns, the change survives a killed
    * process. False when no record was written (no journal open, or nothing
    * to journal): the entries are not carried. EIO when it cannot.
    */
-  append(ops: JournalOp[], path: string, audit?: AuditEntry[]): boolean {
+  append(ops: JournalOp[], path: string, auditLines?: readonly string[]): boolean {
     // In other modes a journal is open only while a crashed run's records are being persisted; changes
     // must be appended to it too, or replaying it after another crash could bring back older content.
     if (!this.journal || ops.length === 0) return false;
     try {
       if (!this.journal.intact()) this.recreate();
-      if (audit) ops[0]!.audit = audit;
+      if (auditLines) ops[0]!.auditLines = auditLines;
       this.journal.append(this.withDiskBases(this.withSideFiles(ops)));
       return true;
     } catch (err) {

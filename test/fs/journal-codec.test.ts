@@ -7,6 +7,7 @@
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { JOURNAL_MAGIC, decodeJournal, encodeRecord, type JournalOp } from '../../src/fs/journal-codec.js';
+import { auditLine } from '../../src/audit/audit-line.js';
 import type { AuditEntry } from '../../src/audit/types.js';
 
 const bytes = (text: string) => new Uint8Array(Buffer.from(text));
@@ -38,13 +39,16 @@ describe('journal header', () => {
     expect(decoded.records).toEqual([ops.map((op) => (op.op === 'put' && op.ref ? (({ ref: _ref, ...rest }) => rest)(op) : op))]);
   });
 
-  it('carries audit entries on their op, as the entries themselves', () => {
+  it('carries audit entries on their op, written as their lines and read as the entries', () => {
     const entries: AuditEntry[] = [
       { id: 'abc123-1', at: 1_700_000_000_001, actor: 'token:ci-"bot"', operation: 'move', paths: ['/from\n.md', '/to.md'], result: 'ok', revision: 7, source: 'B', instance: 'A' },
       { id: 'abc123-2', at: 1_700_000_000_002, actor: 'agent:日本', operation: 'write', paths: ['/to.md'], result: 'refused', code: 'ESTALE', message: 'expected revision 3, found "4"' },
     ];
-    const ops: JournalOp[] = [{ op: 'put', path: '/to.md', content: bytes('moved'), mimeType: 'text/markdown', createdAt: 1, modifiedAt: 2, audit: entries }, { op: 'delete', path: '/from\n.md' }];
-    expect(decodeJournal(journalOf(ops)).records).toEqual([ops]);
+    const put = { op: 'put', path: '/to.md', content: bytes('moved'), mimeType: 'text/markdown', createdAt: 1, modifiedAt: 2 } as const;
+    const remove = { op: 'delete', path: '/from\n.md' } as const;
+    // Written from the entries' lines (made once, by the recorder), read back as the entries.
+    const written = journalOf([{ ...put, auditLines: entries.map(auditLine) }, remove]);
+    expect(decodeJournal(written).records).toEqual([[{ ...put, audit: entries }, remove]]);
   });
 
   it('reads a record whose audit field is damaged as its ops alone, and one written without any', () => {
