@@ -1,9 +1,10 @@
 /**
- * The audited facade of a scope's filesystem: every refused request
- * (a typed error of a change, an access refusal of a read) is recorded
- * before the caller sees the error. Applied changes are recorded from the
- * filesystem's events (audit-recorder.ts), whoever made them. A Proxy, so
- * methods added to FileSystem pass through unchanged.
+ * Refused requests, recorded before the caller sees the error: a typed
+ * error of a change, an access refusal of a read. A scope's own filesystem
+ * reports every failed call (stable-fs.ts, into `recordRefusal`); an
+ * interface wraps what it hands a caller in `auditedFileSystem`, so the
+ * refusals of its own layers (a token's grant) are recorded too. Applied
+ * changes are recorded by the filesystem server itself (audit-recorder.ts).
  */
 import type { AuditRecorder } from './audit-recorder.js';
 import type { FileSystem } from '../types.js';
@@ -16,7 +17,7 @@ interface Audited {
   options?: number;
 }
 
-const AUDITED: Record<string, Audited> = {
+const AUDITED = {
   writeFile: { operation: 'write', paths: 1, options: 2 },
   appendFile: { operation: 'append', paths: 1, options: 2 },
   editFile: { operation: 'edit', paths: 1, options: 3 },
@@ -32,9 +33,18 @@ const AUDITED: Record<string, Audited> = {
   history: { operation: 'read', paths: 1 },
   listFiles: { operation: 'list', paths: 1 },
   listEntries: { operation: 'list', paths: 1 },
-};
+} satisfies Record<string, Audited>;
 
-/** `fs` with its refusals recorded; `actor` names the caller when the options name none (default `local`). */
+/** A FileSystem method whose refusals are recorded. */
+export type AuditedMethod = keyof typeof AUDITED;
+
+/** Records the failure of `method` called with `args` if it is a refusal; `actor` names the caller when the options name none. */
+export function recordRefusal(recorder: AuditRecorder, method: AuditedMethod, args: unknown[], actor: string, err: unknown): void {
+  const audited: Audited = AUDITED[method];
+  recorder.refused(audited.operation, pathsOf(args, audited), actorOf(args, audited) ?? actor, err);
+}
+
+/** `fs` with its refusals recorded; `actor` names the caller when the options name none (default `local`). A Proxy, so methods added to FileSystem pass through unchanged. */
 export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRecorder, actor = 'local'): F {
   // One wrapper (or bound method) per method, made on first use: a call pays no allocation for it.
   const wrappers = new Map<string | symbol, { of: unknown; use: unknown }>();
@@ -44,17 +54,16 @@ export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRe
       if (typeof value !== 'function') return value;
       const cached = wrappers.get(property);
       if (cached?.of === value) return cached.use;
-      const audited = typeof property === 'string' ? AUDITED[property] : undefined;
       const method = value as (...a: unknown[]) => unknown;
-      const use = audited ? wrap(target, method, audited) : method.bind(target);
+      const use = isAudited(property) ? wrap(target, method, property) : method.bind(target);
       wrappers.set(property, { of: value, use });
       return use;
     },
   });
 
-  function wrap(target: F, method: (...a: unknown[]) => unknown, audited: Audited): (...args: unknown[]) => unknown {
+  function wrap(target: F, method: (...a: unknown[]) => unknown, name: AuditedMethod): (...args: unknown[]) => unknown {
     const refused = (args: unknown[], err: unknown): never => {
-      recorder.refused(audited.operation, pathsOf(args, audited), actorOf(args, audited) ?? actor, err);
+      recordRefusal(recorder, name, args, actor, err);
       throw err;
     };
     return (...args: unknown[]) => {
@@ -66,6 +75,10 @@ export function auditedFileSystem<F extends FileSystem>(fs: F, recorder: AuditRe
       }
     };
   }
+}
+
+function isAudited(property: string | symbol): property is AuditedMethod {
+  return typeof property === 'string' && Object.hasOwn(AUDITED, property);
 }
 
 function pathsOf(args: unknown[], audited: Audited): string[] {
@@ -93,7 +106,7 @@ export function actingAs<F extends FileSystem>(fs: F, actor: string): F {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if (typeof value !== 'function') return value;
-      const audited = typeof property === 'string' ? AUDITED[property] : undefined;
+      const audited: Audited | undefined = isAudited(property) ? AUDITED[property] : undefined;
       if (audited?.options === undefined) return value.bind(target);
       const at = audited.options;
       let wrapper = wrappers.get(property as string);

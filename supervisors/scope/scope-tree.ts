@@ -17,6 +17,7 @@ import type { AgentSpec } from './agent.js';
 import { AgentsSubtree } from './agents.js';
 import { openScopeHistory } from './history-target.js';
 import { StableFileSystem } from './stable-fs.js';
+import { recordRefusal } from '../../src/audit/audit-fs.js';
 import { openScopeAudit, type AuditOptions, type ScopeAudit } from '../../src/audit/scope-audit.js';
 import { openAuditStore } from './audit-store.js';
 import { openScopeWebhooks, type OpenedWebhooks } from '../../src/webhooks/scope-webhooks.js';
@@ -106,7 +107,9 @@ export async function startScopeTree(
   const sharedState = options.sync && !options.root && !options.sync.stateFile ? SyncStateDb.open(':memory:') : undefined;
   // One history per scope tree: it outlives restarts of the filesystem server.
   const history = await openScopeHistory(options.root, options.sync, options.historyRetention, sharedState);
-  // The server makes each change's audit entries, and its journal records carry them (audit-recorder.ts).
+  // The server makes each change's audit entries, and its journal records carry them (audit-recorder.ts);
+  // a refused call, whoever makes it, is recorded where it entered the scope.
+  if (audit) fs.reportRefusalsTo((method, args, err) => recordRefusal(audit.recorder, method, args, 'local', err));
   const children: ChildSpec[] = [fsChild(options, name, fs, history.target, audit?.recorder)];
   const recordTables = await openScopeRecords(options.root, options.sync);
   let tailing: ReturnType<typeof scopeTail>;

@@ -5,7 +5,6 @@ import * as syncClient from '../../src/sync/sync-client.js';
 import type { SyncEvent, SyncHandle } from '../../src/sync/types.js';
 import type { ChildInfo, ScopeHandle, ScopeKey } from '../../src/types.js';
 import { DynamicSupervisor } from '../runtime/dynamic-supervisor.js';
-import { auditedFileSystem } from '../../src/audit/audit-fs.js';
 import { registerScopeAudit } from '../../src/audit/scope-audit.js';
 import { lockRoot } from './root-lock.js';
 import { canonicalScopeKey } from './scope-key.js';
@@ -136,8 +135,8 @@ function createHandle(
     scopeKey: options.scopeKey,
     key,
     root: options.root,
-    // Refusals of library calls are recorded here; changes, whoever makes them, from the filesystem's events.
-    fs: audit ? auditedFileSystem(tree.fs, audit.recorder) : tree.fs,
+    // Its refusals are recorded by the stable filesystem, its changes by the filesystem server (scope-tree.ts).
+    fs: tree.fs,
     audit: audit && ((query) => audit.query(query)),
     locks: tree.fs,
     records: tree.records,

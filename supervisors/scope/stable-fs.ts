@@ -1,9 +1,13 @@
 import { ScopeFsError } from '../../src/errors.js';
 import { LockTable, withLock, type FileLocks, type LockGrant, type LockOptions } from '../../src/coordination/locks.js';
 import type { StoreBackedLocks } from '../../src/coordination/store-backed-locks.js';
+import type { AuditedMethod } from '../../src/audit/audit-fs.js';
 import type { FileSystem, FsListener, SnapshotVersion } from '../../src/types.js';
 
 const RESTART_WAIT_MS = 10_000;
+
+/** Hears a call that failed: the method, its arguments, the error (audit-fs.ts `recordRefusal` tells which are refusals). */
+export type RefusalListener = (method: AuditedMethod, args: unknown[], err: unknown) => void;
 
 /**
  * The `fs` a scope hands out: it forwards to whichever FileSystemServer is
@@ -21,6 +25,9 @@ export class StableFileSystem implements FileSystem, FileLocks {
   /** When syncing: the store's locks, which the table mirrors (docs/coordination.md#locks). */
   private storeLocks: StoreBackedLocks | undefined;
 
+  /** Where refused calls are reported (the scope's audit log), before the caller sees the error. */
+  private refusals: RefusalListener | undefined;
+
   /** Makes the scope's locks scope-wide: lock, renew and unlock go to the store from now on. */
   backLocksWith(locks: StoreBackedLocks): void {
     this.storeLocks = locks;
@@ -30,6 +37,25 @@ export class StableFileSystem implements FileSystem, FileLocks {
   private async fenced(options: { lockToken?: string } | undefined): Promise<FileSystem> {
     if (this.storeLocks && typeof options?.lockToken === 'string') await this.storeLocks.checkToken(options.lockToken);
     return this.current();
+  }
+
+  /** Reports every refused call, whoever makes it (the library, an agent, an interface), to `listener`. */
+  reportRefusalsTo(listener: RefusalListener): void {
+    this.refusals = listener;
+  }
+
+  /**
+   * `call` on `server`, its failure reported as a refusal first. `return
+   * await`: an async function that returned the call's promise as it is
+   * would take two more turns of the microtask queue to settle.
+   */
+  private async audited<T>(method: AuditedMethod, args: unknown[], server: Promise<FileSystem>, call: (fs: FileSystem) => Promise<T>): Promise<T> {
+    try {
+      return await call(await server);
+    } catch (err) {
+      this.refusals?.(method, args, err);
+      throw err;
+    }
   }
 
   attach(server: FileSystem): void {
@@ -78,31 +104,33 @@ export class StableFileSystem implements FileSystem, FileLocks {
     };
   }
 
-  writeFile: FileSystem['writeFile'] = async (...args) => (await this.fenced(args[2])).writeFile(...args);
-  readFile = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
-    (await this.current()).readFile(path, options as { encoding: 'bytes' })) as FileSystem['readFile'];
-  readEntry = (async (path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
-    (await this.current()).readEntry(path, options as { encoding: 'bytes' })) as FileSystem['readEntry'];
-  history: FileSystem['history'] = async (...args) => (await this.current()).history(...args);
-  restore: FileSystem['restore'] = async (...args) => (await this.current()).restore(...args);
+  // Calls that change files, and reads (whose access refusals count), go through `audited`.
+  writeFile: FileSystem['writeFile'] = (...args) => this.audited('writeFile', args, this.fenced(args[2]), (fs) => fs.writeFile(...args));
+  readFile = ((path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
+    this.audited('readFile', [path, options], this.current(), (fs) => fs.readFile(path, options as { encoding: 'bytes' }))) as FileSystem['readFile'];
+  readEntry = ((path: string, options?: { encoding?: 'utf8' | 'bytes' }) =>
+    this.audited('readEntry', [path, options], this.current(), (fs) => fs.readEntry(path, options as { encoding: 'bytes' }))) as FileSystem['readEntry'];
+  history: FileSystem['history'] = (...args) => this.audited('history', args, this.current(), (fs) => fs.history(...args));
+  restore: FileSystem['restore'] = (...args) => this.audited('restore', args, this.current(), (fs) => fs.restore(...args));
   listDeleted: FileSystem['listDeleted'] = async (...args) => (await this.current()).listDeleted(...args);
   checkpoint: FileSystem['checkpoint'] = async (...args) => (await this.current()).checkpoint(...args);
   listCheckpoints: FileSystem['listCheckpoints'] = async () => (await this.current()).listCheckpoints();
-  restoreCheckpoint: FileSystem['restoreCheckpoint'] = async (...args) => (await this.current()).restoreCheckpoint(...args);
+  restoreCheckpoint: FileSystem['restoreCheckpoint'] = (...args) =>
+    this.audited('restoreCheckpoint', args, this.current(), (fs) => fs.restoreCheckpoint(...args));
   deleteCheckpoint: FileSystem['deleteCheckpoint'] = async (name) => (await this.current()).deleteCheckpoint(name);
   diffCheckpoint: FileSystem['diffCheckpoint'] = async (...args) => (await this.current()).diffCheckpoint(...args);
-  deleteFile: FileSystem['deleteFile'] = async (...args) => (await this.fenced(args[1])).deleteFile(...args);
+  deleteFile: FileSystem['deleteFile'] = (...args) => this.audited('deleteFile', args, this.fenced(args[1]), (fs) => fs.deleteFile(...args));
   fileExists: FileSystem['fileExists'] = async (...args) => (await this.current()).fileExists(...args);
-  applyBatch: FileSystem['applyBatch'] = async (...args) => (await this.fenced(args[1])).applyBatch(...args);
-  moveFile: FileSystem['moveFile'] = async (...args) => (await this.fenced(args[2])).moveFile(...args);
-  listFiles: FileSystem['listFiles'] = async (...args) => (await this.current()).listFiles(...args);
-  listEntries: FileSystem['listEntries'] = async (...args) => (await this.current()).listEntries(...args);
+  applyBatch: FileSystem['applyBatch'] = (...args) => this.audited('applyBatch', args, this.fenced(args[1]), (fs) => fs.applyBatch(...args));
+  moveFile: FileSystem['moveFile'] = (...args) => this.audited('moveFile', args, this.fenced(args[2]), (fs) => fs.moveFile(...args));
+  listFiles: FileSystem['listFiles'] = (...args) => this.audited('listFiles', args, this.current(), (fs) => fs.listFiles(...args));
+  listEntries: FileSystem['listEntries'] = (...args) => this.audited('listEntries', args, this.current(), (fs) => fs.listEntries(...args));
   /** FileSystemServer.snapshotVersions: where a transaction starts from. */
   snapshotVersions = async (): Promise<SnapshotVersion[]> => {
     const server = (await this.current()) as FileSystem & { snapshotVersions?: () => Promise<SnapshotVersion[]> };
     return server.snapshotVersions ? server.snapshotVersions() : (await server.listEntries('/')).map((meta) => ({ meta }));
   };
-  stat: FileSystem['stat'] = async (...args) => (await this.current()).stat(...args);
+  stat: FileSystem['stat'] = (...args) => this.audited('stat', args, this.current(), (fs) => fs.stat(...args));
   stats: FileSystem['stats'] = async () => (await this.current()).stats();
   flushAll: FileSystem['flushAll'] = async () => (await this.current()).flushAll();
   reset: FileSystem['reset'] = async () => (await this.current()).reset();
@@ -111,8 +139,8 @@ export class StableFileSystem implements FileSystem, FileLocks {
     (await this.current()).registerPersistence(...args);
   getPersistenceConfigs: FileSystem['getPersistenceConfigs'] = async () =>
     (await this.current()).getPersistenceConfigs();
-  editFile: FileSystem['editFile'] = async (...args) => (await this.fenced(args[3])).editFile(...args);
-  appendFile: FileSystem['appendFile'] = async (...args) => (await this.fenced(args[2])).appendFile(...args);
+  editFile: FileSystem['editFile'] = (...args) => this.audited('editFile', args, this.fenced(args[3]), (fs) => fs.editFile(...args));
+  appendFile: FileSystem['appendFile'] = (...args) => this.audited('appendFile', args, this.fenced(args[2]), (fs) => fs.appendFile(...args));
   checkDisk: FileSystem['checkDisk'] = async (...args) => (await this.current()).checkDisk(...args);
   /** FileSystemServer.ownDiskVersion of the server running now; undefined while it restarts. */
   ownDiskVersion(name: string): string | undefined {

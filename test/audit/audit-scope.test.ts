@@ -90,7 +90,7 @@ describe('actingAs', () => {
     ]);
   });
 
-  it('an agent of the scope acts as agent:<id>', async () => {
+  it('an agent of the scope acts as agent:<id>, its refusals included', async () => {
     const root = await tempDir();
     let done!: () => void;
     const ran = new Promise<void>((resolve) => (done = resolve));
@@ -99,11 +99,16 @@ describe('actingAs', () => {
       root,
       agents: [{ id: 'summarizer', restart: 'transient', run: async ({ fs }) => {
         await fs.writeFile('/summary.md', 'short');
+        await fs.editFile('/summary.md', 'long', 'longer').catch(() => undefined);
         done();
       } }],
     });
     await ran;
-    expect((await scope.audit!({ path: '/summary.md' })).map((e) => [e.actor, e.operation])).toEqual([['agent:summarizer', 'create']]);
+    // Its refusals too: it holds the scope's own filesystem, no interface's facade.
+    expect((await scope.audit!({ path: '/summary.md' })).map((e) => [e.actor, e.operation, e.result, e.code])).toEqual([
+      ['agent:summarizer', 'edit', 'refused', 'EINVAL'],
+      ['agent:summarizer', 'create', 'ok', undefined],
+    ]);
     await scope.stop();
   });
 });
