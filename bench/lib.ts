@@ -12,6 +12,12 @@ export interface Measurement {
   ops: number;
   totalMs: number;
   opsPerSec: number;
+  /**
+   * This process's CPU time (user and system, every thread) per operation,
+   * microseconds: what it spent, not what other processes on a shared
+   * machine took from it (measureSequential and measurePipelined).
+   */
+  cpuUsPerOp?: number;
   /** Per-operation latency percentiles, microseconds (sequential runs only). */
   p50Us?: number;
   p99Us?: number;
@@ -35,6 +41,7 @@ export async function measureSequential(
 ): Promise<Measurement> {
   for (let i = 0; i < (options.warmup ?? Math.min(1000, ops)); i++) await op(i);
   const latencies = new Float64Array(ops);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < ops; i++) {
     const t = performance.now();
@@ -42,11 +49,13 @@ export async function measureSequential(
     latencies[i] = performance.now() - t;
   }
   const totalMs = performance.now() - start;
+  const cpuUsPerOp = cpuMicros(cpu) / ops;
   latencies.sort();
   return {
     ops,
     totalMs,
     opsPerSec: (ops / totalMs) * 1000,
+    cpuUsPerOp,
     p50Us: percentile(latencies, 0.5) * 1000,
     p99Us: percentile(latencies, 0.99) * 1000,
   };
@@ -62,10 +71,17 @@ export async function measurePipelined(
   const worker = async () => {
     while (next < ops) await op(next++);
   };
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   const totalMs = performance.now() - start;
-  return { ops, totalMs, opsPerSec: (ops / totalMs) * 1000 };
+  return { ops, totalMs, opsPerSec: (ops / totalMs) * 1000, cpuUsPerOp: cpuMicros(cpu) / ops };
+}
+
+/** CPU microseconds this process spent since `since`. */
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
 }
 
 export function percentile(sorted: ArrayLike<number>, p: number): number {
