@@ -44,7 +44,7 @@ export class AuditRecorder implements ChangeAudit {
   /** Unique per recorder, so ids never repeat across restarts or instances. */
   private readonly session = randomBytes(6).toString('hex');
   private seq = 0;
-  /** Errors already recorded by an inner facade: an outer one does not record them again. */
+  /** Errors already recorded by an inner layer (the stable filesystem): an outer facade does not record them again. */
   private readonly recorded = new WeakSet<object>();
   /** Entries durable elsewhere (a journal record, or a failed write's retry), oldest first, not yet in the sink; and their lines. */
   private waiting: AuditEntry[] = [];

@@ -62,9 +62,10 @@ export class JournalKeeper {
 
   /**
    * Writes a journal record, carrying `auditLines` (the change's audit
-   * entries, as their lines) on its first op; when this returns, the change survives a killed
-   * process. False when no record was written (no journal open, or nothing
-   * to journal): the entries are not carried. EIO when it cannot.
+   * entries, as their lines) on its first op; when this returns, the change
+   * survives a killed process. False when no record was written (no journal
+   * open, or nothing to journal): the entries are not carried. EIO when it
+   * cannot.
    */
   append(ops: JournalOp[], path: string, auditLines?: readonly string[]): boolean {
     // In other modes a journal is open only while a crashed run's records are being persisted; changes
