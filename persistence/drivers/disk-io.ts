@@ -102,7 +102,7 @@ function changedOnDisk(virtual: string): Error {
 export async function readNoFollow(at: Located, maxBytes: number): Promise<VersionedFile | null> {
   for (let attempt = 1; ; attempt++) {
     const read = await readOnce(at, maxBytes);
-    if (read === null || read.stable || attempt === READ_ATTEMPTS) return read && { content: read.content, version: read.version };
+    if (read === null || read.stable || attempt === READ_ATTEMPTS) return read && { content: read.content, version: read.version, modifiedAtMs: read.modifiedAtMs };
   }
 }
 
@@ -124,8 +124,9 @@ async function readOnce(at: Located, maxBytes: number): Promise<(VersionedFile &
     if (before.nlink > 1) throw hardLinkError(at.virtual);
     if (before.size > maxBytes) throw fsErrors.tooBig(at.virtual, Number(before.size), maxBytes);
     const content = await handle.readFile();
-    const version = versionOf(await handle.stat({ bigint: true }));
-    return { content, version, stable: version === versionOf(before) };
+    const after = await handle.stat({ bigint: true });
+    const version = versionOf(after);
+    return { content, version, modifiedAtMs: Number(after.mtimeNs / 1_000_000n), stable: version === versionOf(before) };
   } finally {
     await handle.close();
   }

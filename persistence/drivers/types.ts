@@ -51,6 +51,12 @@ export interface ReadLimit {
 export interface VersionedFile {
   content: Uint8Array;
   version: VersionTag;
+  /**
+   * When the file was last modified (ms since the epoch), when the driver
+   * knows: a file modified a moment ago may still be half written by the
+   * program that is writing it (see Persister.check).
+   */
+  modifiedAtMs?: number;
 }
 
 export interface PersistenceDriver {
