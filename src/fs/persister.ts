@@ -26,6 +26,7 @@ import type { DiskBases } from './disk-bases.js';
 import { checksumSoon, putOp, type Entry, type EntryTable } from './entries.js';
 import type { JournalOp } from './journal-codec.js';
 import type { PersistScheduler } from './persist-scheduler.js';
+import { settleDelay } from './settling.js';
 
 /** Resolves to undefined on success, or to the error message. */
 export type Outcome = Promise<string | undefined>;
@@ -71,26 +72,9 @@ const PARALLEL_IO = 16;
  * are queued is looked at in milliseconds, not once they have all landed.
  */
 const CHECK_PRIORITY = 1;
-/**
- * A file modified less than this long ago may be half written: another
- * program has created or truncated it and its write is still to come. A check
- * that found such a file reads it again once it has been still this long (the
- * disk watcher's rule, applied to every check: a conditional write that
- * failed on it checks at once). Taken as it is, the empty file would be kept
- * as the outside version and our own version renamed over it, and the
- * program's write would then land in a file no longer at the path.
- */
-const SETTLE_MS = 50;
-/** A file that never stays still (a log appended to all along) is taken as it is after this long. */
-const MAX_SETTLE_MS = 500;
-
-/** How long to wait before reading `file` again (0: take it as it is); `since` is when the check first read it. */
-function settleDelay(file: VersionedFile | null, since: number): number {
-  if (file?.modifiedAtMs === undefined) return 0;
-  const now = Date.now();
-  const age = now - file.modifiedAtMs;
-  if (age < 0 || age >= SETTLE_MS) return 0; // still long enough (or a clock we cannot compare with)
-  return Math.max(0, Math.min(SETTLE_MS - age, since + MAX_SETTLE_MS - now));
+/** How long to wait before reading `file` again (settling.ts; 0: take it as it is); `since` is when the check first read it. */
+function settleDelayOf(file: VersionedFile | null, since: number): number {
+  return file?.modifiedAtMs === undefined ? 0 : settleDelay(file.modifiedAtMs, since);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -192,8 +176,9 @@ export class Persister {
           const generation = this.deps.bases.generation(path);
           const limit = { maxBytes: location.config.maxFileBytes };
           let file = await driver.read(location.driverPath, limit);
-          // Our own writes to this location wait behind this check, so none can replace the file meanwhile.
-          for (let since = Date.now(), wait = settleDelay(file, since); wait > 0; wait = settleDelay(file, since)) {
+          // A file another program may still be writing is read again once still (settling.ts). Our own
+          // writes to this location wait behind this check, so none can replace the file meanwhile.
+          for (let since = Date.now(), wait = settleDelayOf(file, since); wait > 0; wait = settleDelayOf(file, since)) {
             await sleep(wait);
             file = await driver.read(location.driverPath, limit);
           }

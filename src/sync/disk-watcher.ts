@@ -3,20 +3,10 @@ import { join, relative, sep } from 'node:path';
 import { Actor, type ActorCallbacks } from '../../supervisors/runtime/actor.js';
 import { versionOf } from '../../persistence/drivers/disk-io.js';
 import { isScopeFsError } from '../errors.js';
+import { settleDelay } from '../fs/settling.js';
 import type { FileSystem } from '../types.js';
 import { DirectoryWatches } from './directory-watches.js';
 import { isEngineStatusFile } from './engine-files.js';
-
-/**
- * A file modified less than this long ago may be half written: an editor's
- * plain save truncates, then writes, and a look in between would see an
- * empty file (and keep it as a conflict copy). Such a file is looked at again
- * once it has been still this long, as chokidar's awaitWriteFinish did, but
- * with one lstat instead of polling.
- */
-const SETTLE_MS = 50;
-/** A file that never stays still (a log appended to all along) is looked at anyway this often. */
-const MAX_DEFER_MS = 500;
 
 /**
  * What the server can say without a message: the version (inode, size,
@@ -122,21 +112,21 @@ export class DiskWatcher implements ActorCallbacks<never, DiskWatcherCast> {
   }
 
   /**
-   * True (and a second look scheduled) when the file changed within SETTLE_MS
-   * and has not been put off for MAX_DEFER_MS already. A modification time in
-   * the future (a file stamped by hand) counts as settled.
+   * True (and a second look scheduled) when the file may still be half
+   * written (src/fs/settling.ts): changed a moment ago, and not put off for
+   * long already. As chokidar's awaitWriteFinish did, but with one lstat
+   * instead of polling.
    */
   private stillBeingWritten(absolutePath: string, mtimeMs: number): boolean {
     const now = Date.now();
-    const age = now - mtimeMs;
-    const since = this.deferredSince.get(absolutePath) ?? now;
-    if (age < 0 || age >= SETTLE_MS || now - since >= MAX_DEFER_MS) {
+    const wait = settleDelay(mtimeMs, this.deferredSince.get(absolutePath) ?? now, now);
+    if (wait === 0) {
       this.deferredSince.delete(absolutePath);
       return false;
     }
-    this.deferredSince.set(absolutePath, since);
+    if (!this.deferredSince.has(absolutePath)) this.deferredSince.set(absolutePath, now);
     const again = () => this.actor.cast({ type: 'disk_changes', absolutePaths: [absolutePath] });
-    setTimeout(again, Math.ceil(SETTLE_MS - age)).unref();
+    setTimeout(again, Math.ceil(wait)).unref();
     return true;
   }
 
