@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError, apiRootOfPage, tokenStore } from './api.js';
 import { formatHash, parseHash } from './route.js';
 import { views } from './views/index.js';
-import { parseEvent, type Caller, type ParsedEvent } from './views/types.js';
+import { parseEvent, type Caller, type ParsedEvent, type ViewProps } from './views/types.js';
 
 type Session =
   | { kind: 'signin'; error?: string }
@@ -128,24 +128,35 @@ function ScopePicker({ scopes, onPick, onSignOut }: { scopes: string[]; onPick: 
 
 type Listener = (event: ParsedEvent) => void;
 
-/** One stream per scope; views subscribe and unsubscribe without reopening it. */
-function useEventHub(api: Api): { subscribe: (listener: Listener) => () => void; live: boolean; refused: boolean } {
+/** How many of the stream's latest events the hub keeps for a view that asks for them when it opens. */
+const RECENT_EVENTS = 500;
+
+/**
+ * One stream per scope; views subscribe and unsubscribe without reopening it.
+ * A view opened after the page can ask for what the stream brought before
+ * (`replay`), so an event that arrives while it is being shown is not lost.
+ */
+function useEventHub(api: Api): { subscribe: ViewProps['onEvent']; live: boolean; refused: boolean } {
   const listeners = useMemo(() => new Set<Listener>(), [api]);
+  const recent = useMemo((): ParsedEvent[] => [], [api]);
   const [live, setLive] = useState(false);
   const [refused, setRefused] = useState(false);
   useEffect(() => {
     const abort = new AbortController();
     void api.events((event) => {
       const parsed = parseEvent(event);
+      recent.push(parsed);
+      if (recent.length > RECENT_EVENTS) recent.shift();
       for (const listener of [...listeners]) listener(parsed);
     }, abort.signal, setLive, () => setRefused(true));
     return () => abort.abort();
   }, [api]);
   // Stable, so a view's useEffect([onEvent]) subscribes once, not on every render of the shell.
-  const subscribe = useCallback((listener: Listener) => {
+  const subscribe = useCallback((listener: Listener, options?: { replay?: boolean }) => {
+    if (options?.replay) for (const event of recent) listener(event);
     listeners.add(listener);
     return () => void listeners.delete(listener);
-  }, [listeners]);
+  }, [listeners, recent]);
   return { subscribe, live, refused };
 }
 

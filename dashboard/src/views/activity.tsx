@@ -25,10 +25,11 @@ export function ActivityView({ onEvent, navigate }: ViewProps) {
   const [path, setPath] = useState('');
   const [origin, setOrigin] = useState('');
   const [actor, setActor] = useState('');
+  // With the events the page heard before this view opened: one that arrives as it opens is not lost.
   useEffect(() => onEvent((event) => {
     if (event.type === 'ready') return;
     setEvents((list) => [event, ...list].slice(0, KEEP));
-  }), [onEvent]);
+  }, { replay: true }), [onEvent]);
   const shown = events.filter((event) => matchesFilter(event, path, origin, actor));
   return (
     <section>

@@ -9,7 +9,8 @@
  * - `caller`: `{ actor, owner, grant? }` from GET /v1/whoami; lib/grant.ts says what it may do.
  * - `rest`: what follows `#/<id>/` in the address, decoded (e.g. a file path).
  * - `navigate(view, rest?)`: go to another view (`navigate('files', '/notes/a.md')`).
- * - `onEvent(listener)`: the live event stream, parsed; returns unsubscribe. Call it in a useEffect.
+ * - `onEvent(listener, { replay? })`: the live event stream, parsed; returns unsubscribe. Call it in a useEffect;
+ *   `replay` first hands it the latest events the page heard before the view opened.
  * A view owns its own file(s) under views/; to add one, append one line here.
  *
  * Syntax highlighting in the file viewer: `setHighlighter((text, path) => lines)` (lib/highlighter.ts),

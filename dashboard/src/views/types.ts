@@ -19,8 +19,12 @@ export interface ViewProps {
   /** What follows `#/<view>/` in the address, decoded (a file path for Files and History). */
   rest: string;
   navigate: (view: string, rest?: string) => void;
-  /** Subscribes to the scope's live events; returns the unsubscribe function. */
-  onEvent: (listener: (event: ParsedEvent) => void) => () => void;
+  /**
+   * Subscribes to the scope's live events; returns the unsubscribe function.
+   * `replay`: first hear the latest events the page's stream brought before
+   * (at most 500), oldest first.
+   */
+  onEvent: (listener: (event: ParsedEvent) => void, options?: { replay?: boolean }) => () => void;
 }
 
 /** An SSE event with its JSON data parsed. */
