@@ -50,6 +50,8 @@ const SETTLE_TIMEOUT_MS = LONG ? 90_000 : 40_000;
 const SETTLE_POLL_MS = 25;
 const SETTLE_IDLE_SLICE_MS = 5_000;
 const DESCRIBE_TIMEOUT_MS = 5_000;
+/** A scope that takes longer than this to close is stuck: described, killed and replaced (within the seed's report margin). */
+const CLOSE_TIMEOUT_MS = 8_000;
 
 export class Cluster {
   private scope: SeedScope | undefined;
@@ -85,20 +87,27 @@ export class Cluster {
     await Promise.all(this.workers.map((_, i) => this.openOn(i)));
   }
 
-  /** Closes the seed's scopes; a process that misbehaves is replaced next time. */
-  async end(): Promise<void> {
+  /**
+   * Closes the seed's scopes; a process that misbehaves is replaced. Returns
+   * what went wrong that the seed must report: a close that never answered
+   * (a stuck stop), with where each instance was.
+   */
+  async end(): Promise<string[]> {
+    const problems: string[] = [];
     await Promise.all(
       this.workers.map(async (worker, i) => {
         if (!worker.alive) return;
         try {
-          await worker.call('close');
-        } catch {
+          await answerWithin(worker.call('close'), CLOSE_TIMEOUT_MS);
+        } catch (err) {
+          if (err instanceof NoAnswerError) problems.push(`STUCK: ${name(i)} did not close its scope within ${CLOSE_TIMEOUT_MS} ms:\n${await this.describeInstances()}`);
           await worker.kill();
           this.workers[i] = await this.freshWorker();
         }
       }),
     );
     this.scope = undefined;
+    return problems;
   }
 
   async shutdown(): Promise<void> {

@@ -55,8 +55,14 @@ export async function editOnDisk(root: string, path: string, how: DiskEditHow, t
   const real = join(root, path);
   if (how === 'delete') return deleteAside(root, real);
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    // Inside the loop: a pulled directory move can take the directory away between attempts.
-    await mkdir(dirname(real), { recursive: true });
+    // Inside the loop: a pulled directory move can take the directory away between attempts, or
+    // remove a parent while mkdir creates it (ENOENT): both are tried again.
+    try {
+      await mkdir(dirname(real), { recursive: true });
+    } catch (err) {
+      if (isChangedUnderUs(err)) continue;
+      throw err;
+    }
     const outcome = how === 'write' ? await saveInPlace(real, path, tokens) : await saveByRename(real, path, tokens);
     if (outcome !== 'changed') return outcome;
   }

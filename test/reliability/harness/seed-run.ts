@@ -82,7 +82,7 @@ export async function runSeed(context: SeedRunContext, seed: number, figures: Fi
     figures.diskEdits += runner.diskEdits;
     figures.diskEditsOverwritten += runner.diskEditsOverwritten;
     figures.diskEditsClobbering += runner.diskEditsClobbering;
-    await cluster.end();
+    problems.push(...(await cluster.end()));
   }
   const counts = oracle.counts();
   figures.seeds++;
