@@ -4,6 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError, apiRootOfPage, tokenStore } from './api.js';
+import { EventHub } from './lib/event-hub.js';
 import { formatHash, parseHash } from './route.js';
 import { views } from './views/index.js';
 import { parseEvent, type Caller, type ParsedEvent, type ViewProps } from './views/types.js';
@@ -126,37 +127,18 @@ function ScopePicker({ scopes, onPick, onSignOut }: { scopes: string[]; onPick: 
   );
 }
 
-type Listener = (event: ParsedEvent) => void;
-
-/** How many of the stream's latest events the hub keeps for a view that asks for them when it opens. */
-const RECENT_EVENTS = 500;
-
-/**
- * One stream per scope; views subscribe and unsubscribe without reopening it.
- * A view opened after the page can ask for what the stream brought before
- * (`replay`), so an event that arrives while it is being shown is not lost.
- */
+/** One stream per scope; views subscribe and unsubscribe without reopening it (lib/event-hub.ts). */
 function useEventHub(api: Api): { subscribe: ViewProps['onEvent']; live: boolean; refused: boolean } {
-  const listeners = useMemo(() => new Set<Listener>(), [api]);
-  const recent = useMemo((): ParsedEvent[] => [], [api]);
+  const hub = useMemo(() => new EventHub<ParsedEvent>(), [api]);
   const [live, setLive] = useState(false);
   const [refused, setRefused] = useState(false);
   useEffect(() => {
     const abort = new AbortController();
-    void api.events((event) => {
-      const parsed = parseEvent(event);
-      recent.push(parsed);
-      if (recent.length > RECENT_EVENTS) recent.shift();
-      for (const listener of [...listeners]) listener(parsed);
-    }, abort.signal, setLive, () => setRefused(true));
+    void api.events((event) => hub.publish(parseEvent(event)), abort.signal, setLive, () => setRefused(true));
     return () => abort.abort();
   }, [api]);
   // Stable, so a view's useEffect([onEvent]) subscribes once, not on every render of the shell.
-  const subscribe = useCallback((listener: Listener, options?: { replay?: boolean }) => {
-    if (options?.replay) for (const event of recent) listener(event);
-    listeners.add(listener);
-    return () => void listeners.delete(listener);
-  }, [listeners, recent]);
+  const subscribe = useCallback<ViewProps['onEvent']>((listener, options) => hub.subscribe(listener, options), [hub]);
   return { subscribe, live, refused };
 }
 
